@@ -52,6 +52,7 @@ rc=$?
 set -e
 if [ $rc -eq 5 ]; then
     echo "test-python: ERROR: pytest collected no tests in $TESTS_DIR (exit 5); treating as a failure"
+    echo "0 passed, 1 failed"
     exit 1
 fi
 exit $rc

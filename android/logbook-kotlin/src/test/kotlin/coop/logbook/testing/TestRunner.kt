@@ -139,8 +139,10 @@ object TestRunner {
         thread.start()
         thread.join(TimeUnit.SECONDS.toMillis(timeoutSeconds))
         if (thread.isAlive) {
+            val timeout = AssertionError("timed out after ${timeoutSeconds}s (still running, left behind)")
+            timeout.stackTrace = thread.stackTrace // where it hangs
             thread.interrupt()
-            return AssertionError("timed out after ${timeoutSeconds}s (still running, left behind)")
+            return timeout
         }
         return error
     }
