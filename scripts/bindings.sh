@@ -49,7 +49,7 @@ cd "$WORKSPACE"   # uniffi-bindgen runs `cargo metadata` to find each crate's un
 if [ "${BINDINGS_SKIP_BUILD:-0}" != 1 ]; then
     profile_flag=()
     [ "$PROFILE" = release ] && profile_flag=(--release)
-    echo "bindings: cargo build --workspace ${profile_flag[*]:-} (target dir $TARGET_DIR)"
+    echo "bindings: cargo build --workspace${profile_flag[*]:+ ${profile_flag[*]}} (target dir $TARGET_DIR)"
     cargo build --workspace "${profile_flag[@]}" --quiet
 fi
 [ -f "$LIB_PATH" ] || { echo "bindings: ERROR: $LIB_PATH not found (is $FFI_PACKAGE a cdylib?)" >&2; exit 1; }

@@ -26,6 +26,7 @@ JVM_TARGET="17"
 KOTLINC_DEFAULT_OPTS="-Xmx1g -Xss4m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 step="setup"
+# shellcheck disable=SC2154  # rc is set inside the trap itself
 trap 'rc=$?; if [ $rc -ne 0 ] && [ "$step" != run ]; then
         echo "test-kotlin: FAILED during $step (exit $rc)"; echo "0 passed, 1 failed"; fi' EXIT
 
