@@ -429,7 +429,7 @@ mod tests {
             more: false,
             notes_readable: vec!["p".into()],
         };
-        let back: PullResponse = from_cbor(&to_cbor(&r)).unwrap();
+        let back: PullResponse = from_cbor(&to_cbor(&r)).expect("round trip");
         assert_eq!(back.docs[0].blobs[0].as_ref(), &[1, 2, 3]);
         assert_eq!(back.next, 7);
     }

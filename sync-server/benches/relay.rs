@@ -1,0 +1,416 @@
+//! Relay benchmarks (a bench binary; bounded, loopback only). Run with
+//! `CARGO_TARGET_DIR=target/relay cargo bench -p logbook-relay --bench relay`.
+//!
+//! 1. No-change sync of a coordinator holding 2,000 documents: relay handling time (from
+//!    the `Server-Timing` header) and client round trip.
+//! 2. 500 devices syncing concurrently against the real binary (pull with no change plus an
+//!    occasional small push): requests/s, p50/p99 latency, relay peak RSS.
+//! 3. Catch-up pull of one week of a 40-person coop: bytes on the wire vs blob bytes.
+//!
+//! Numbers are recorded in docs/PERFORMANCE.md (## Relay).
+
+use logbook_protocol::{
+    self as proto, Grant, PullResponse, PushDoc, PushRequest, PushResponse, Role,
+};
+use logbook_relay::{RelayConfig, admin};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Tiny deterministic generator so every run pushes the same data.
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next() as usize) % (hi - lo + 1)
+    }
+    /// A blob of a realistic automerge change size, unique per call.
+    fn blob(&mut self, lo: usize, hi: usize) -> serde_bytes::ByteBuf {
+        let n = self.range(lo, hi);
+        serde_bytes::ByteBuf::from((0..n).map(|_| self.next() as u8).collect::<Vec<u8>>())
+    }
+}
+
+#[derive(Clone)]
+struct Device {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+}
+
+impl Device {
+    async fn join(http: &reqwest::Client, base: &str, code: &str) -> Res<Device> {
+        let body = serde_json::json!({"code": code, "device_name": "bench"});
+        let res = http
+            .post(format!("{base}/v1/join"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(&body)?)
+            .send()
+            .await?;
+        let status = res.status();
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await?)?;
+        if !status.is_success() {
+            return Err(format!("join failed: {status} {v}").into());
+        }
+        Ok(Device {
+            http: http.clone(),
+            base: base.to_string(),
+            auth: format!("Bearer {}", v["token"].as_str().ok_or("no token")?),
+        })
+    }
+
+    async fn invite(&self, grant: &Grant) -> Res<String> {
+        let body = serde_json::to_vec(&proto::InviteRequest {
+            grant: grant.clone(),
+            expires_in_hours: None,
+        })?;
+        let res = self
+            .http
+            .post(format!("{}/v1/invites", self.base))
+            .header(AUTHORIZATION, &self.auth)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await?)?;
+        Ok(v["code"].as_str().ok_or("no code")?.to_string())
+    }
+
+    async fn push(&self, docs: Vec<PushDoc>) -> Res<PushResponse> {
+        let res = self
+            .http
+            .post(format!("{}/v1/push", self.base))
+            .header(AUTHORIZATION, &self.auth)
+            .header(CONTENT_TYPE, proto::CBOR_MEDIA_TYPE)
+            .body(proto::to_cbor(&PushRequest { docs }))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            return Err(format!("push failed: {}", res.status()).into());
+        }
+        Ok(proto::from_cbor(&res.bytes().await?)?)
+    }
+
+    /// Pull; returns the response, the relay's handling time (ms), the body length and an
+    /// estimate of the HTTP/1.1 response head length.
+    async fn pull(&self, after: u64) -> Res<(PullResponse, f64, usize, usize)> {
+        let res = self
+            .http
+            .get(format!("{}/v1/pull?after={after}", self.base))
+            .header(AUTHORIZATION, &self.auth)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            return Err(format!("pull failed: {}", res.status()).into());
+        }
+        let server_ms = res
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split("dur=").nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
+        // "HTTP/1.1 200 OK\r\n" + "name: value\r\n"... + "\r\n"
+        let head = 17
+            + res
+                .headers()
+                .iter()
+                .map(|(k, v)| k.as_str().len() + 2 + v.len() + 2)
+                .sum::<usize>()
+            + 2;
+        let body = res.bytes().await?;
+        Ok((proto::from_cbor(&body)?, server_ms, body.len(), head))
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn summary(mut v: Vec<f64>) -> String {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    format!(
+        "mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (n={})",
+        mean,
+        percentile(&v, 0.50),
+        percentile(&v, 0.99),
+        v.last().copied().unwrap_or(f64::NAN),
+        v.len()
+    )
+}
+
+fn grant(role: Role, person: Option<String>, site: Option<&str>) -> Grant {
+    Grant {
+        role,
+        person,
+        site: site.map(str::to_string),
+        supports: vec![],
+    }
+}
+
+async fn no_change_sync_with_2000_docs() -> Res<()> {
+    println!("== 1. no-change sync, coordinator holding 2,000 documents ==");
+    let dir = tempfile::tempdir()?;
+    let created = admin::create_coop(dir.path(), "Bench")?;
+    let relay = logbook_relay::start(RelayConfig::new(dir.path(), "127.0.0.1:0".parse()?)).await?;
+    let http = reqwest::Client::new();
+    let coord = Device::join(&http, &relay.url(), &created.coordinator_code).await?;
+    let mut rng = XorShift(7);
+    for batch in 0..2 {
+        let docs = (0..1000)
+            .map(|i| {
+                let n = batch * 1000 + i;
+                PushDoc {
+                    doc: format!("records:p{}/doc-{n}", n % 40),
+                    blobs: (0..3).map(|_| rng.blob(150, 400)).collect(),
+                    supersedes: vec![],
+                    key: None,
+                }
+            })
+            .collect();
+        coord.push(docs).await?;
+    }
+    // Catch up once, then measure pulls that find nothing.
+    let mut after = 0;
+    let mut docs = 0;
+    loop {
+        let (page, ..) = coord.pull(after).await?;
+        docs += page.docs.len();
+        after = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    println!("held: {docs} document entries, cursor {after}");
+    for _ in 0..50 {
+        coord.pull(after).await?;
+    }
+    let (mut server, mut client) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for _ in 0..1000 {
+        let t0 = Instant::now();
+        let (page, server_ms, len, _) = coord.pull(after).await?;
+        client.push(t0.elapsed().as_secs_f64() * 1000.0);
+        server.push(server_ms);
+        bytes = len;
+        assert!(page.docs.is_empty());
+    }
+    println!("relay handling time: {}", summary(server));
+    println!("client round trip:   {}", summary(client));
+    println!("response body: {bytes} bytes");
+    relay.shutdown().await;
+    Ok(())
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
+    println!(
+        "== 2. {devices} devices syncing concurrently, {requests_per_device} requests each (real binary) =="
+    );
+    let dir = tempfile::tempdir()?;
+    let created = admin::create_coop(dir.path(), "Bench")?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logbook-relay"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let pid = child.id();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or("no url")?
+        .to_string();
+    let result = async {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(devices)
+            .build()?;
+        let coord = Device::join(&http, &base, &created.coordinator_code).await?;
+        let mut rng = XorShift(11);
+        coord
+            .push(vec![PushDoc {
+                doc: "directory/main".into(),
+                blobs: (0..20).map(|_| rng.blob(150, 400)).collect(),
+                supersedes: vec![],
+                key: None,
+            }])
+            .await?;
+        // Devices: mostly personal phones, a few kiosks (one per 25 devices).
+        let mut joined = Vec::with_capacity(devices);
+        for i in 0..devices {
+            let g = if i % 25 == 0 {
+                grant(Role::Kiosk, None, Some("cafe"))
+            } else {
+                grant(Role::Worker, Some(format!("p{i}")), None)
+            };
+            let code = coord.invite(&g).await?;
+            let dev = Device::join(&http, &base, &code).await?;
+            let (first, ..) = dev.pull(0).await?;
+            joined.push((i, dev, first.next));
+        }
+        let rss_before = peak_rss_kib(pid).unwrap_or(0);
+        let start = Instant::now();
+        let barrier = Arc::new(tokio::sync::Barrier::new(devices));
+        let mut tasks = Vec::with_capacity(devices);
+        for (i, dev, cursor) in joined {
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut rng = XorShift(1000 + i as u64);
+                let mut lat = Vec::with_capacity(requests_per_device);
+                let mut after = cursor;
+                barrier.wait().await;
+                for r in 0..requests_per_device {
+                    let t0 = Instant::now();
+                    if r % 10 == 9 {
+                        // An occasional punch: one small chunk.
+                        let doc = format!("timesheet:p{i}/2026-11/dev{i}");
+                        dev.push(vec![PushDoc {
+                            doc,
+                            blobs: vec![rng.blob(150, 400)],
+                            supersedes: vec![],
+                            key: None,
+                        }])
+                        .await?;
+                    } else {
+                        let (page, ..) = dev.pull(after).await?;
+                        after = page.next;
+                    }
+                    lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                }
+                Res::Ok(lat)
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let n = all.len();
+        println!(
+            "{n} requests in {secs:.2} s: {:.0} requests/s (10% pushes, each fsynced)",
+            n as f64 / secs
+        );
+        println!("latency: {}", summary(all));
+        println!(
+            "relay peak RSS (VmHWM): {:.1} MiB (before the load: {:.1} MiB)",
+            peak_rss_kib(pid).unwrap_or(0) as f64 / 1024.0,
+            rss_before as f64 / 1024.0
+        );
+        Res::Ok(())
+    }
+    .await;
+    child.kill()?;
+    child.wait()?;
+    result
+}
+
+async fn catch_up_week_40_people() -> Res<()> {
+    println!("== 3. catch-up pull of one week, 40-person coop ==");
+    let dir = tempfile::tempdir()?;
+    let created = admin::create_coop(dir.path(), "Bench")?;
+    let relay = logbook_relay::start(RelayConfig::new(dir.path(), "127.0.0.1:0".parse()?)).await?;
+    let http = reqwest::Client::new();
+    let coord = Device::join(&http, &relay.url(), &created.coordinator_code).await?;
+    let mut rng = XorShift(40);
+    let mut blob_bytes = 0usize;
+    let mut blobs = 0usize;
+    let mut push = |doc: String, n: usize, rng: &mut XorShift| {
+        let b: Vec<_> = (0..n).map(|_| rng.blob(150, 400)).collect();
+        blob_bytes += b.iter().map(|x| x.len()).sum::<usize>();
+        blobs += b.len();
+        PushDoc {
+            doc,
+            blobs: b,
+            supersedes: vec![],
+            key: None,
+        }
+    };
+    let mut docs = vec![push("directory/main".into(), 5, &mut rng)];
+    for p in 0..40 {
+        // A week: 5 shifts of clock-in, break, back, clock-out on two devices' documents,
+        // a review (approval) and a training record update.
+        docs.push(push(format!("timesheet:p{p}/2026-11/phone"), 12, &mut rng));
+        docs.push(push(format!("timesheet:p{p}/2026-11/kiosk"), 8, &mut rng));
+        docs.push(push(format!("review:p{p}/2026-11"), 2, &mut rng));
+        docs.push(push(format!("records:p{p}/training"), 1, &mut rng));
+    }
+    let doc_count = docs.len();
+    coord.push(docs).await?;
+    let t0 = Instant::now();
+    let (mut wire, mut heads, mut pulls, mut after) = (0usize, 0usize, 0, 0);
+    let mut server_ms = 0.0;
+    loop {
+        let (page, ms, len, head) = coord.pull(after).await?;
+        wire += len;
+        heads += head;
+        pulls += 1;
+        server_ms += ms;
+        after = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    let elapsed = t0.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{blobs} blobs in {doc_count} documents, {blob_bytes} blob bytes; {pulls} pull(s) in {elapsed:.2} ms (relay {server_ms:.2} ms)"
+    );
+    println!(
+        "CBOR body {wire} bytes: overhead {:.2}%; with HTTP response heads (+{heads} bytes): {:.2}%",
+        (wire as f64 / blob_bytes as f64 - 1.0) * 100.0,
+        ((wire + heads) as f64 / blob_bytes as f64 - 1.0) * 100.0
+    );
+    relay.shutdown().await;
+    Ok(())
+}
+
+fn main() -> Res<()> {
+    // `cargo bench` passes `--bench`; anything else selects benchmarks by name.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        if wants("no_change") {
+            no_change_sync_with_2000_docs().await?;
+        }
+        if wants("devices") {
+            many_devices(500, 20).await?;
+        }
+        if wants("catch_up") {
+            catch_up_week_40_people().await?;
+        }
+        Res::Ok(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The access table: which grant may read, write (push) or delete which scope.
+//!
+//! | scope           | read                                        | write (push)                          | delete            |
+//! |-----------------|---------------------------------------------|---------------------------------------|-------------------|
+//! | `directory`     | coordinator, worker, supporter              | coordinator                           | nobody            |
+//! | `site:<s>`      | coordinator, kiosk bound to s               | coordinator                           | coordinator       |
+//! | `timesheet:<p>` | coordinator, worker p                       | coordinator, worker p, any kiosk      | coordinator       |
+//! | `review:<p>`    | coordinator, worker p                       | coordinator                           | coordinator       |
+//! | `records:<p>`   | coordinator, worker p                       | coordinator                           | coordinator       |
+//! | `notes:<p>`     | worker p, supporter of p, coordinator if p consented | worker p, supporter of p     | worker p, supporter of p |
+//!
+//! These are pure functions of the grant and the scope (plus, for a coordinator reading
+//! notes, the person's consent), so they are tested exhaustively here and the HTTP layer
+//! only asks them.
+
+use logbook_protocol::{Grant, Role, Scope};
+
+fn is_worker_of(grant: &Grant, person: &str) -> bool {
+    grant.role == Role::Worker && grant.person.as_deref() == Some(person)
+}
+
+fn is_supporter_of(grant: &Grant, person: &str) -> bool {
+    grant.role == Role::Supporter && grant.supports.iter().any(|p| p == person)
+}
+
+/// May this device read documents of `scope`? `consented` says whether the person of a
+/// `notes:` scope has allowed coordinators to read their notes.
+pub fn may_read(grant: &Grant, scope: &Scope, consented: impl Fn(&str) -> bool) -> bool {
+    let coordinator = grant.role == Role::Coordinator;
+    match scope {
+        Scope::Directory => grant.role != Role::Kiosk,
+        Scope::Site(s) => {
+            coordinator || (grant.role == Role::Kiosk && grant.site.as_deref() == Some(s))
+        }
+        Scope::Timesheet(p) | Scope::Review(p) | Scope::Records(p) => {
+            coordinator || is_worker_of(grant, p)
+        }
+        Scope::Notes(p) => {
+            is_worker_of(grant, p) || is_supporter_of(grant, p) || (coordinator && consented(p))
+        }
+    }
+}
+
+/// May this device push blobs to documents of `scope`?
+pub fn may_write(grant: &Grant, scope: &Scope) -> bool {
+    let coordinator = grant.role == Role::Coordinator;
+    match scope {
+        Scope::Directory | Scope::Site(_) | Scope::Review(_) | Scope::Records(_) => coordinator,
+        Scope::Timesheet(p) => coordinator || grant.role == Role::Kiosk || is_worker_of(grant, p),
+        Scope::Notes(p) => is_worker_of(grant, p) || is_supporter_of(grant, p),
+    }
+}
+
+/// May this device erase documents of `scope` (history included)?
+pub fn may_delete(grant: &Grant, scope: &Scope) -> bool {
+    match scope {
+        Scope::Directory => false,
+        Scope::Site(_) | Scope::Timesheet(_) | Scope::Review(_) | Scope::Records(_) => {
+            grant.role == Role::Coordinator
+        }
+        Scope::Notes(p) => is_worker_of(grant, p) || is_supporter_of(grant, p),
+    }
+}
+
+/// May this device set `person`'s consent for coordinators to read their notes? Only the
+/// person's own worker device or an assigned supporter: never a coordinator.
+pub fn may_set_consent(grant: &Grant, person: &str) -> bool {
+    is_worker_of(grant, person) || is_supporter_of(grant, person)
+}
+
+/// The scopes a device may read, in the shape the store turns into one SQL condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadFilter {
+    /// Every scope except `notes:*`, plus the `notes:<p>` scopes listed (a coordinator:
+    /// the people who consented).
+    AllButNotes { notes: Vec<String> },
+    /// Exactly these scopes (worker, supporter, kiosk, or a single-scope pull).
+    Only(Vec<String>),
+}
+
+/// What a device may read: the filter for the log query and the people whose notes it
+/// may read (`PullResponse::notes_readable`). `consented` lists the coop's people who
+/// allowed coordinators to read their notes.
+pub fn read_filter(grant: &Grant, consented: &[String]) -> (ReadFilter, Vec<String>) {
+    let scopes = |people: &[String], kinds: &[fn(String) -> Scope]| -> Vec<String> {
+        people
+            .iter()
+            .flat_map(|p| kinds.iter().map(move |k| k(p.clone()).to_string()))
+            .collect()
+    };
+    match grant.role {
+        Role::Coordinator => {
+            let notes = scopes(consented, &[Scope::Notes]);
+            (ReadFilter::AllButNotes { notes }, consented.to_vec())
+        }
+        Role::Worker => {
+            let person: Vec<String> = grant.person.iter().cloned().collect();
+            let mut only = vec![Scope::Directory.to_string()];
+            only.extend(scopes(
+                &person,
+                &[
+                    Scope::Timesheet,
+                    Scope::Review,
+                    Scope::Records,
+                    Scope::Notes,
+                ],
+            ));
+            (ReadFilter::Only(only), person)
+        }
+        Role::Supporter => {
+            let mut only = vec![Scope::Directory.to_string()];
+            only.extend(scopes(&grant.supports, &[Scope::Notes]));
+            (ReadFilter::Only(only), grant.supports.clone())
+        }
+        Role::Kiosk => {
+            let only = grant
+                .site
+                .iter()
+                .map(|s| Scope::Site(s.clone()).to_string())
+                .collect();
+            (ReadFilter::Only(only), Vec::new())
+        }
+    }
+}
+
+/// Checks a grant is complete and its ids are well formed, before a code is minted for it.
+pub fn validate_grant(grant: &Grant) -> Result<(), &'static str> {
+    use logbook_protocol::validate_entity_id as valid;
+    let ids_ok = grant.person.iter().all(|p| valid(p).is_ok())
+        && grant.site.iter().all(|s| valid(s).is_ok())
+        && grant.supports.iter().all(|p| valid(p).is_ok());
+    if !ids_ok {
+        return Err("invalid id in grant");
+    }
+    if grant.supports.len() > 1_000 {
+        return Err("too many people in supports");
+    }
+    match grant.role {
+        Role::Worker if grant.person.is_none() => Err("a worker grant needs a person"),
+        Role::Kiosk if grant.site.is_none() => Err("a kiosk grant needs a site"),
+        Role::Supporter if grant.supports.is_empty() => {
+            Err("a supporter grant needs at least one person in supports")
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(role: Role, person: Option<&str>, site: Option<&str>, supports: &[&str]) -> Grant {
+        Grant {
+            role,
+            person: person.map(str::to_string),
+            site: site.map(str::to_string),
+            supports: supports.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn scope(s: &str) -> Scope {
+        Scope::parse(s).expect("valid scope")
+    }
+
+    #[test]
+    fn the_access_table_holds_cell_by_cell() {
+        let coord = grant(Role::Coordinator, None, None, &[]);
+        let ann = grant(Role::Worker, Some("ann"), None, &[]);
+        let sup = grant(Role::Supporter, None, None, &["ann"]);
+        let kiosk = grant(Role::Kiosk, None, Some("cafe"), &[]);
+        let no = |_: &str| false;
+        let yes = |_: &str| true;
+
+        // (grant, scope, read, write, delete)
+        let rows: Vec<(&Grant, &str, bool, bool, bool)> = vec![
+            (&coord, "directory", true, true, false),
+            (&ann, "directory", true, false, false),
+            (&sup, "directory", true, false, false),
+            (&kiosk, "directory", false, false, false),
+            (&coord, "site:cafe", true, true, true),
+            (&kiosk, "site:cafe", true, false, false),
+            (&kiosk, "site:bakery", false, false, false),
+            (&ann, "site:cafe", false, false, false),
+            (&coord, "timesheet:ann", true, true, true),
+            (&ann, "timesheet:ann", true, true, false),
+            (&ann, "timesheet:bob", false, false, false),
+            (&kiosk, "timesheet:ann", false, true, false),
+            (&sup, "timesheet:ann", false, false, false),
+            (&coord, "review:ann", true, true, true),
+            (&ann, "review:ann", true, false, false),
+            (&kiosk, "review:ann", false, false, false),
+            (&coord, "records:ann", true, true, true),
+            (&ann, "records:ann", true, false, false),
+            (&sup, "records:ann", false, false, false),
+            (&coord, "notes:ann", false, false, false),
+            (&ann, "notes:ann", true, true, true),
+            (&ann, "notes:bob", false, false, false),
+            (&sup, "notes:ann", true, true, true),
+            (&sup, "notes:bob", false, false, false),
+            (&kiosk, "notes:ann", false, false, false),
+        ];
+        for (g, s, r, w, d) in rows {
+            let sc = scope(s);
+            assert_eq!(may_read(g, &sc, no), r, "read {:?} {s}", g.role);
+            assert_eq!(may_write(g, &sc), w, "write {:?} {s}", g.role);
+            assert_eq!(may_delete(g, &sc), d, "delete {:?} {s}", g.role);
+        }
+        // Consent opens notes to coordinators for reading only.
+        assert!(may_read(&coord, &scope("notes:ann"), yes));
+        assert!(!may_write(&coord, &scope("notes:ann")));
+        assert!(!may_read(&kiosk, &scope("notes:ann"), yes));
+        // Consent is the person's (or their supporter's) to give.
+        assert!(may_set_consent(&ann, "ann"));
+        assert!(may_set_consent(&sup, "ann"));
+        assert!(!may_set_consent(&coord, "ann"));
+        assert!(!may_set_consent(&kiosk, "ann"));
+        assert!(!may_set_consent(&ann, "bob"));
+    }
+
+    #[test]
+    fn read_filters_list_exactly_the_readable_scopes() {
+        let consented = vec!["bob".to_string()];
+        let (f, notes) = read_filter(&grant(Role::Coordinator, None, None, &[]), &consented);
+        assert_eq!(
+            f,
+            ReadFilter::AllButNotes {
+                notes: vec!["notes:bob".into()]
+            }
+        );
+        assert_eq!(notes, consented);
+        let (f, notes) = read_filter(&grant(Role::Worker, Some("ann"), None, &[]), &consented);
+        assert_eq!(
+            f,
+            ReadFilter::Only(vec![
+                "directory".into(),
+                "timesheet:ann".into(),
+                "review:ann".into(),
+                "records:ann".into(),
+                "notes:ann".into()
+            ])
+        );
+        assert_eq!(notes, vec!["ann".to_string()]);
+        let (f, _) = read_filter(&grant(Role::Kiosk, None, Some("cafe"), &[]), &consented);
+        assert_eq!(f, ReadFilter::Only(vec!["site:cafe".into()]));
+        let (f, notes) = read_filter(&grant(Role::Supporter, None, None, &["ann"]), &consented);
+        assert_eq!(
+            f,
+            ReadFilter::Only(vec!["directory".into(), "notes:ann".into()])
+        );
+        assert_eq!(notes, vec!["ann".to_string()]);
+    }
+
+    #[test]
+    fn incomplete_grants_are_refused() {
+        assert!(validate_grant(&grant(Role::Worker, None, None, &[])).is_err());
+        assert!(validate_grant(&grant(Role::Kiosk, None, None, &[])).is_err());
+        assert!(validate_grant(&grant(Role::Supporter, None, None, &[])).is_err());
+        assert!(validate_grant(&grant(Role::Worker, Some("a b"), None, &[])).is_err());
+        assert!(validate_grant(&grant(Role::Supporter, None, None, &["ok", ""])).is_err());
+        assert!(validate_grant(&grant(Role::Worker, Some("ann"), None, &[])).is_ok());
+        assert!(validate_grant(&grant(Role::Coordinator, None, None, &[])).is_ok());
+    }
+}

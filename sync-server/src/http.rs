@@ -1,0 +1,484 @@
+//! The HTTP API (see docs/PROTOCOL.md): routes, the bearer-token extractor, and one
+//! handler per endpoint. Handlers check the request, ask `access` whether the device may
+//! do it, and run the storage work on the blocking pool.
+
+use crate::access::{self, ReadFilter};
+use crate::admin::{mint_join_code, now};
+use crate::credentials;
+use crate::error::AppError;
+use crate::store::{CheckedDoc, DeviceRecord, NewDevice, RelayStore};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use logbook_protocol::{
+    self as proto, CBOR_MEDIA_TYPE, ConsentRequest, DeleteDocRequest, DevicesResponse,
+    InviteRequest, InviteResponse, JoinRequest, JoinResponse, MeResponse, PushRequest, Role, Scope,
+};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    store: Arc<dyn RelayStore>,
+}
+
+/// The whole API as an axum router.
+pub(crate) fn router(store: Arc<dyn RelayStore>) -> Router {
+    let v1 = Router::new()
+        .route("/join", post(join))
+        .route("/me", get(me))
+        .route("/invites", post(invite))
+        .route("/devices", get(devices))
+        .route("/devices/{id}/revoke", post(revoke))
+        .route("/consent/{person}", put(consent))
+        .route("/push", post(push))
+        .route("/pull", get(pull))
+        .route("/docs/delete", post(delete_doc));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest(proto::API_PREFIX, v1)
+        .fallback(|| async { AppError::NotFound("no such route") })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .with_state(AppState { store })
+        .layer(middleware::from_fn(server_timing))
+        .layer(
+            // Logged per request: method, route template, status, latency, device id.
+            // Never the URI (it can hold a person id), headers, bodies or query values.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str)
+                        .unwrap_or("unmatched");
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        route,
+                        device = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _: &Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_us = latency.as_micros() as u64,
+                        "response"
+                    );
+                })
+                .on_failure(()),
+        )
+        .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES))
+}
+
+/// Adds `Server-Timing: app;dur=<ms>`: the relay's own handling time, so clients and
+/// benchmarks can tell server time from network time.
+async fn server_timing(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let mut res = next.run(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
+}
+
+/// Runs storage work off the async threads.
+async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| AppError::Internal)?
+}
+
+// ---------- request helpers ----------
+
+fn content_type_is(headers: &HeaderMap, media_type: &str) -> Option<bool> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    Some(essence.eq_ignore_ascii_case(media_type))
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge("request body too large")
+        } else {
+            AppError::BadRequest("unreadable request body")
+        }
+    })
+}
+
+/// A JSON control body. `Content-Type` may be absent; if present it must be JSON.
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, AppError> {
+    if content_type_is(headers, "application/json") == Some(false) {
+        return Err(AppError::UnsupportedMediaType(
+            "expected Content-Type: application/json",
+        ));
+    }
+    let bytes = body_bytes(body)?;
+    // serde's message can quote the input, so it is not passed on.
+    serde_json::from_slice(&bytes).map_err(|_| AppError::BadRequest("malformed JSON body"))
+}
+
+fn cbor_response(body: Vec<u8>) -> Response {
+    ([(CONTENT_TYPE, CBOR_MEDIA_TYPE)], body).into_response()
+}
+
+// ---------- authentication ----------
+
+/// An authenticated device: extracting it checks `Authorization: Bearer <token>`.
+pub(crate) struct Device(DeviceRecord);
+
+/// How often `last_seen_at` is written for an active device, in seconds.
+const LAST_SEEN_GRANULARITY: i64 = 60;
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthorized("missing bearer token"))?;
+        let (device_id, presented) = credentials::parse_device_token(token.trim())
+            .ok_or(AppError::Unauthorized("invalid or revoked token"))?;
+        let device_id = device_id.to_string();
+        let store = state.store.clone();
+        let record = blocking(move || {
+            let now = now();
+            let Some(record) = store.device(&device_id)? else {
+                return Ok(None);
+            };
+            if record.revoked || !credentials::hashes_match(&presented, &record.token_hash) {
+                return Ok(None);
+            }
+            if record
+                .last_seen_at
+                .is_none_or(|t| now - t >= LAST_SEEN_GRANULARITY)
+            {
+                // Bookkeeping only: a busy database must not fail the request.
+                if let Err(e) = store.touch_device(&device_id, now) {
+                    tracing::warn!(error = %e, "could not record last_seen");
+                }
+            }
+            Ok(Some(record))
+        })
+        .await?
+        .ok_or(AppError::Unauthorized("invalid or revoked token"))?;
+        Span::current().record("device", record.device_id.as_str());
+        Ok(Device(record))
+    }
+}
+
+fn require_coordinator(device: &DeviceRecord) -> Result<(), AppError> {
+    if device.grant.role == Role::Coordinator {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("coordinators only"))
+    }
+}
+
+// ---------- handlers ----------
+
+async fn join(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<JoinResponse>, AppError> {
+    let req: JoinRequest = json_body(&headers, body)?;
+    let name = req.device_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "device_name must be 1-100 printable characters",
+        ));
+    }
+    const BAD_CODE: AppError = AppError::Unauthorized("join code is invalid, used or expired");
+    let code_hash = credentials::join_code_hash(&req.code).ok_or(BAD_CODE)?;
+    let device_id = credentials::new_device_id();
+    let (token, token_hash) = credentials::new_device_token(&device_id);
+    let store = st.store.clone();
+    let id = device_id.clone();
+    let joined = blocking(move || {
+        let device = NewDevice {
+            device_id: &id,
+            name: &name,
+            token_hash,
+        };
+        Ok(store.redeem_join_code(&code_hash, device, now())?)
+    })
+    .await?
+    .ok_or(BAD_CODE)?;
+    Span::current().record("device", device_id.as_str());
+    Ok(Json(JoinResponse {
+        device_id,
+        token,
+        coop_id: joined.coop_id,
+        coop_name: joined.coop_name,
+        grant: joined.grant,
+    }))
+}
+
+async fn me(Device(d): Device) -> Json<MeResponse> {
+    Json(MeResponse {
+        device_id: d.device_id,
+        coop_id: d.coop_id,
+        coop_name: d.coop_name,
+        grant: d.grant,
+    })
+}
+
+async fn invite(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<InviteResponse>, AppError> {
+    require_coordinator(&d)?;
+    let req: InviteRequest = json_body(&headers, body)?;
+    access::validate_grant(&req.grant).map_err(AppError::BadRequest)?;
+    let store = st.store.clone();
+    let (code, expires_at) = blocking(move || {
+        Ok(mint_join_code(
+            store.as_ref(),
+            &d.coop_id,
+            &req.grant,
+            req.expires_in_hours,
+            now(),
+        )?)
+    })
+    .await?;
+    Ok(Json(InviteResponse { code, expires_at }))
+}
+
+async fn devices(
+    State(st): State<AppState>,
+    Device(d): Device,
+) -> Result<Json<DevicesResponse>, AppError> {
+    require_coordinator(&d)?;
+    let store = st.store.clone();
+    let devices = blocking(move || Ok(store.list_devices(&d.coop_id)?)).await?;
+    Ok(Json(DevicesResponse { devices }))
+}
+
+async fn revoke(
+    State(st): State<AppState>,
+    Device(d): Device,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    require_coordinator(&d)?;
+    if proto::validate_entity_id(&id).is_err() {
+        return Err(AppError::NotFound("no such device"));
+    }
+    let store = st.store.clone();
+    blocking(move || {
+        store
+            .revoke_device(Some(&d.coop_id), &id)
+            .map_err(|e| match e {
+                crate::RelayError::NotFound => AppError::NotFound("no such device"),
+                other => other.into(),
+            })
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn consent(
+    State(st): State<AppState>,
+    Device(d): Device,
+    Path(person): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    if proto::validate_entity_id(&person).is_err() {
+        return Err(AppError::BadRequest("invalid person id"));
+    }
+    if !access::may_set_consent(&d.grant, &person) {
+        return Err(AppError::Forbidden(
+            "only the person or their supporter may set consent",
+        ));
+    }
+    let req: ConsentRequest = json_body(&headers, body)?;
+    let store = st.store.clone();
+    blocking(move || Ok(store.set_consent(&d.coop_id, &person, req.coordinator_notes, now())?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn is_content_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Validates a decoded push completely (limits, ids, access) and computes content ids.
+/// Any failure refuses the whole batch, so nothing is stored.
+fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>, AppError> {
+    if req.docs.len() > proto::MAX_DOCS_PER_PUSH {
+        return Err(AppError::TooLarge("too many documents in one push"));
+    }
+    let blobs: usize = req.docs.iter().map(|d| d.blobs.len()).sum();
+    let superseded: usize = req.docs.iter().map(|d| d.supersedes.len()).sum();
+    if blobs > proto::MAX_BLOBS_PER_PUSH || superseded > proto::MAX_BLOBS_PER_PUSH {
+        return Err(AppError::TooLarge("too many blobs in one push"));
+    }
+    if req
+        .docs
+        .iter()
+        .flat_map(|d| &d.blobs)
+        .any(|b| b.len() > proto::MAX_BLOB_BYTES)
+    {
+        return Err(AppError::TooLarge("blob too large"));
+    }
+    let mut scopes = Vec::with_capacity(req.docs.len());
+    for d in &req.docs {
+        let scope =
+            Scope::of_doc(&d.doc).map_err(|_| AppError::BadRequest("invalid document id"))?;
+        if !d.supersedes.iter().all(|c| is_content_id(c)) {
+            return Err(AppError::BadRequest(
+                "supersedes must list content ids (64 lowercase hex digits)",
+            ));
+        }
+        let key_ok = d.key.as_ref().is_none_or(|k| {
+            !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic())
+        });
+        if !key_ok {
+            return Err(AppError::BadRequest("invalid key id"));
+        }
+        scopes.push(scope);
+    }
+    if !scopes.iter().all(|s| access::may_write(grant, s)) {
+        return Err(AppError::Forbidden(
+            "this device may not write to a document in the push",
+        ));
+    }
+    Ok(req
+        .docs
+        .into_iter()
+        .zip(scopes)
+        .map(|(d, scope)| CheckedDoc {
+            scope: scope.to_string(),
+            blobs: d
+                .blobs
+                .into_iter()
+                .map(|b| {
+                    let bytes = b.into_vec();
+                    (proto::content_id(&bytes), bytes)
+                })
+                .collect(),
+            doc: d.doc,
+            key: d.key,
+            supersedes: d.supersedes,
+        })
+        .collect())
+}
+
+async fn push(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    if content_type_is(&headers, CBOR_MEDIA_TYPE) != Some(true) {
+        return Err(AppError::UnsupportedMediaType(
+            "expected Content-Type: application/cbor",
+        ));
+    }
+    let body = body_bytes(body)?;
+    let store = st.store.clone();
+    let encoded = blocking(move || {
+        let req: PushRequest = proto::from_cbor(&body)
+            .map_err(|_| AppError::BadRequest("malformed CBOR push body"))?;
+        let docs = check_push(&d.grant, req)?;
+        let res = store.push(&d.coop_id, &docs)?;
+        Ok(proto::to_cbor(&res))
+    })
+    .await?;
+    Ok(cbor_response(encoded))
+}
+
+#[derive(Debug, Deserialize)]
+struct PullParams {
+    #[serde(default)]
+    after: u64,
+    limit: Option<u32>,
+    /// Restrict the pull to one readable scope (used to back-fill notes after consent).
+    scope: Option<String>,
+}
+
+async fn pull(
+    State(st): State<AppState>,
+    Device(d): Device,
+    params: Result<Query<PullParams>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(params) = params.map_err(|_| AppError::BadRequest("malformed pull query"))?;
+    let limit = params
+        .limit
+        .unwrap_or(proto::DEFAULT_PULL_LIMIT)
+        .clamp(1, proto::MAX_PULL_LIMIT);
+    let only = params
+        .scope
+        .map(|s| Scope::parse(&s).map_err(|_| AppError::BadRequest("invalid scope")))
+        .transpose()?;
+    let store = st.store.clone();
+    let encoded = blocking(move || {
+        let consented = if d.grant.role == Role::Coordinator {
+            store.consented_people(&d.coop_id)?
+        } else {
+            Vec::new()
+        };
+        let (mut filter, notes_readable) = access::read_filter(&d.grant, &consented);
+        if let Some(scope) = only {
+            if !access::may_read(&d.grant, &scope, |p| consented.iter().any(|c| c == p)) {
+                return Err(AppError::Forbidden("this device may not read that scope"));
+            }
+            filter = ReadFilter::Only(vec![scope.to_string()]);
+        }
+        let mut res = store.pull(
+            &d.coop_id,
+            &filter,
+            params.after,
+            limit,
+            proto::MAX_PULL_BYTES,
+        )?;
+        res.notes_readable = notes_readable;
+        Ok(proto::to_cbor(&res))
+    })
+    .await?;
+    Ok(cbor_response(encoded))
+}
+
+async fn delete_doc(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let req: DeleteDocRequest = json_body(&headers, body)?;
+    let scope = Scope::of_doc(&req.doc).map_err(|_| AppError::BadRequest("invalid document id"))?;
+    if !access::may_delete(&d.grant, &scope) {
+        return Err(AppError::Forbidden(
+            "this device may not delete that document",
+        ));
+    }
+    let store = st.store.clone();
+    blocking(move || Ok(store.delete_doc(&d.coop_id, &req.doc, &scope.to_string(), now())?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,136 @@
+//! `logbook-relay`: the Co-op Logbook relay, a scoped log of opaque blobs.
+//!
+//! Devices push blobs (automerge chunks, later ciphertext) tagged with a document id whose
+//! first segment is the scope; the relay appends them to a per-coop log and lets each
+//! device pull, with one indexed query, everything after its cursor that its grant may
+//! read. The wire protocol is in docs/PROTOCOL.md.
+//!
+//! Files, top-down:
+//! - `lib.rs`: this public API: [`RelayConfig`], [`start`], [`RunningRelay`].
+//! - `error.rs`: [`RelayError`] (library) and `AppError` (HTTP answers).
+//! - `access.rs`: the access table as pure functions.
+//! - `credentials.rs`: join codes, device tokens, ids.
+//! - `store.rs`: the [`store::RelayStore`] trait and its SQLite implementation.
+//! - `http.rs`: routes and handlers.
+//! - `admin.rs`: operator commands on the data directory.
+//! - `main.rs`: the `logbook-relay` binary (`serve`, `admin ...`).
+
+pub mod access;
+pub mod admin;
+pub mod credentials;
+mod error;
+mod http;
+pub mod store;
+
+pub use error::RelayError;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a graceful shutdown waits for in-flight requests before closing connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Where the relay keeps its data and where it listens.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Holds `relay.sqlite3` (created if missing).
+    pub data_dir: PathBuf,
+    /// Port 0 picks a free port; see [`RunningRelay::addr`].
+    pub listen: SocketAddr,
+    /// Serve HTTPS with these PEM files; `None` for plain HTTP (e.g. behind a proxy).
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM certificate chain and private key for HTTPS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl RelayConfig {
+    pub fn new(data_dir: impl Into<PathBuf>, listen: SocketAddr) -> Self {
+        RelayConfig {
+            data_dir: data_dir.into(),
+            listen,
+            tls: None,
+        }
+    }
+}
+
+/// A relay serving on the current tokio runtime.
+pub struct RunningRelay {
+    addr: SocketAddr,
+    tls: bool,
+    handle: axum_server::Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningRelay {
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL for clients, e.g. `http://127.0.0.1:8787` (loopback when bound to all
+    /// interfaces).
+    pub fn url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            });
+        }
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{addr}")
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to 30 s), and
+    /// returns when the server has stopped.
+    pub async fn shutdown(self) {
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "relay server ended with an error"),
+            Err(e) => tracing::warn!(error = %e, "relay server task failed"),
+        }
+    }
+}
+
+/// Binds (port 0 allowed), opens/creates the store, spawns the server on the current
+/// tokio runtime.
+pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
+    let data_dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || store::SqliteStore::open(&data_dir))
+        .await
+        .map_err(|_| RelayError::Task)??;
+    let app = http::router(Arc::new(store)).into_make_service();
+    let listener = std::net::TcpListener::bind(config.listen)?;
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let task = match &config.tls {
+        Some(tls) => {
+            // Several rustls providers may be linked in; this one is the relay's choice.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| RelayError::Tls(e.to_string()))?;
+            let server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle.clone());
+            tokio::spawn(server.serve(app))
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(server.serve(app))
+        }
+    };
+    tracing::info!(%addr, tls = config.tls.is_some(), "relay listening");
+    Ok(RunningRelay {
+        addr,
+        tls: config.tls.is_some(),
+        handle,
+        task,
+    })
+}

@@ -1,0 +1,247 @@
+//! `logbook-relay serve` runs the relay; `logbook-relay admin ...` manages coops and
+//! devices on the data directory (also while a relay is serving it).
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use logbook_protocol::{Grant, Role};
+use logbook_relay::{RelayConfig, TlsFiles, admin};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "logbook-relay", version, about = "The Co-op Logbook relay")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API until SIGTERM or Ctrl-C (then finish in-flight requests).
+    Serve {
+        /// Data directory (holds relay.sqlite3).
+        #[arg(long, env = "LOGBOOK_RELAY_DATA")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "LOGBOOK_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// PEM certificate chain; with --tls-key, serve HTTPS.
+        #[arg(long, env = "LOGBOOK_RELAY_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key; with --tls-cert, serve HTTPS.
+        #[arg(long, env = "LOGBOOK_RELAY_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Operator commands on the data directory.
+    Admin {
+        /// Data directory (holds relay.sqlite3).
+        #[arg(long, env = "LOGBOOK_RELAY_DATA")]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a coop and print its id and a one-time coordinator join code.
+    CreateCoop {
+        #[arg(long)]
+        name: String,
+    },
+    /// Mint a one-time join code for a coop (same rules as POST /v1/invites).
+    Invite {
+        #[arg(long)]
+        coop: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The person a worker device is bound to.
+        #[arg(long)]
+        person: Option<String>,
+        /// The site a kiosk is bound to.
+        #[arg(long)]
+        site: Option<String>,
+        /// A person a supporter supports (repeat for several).
+        #[arg(long = "supports")]
+        supports: Vec<String>,
+        /// Hours until the code expires (default 72, at most 720).
+        #[arg(long)]
+        hours: Option<u32>,
+    },
+    /// List a coop's devices.
+    Devices {
+        #[arg(long)]
+        coop: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Revoke a device: its next request is refused.
+    Revoke {
+        #[arg(long)]
+        device: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Coordinator,
+    Worker,
+    Supporter,
+    Kiosk,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Coordinator => Role::Coordinator,
+            RoleArg::Worker => Role::Worker,
+            RoleArg::Supporter => Role::Supporter,
+            RoleArg::Kiosk => Role::Kiosk,
+        }
+    }
+}
+
+fn unix_to_utc(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            tls_cert,
+            tls_key,
+        } => serve(data, listen, tls_cert.zip(tls_key)),
+        Command::Admin { data, command } => run_admin(&data, command),
+    }
+}
+
+fn serve(data: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let mut config = RelayConfig::new(data, listen);
+        config.tls = tls.map(|(cert, key)| TlsFiles { cert, key });
+        let relay = logbook_relay::start(config)
+            .await
+            .context("starting the relay")?;
+        // Scripts and tests read this line to learn the bound address.
+        println!("listening on {}", relay.url());
+        std::io::stdout().flush().ok();
+        wait_for_shutdown_signal().await?;
+        tracing::info!("shutting down: finishing in-flight requests");
+        relay.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}
+
+fn run_admin(data: &std::path::Path, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateCoop { name } => {
+            let created = admin::create_coop(data, &name)?;
+            println!("coop id:          {}", created.coop_id);
+            println!("coordinator code: {}", created.coordinator_code);
+            println!(
+                "code expires:     {} (one-time use)",
+                unix_to_utc(created.expires_at)
+            );
+        }
+        AdminCommand::Invite {
+            coop,
+            role,
+            person,
+            site,
+            supports,
+            hours,
+        } => {
+            let grant = Grant {
+                role: role.into(),
+                person,
+                site,
+                supports,
+            };
+            let (code, expires_at) = admin::create_invite(data, &coop, &grant, hours)?;
+            println!("join code:    {code}");
+            println!("code expires: {} (one-time use)", unix_to_utc(expires_at));
+        }
+        AdminCommand::Devices { coop, format } => {
+            let devices = admin::list_devices(data, &coop)?;
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&logbook_protocol::DevicesResponse { devices })?
+                ),
+                Format::Text => {
+                    println!(
+                        "{:<22} {:<12} {:<8} {:<20} {:<20} name",
+                        "device", "role", "revoked", "created", "last seen"
+                    );
+                    for d in devices {
+                        println!(
+                            "{:<22} {:<12} {:<8} {:<20} {:<20} {}",
+                            d.device_id,
+                            d.grant.role.as_str(),
+                            if d.revoked { "yes" } else { "no" },
+                            unix_to_utc(d.created_at),
+                            d.last_seen_at
+                                .map(unix_to_utc)
+                                .unwrap_or_else(|| "-".into()),
+                            d.name
+                        );
+                    }
+                }
+            }
+        }
+        AdminCommand::Revoke { device } => {
+            admin::revoke_device(data, &device)?;
+            println!("revoked {device}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unix_times_print_as_utc() {
+        assert_eq!(super::unix_to_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::unix_to_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

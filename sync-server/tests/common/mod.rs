@@ -1,0 +1,264 @@
+//! Helpers shared by the relay's HTTP tests: a relay on a loopback port with a fresh coop,
+//! and a small client that speaks the wire protocol (JSON control bodies, CBOR bulk).
+#![allow(dead_code)]
+
+use logbook_protocol::{
+    self as proto, Grant, JoinResponse, PullResponse, PushDoc, PushRequest, PushResponse, Role,
+};
+use logbook_relay::{RelayConfig, RunningRelay, admin};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+pub struct TestRelay {
+    pub relay: RunningRelay,
+    pub dir: tempfile::TempDir,
+    pub coop_id: String,
+    pub coordinator_code: String,
+    pub http: reqwest::Client,
+}
+
+pub async fn start_relay() -> TestRelay {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let created = admin::create_coop(dir.path(), "Test Bakery").expect("create coop");
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let relay = logbook_relay::start(RelayConfig::new(dir.path(), addr))
+        .await
+        .expect("start relay");
+    TestRelay {
+        relay,
+        dir,
+        coop_id: created.coop_id,
+        coordinator_code: created.coordinator_code,
+        http: reqwest::Client::new(),
+    }
+}
+
+pub fn grant(role: Role, person: Option<&str>, site: Option<&str>, supports: &[&str]) -> Grant {
+    Grant {
+        role,
+        person: person.map(str::to_string),
+        site: site.map(str::to_string),
+        supports: supports.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn blob(bytes: &[u8]) -> serde_bytes::ByteBuf {
+    serde_bytes::ByteBuf::from(bytes.to_vec())
+}
+
+pub fn push_doc(doc: &str, blobs: &[&[u8]]) -> PushDoc {
+    PushDoc {
+        doc: doc.to_string(),
+        blobs: blobs.iter().map(|b| blob(b)).collect(),
+        supersedes: vec![],
+        key: None,
+    }
+}
+
+/// A device's view of the relay.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+    pub device_id: String,
+}
+
+impl TestRelay {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.relay.url())
+    }
+
+    pub async fn join(&self, code: &str, name: &str) -> Client {
+        let (status, body) = post_json(
+            &self.http,
+            &self.url("/v1/join"),
+            None,
+            &json!({"code": code, "device_name": name}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "join failed: {body}");
+        let joined: JoinResponse = serde_json::from_value(body).expect("join response");
+        Client {
+            http: self.http.clone(),
+            base: self.relay.url(),
+            token: joined.token,
+            device_id: joined.device_id,
+        }
+    }
+
+    pub async fn coordinator(&self) -> Client {
+        self.join(&self.coordinator_code, "office laptop").await
+    }
+
+    /// A coordinator invites a device with `grant`, and the device joins.
+    pub async fn device(&self, coordinator: &Client, grant: &Grant) -> Client {
+        let code = coordinator.invite(grant).await;
+        self.join(&code, "phone").await
+    }
+}
+
+pub async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let mut req = http
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(body).expect("json"));
+    if let Some(t) = token {
+        req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let bytes = res.bytes().await.expect("body");
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        post_json(&self.http, &self.url(path), Some(&self.token), body).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .put(self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(body).expect("json"))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let bytes = res.bytes().await.expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let bytes = res.bytes().await.expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn invite(&self, grant: &Grant) -> String {
+        let (status, body) = self
+            .post(
+                "/v1/invites",
+                &serde_json::to_value(proto::InviteRequest {
+                    grant: grant.clone(),
+                    expires_in_hours: None,
+                })
+                .expect("json"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "invite failed: {body}");
+        body["code"].as_str().expect("code").to_string()
+    }
+
+    /// Pushes raw bytes with a content type; returns status and raw body.
+    pub async fn push_raw(&self, content_type: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        let res = self
+            .http
+            .post(self.url("/v1/push"))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.bytes().await.expect("body").to_vec())
+    }
+
+    pub async fn try_push(&self, docs: Vec<PushDoc>) -> Result<PushResponse, StatusCode> {
+        let (status, body) = self
+            .push_raw(
+                proto::CBOR_MEDIA_TYPE,
+                proto::to_cbor(&PushRequest { docs }),
+            )
+            .await;
+        if status == StatusCode::OK {
+            Ok(proto::from_cbor(&body).expect("push response"))
+        } else {
+            Err(status)
+        }
+    }
+
+    pub async fn push(&self, docs: Vec<PushDoc>) -> PushResponse {
+        self.try_push(docs).await.expect("push accepted")
+    }
+
+    pub async fn try_pull_query(&self, query: &str) -> Result<PullResponse, StatusCode> {
+        let res = self
+            .http
+            .get(self.url(&format!("/v1/pull?{query}")))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        if status != StatusCode::OK {
+            return Err(status);
+        }
+        let bytes = res.bytes().await.expect("body");
+        Ok(proto::from_cbor(&bytes).expect("pull response"))
+    }
+
+    pub async fn pull(&self, after: u64) -> PullResponse {
+        self.try_pull_query(&format!("after={after}"))
+            .await
+            .expect("pull accepted")
+    }
+
+    /// Every blob this device can read from the start, as (doc, bytes) pairs.
+    pub async fn pull_all(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.pull(after).await;
+            for d in page.docs {
+                for b in d.blobs {
+                    out.push((d.doc.clone(), b.into_vec()));
+                }
+            }
+            after = page.next;
+            if !page.more {
+                return out;
+            }
+        }
+    }
+
+    pub async fn docs_readable(&self) -> Vec<String> {
+        let mut docs: Vec<String> = self.pull_all().await.into_iter().map(|(d, _)| d).collect();
+        docs.sort();
+        docs.dedup();
+        docs
+    }
+
+    pub async fn delete_doc(&self, doc: &str) -> StatusCode {
+        self.post("/v1/docs/delete", &json!({ "doc": doc })).await.0
+    }
+}
