@@ -9,64 +9,14 @@
 //! | `records:<p>`   | coordinator, worker p                       | coordinator                           | coordinator       |
 //! | `notes:<p>`     | worker p, supporter of p, coordinator if p consented | worker p, supporter of p     | worker p, supporter of p |
 //!
-//! These are pure functions of the grant and the scope (plus, for a coordinator reading
-//! notes, the person's consent), so they are tested exhaustively here and the HTTP layer
-//! only asks them.
+//! The table itself lives in `logbook-protocol` ([`may_read`], [`may_write`],
+//! [`may_delete`], [`may_set_consent`]) so the relay and the client core share one
+//! definition; this module adds what only the relay needs: the read filter that turns a
+//! grant into one SQL condition, and grant validation for new join codes. The table is
+//! tested cell by cell below, because the relay is where it is enforced.
 
 use logbook_protocol::{Grant, Role, Scope};
-
-fn is_worker_of(grant: &Grant, person: &str) -> bool {
-    grant.role == Role::Worker && grant.person.as_deref() == Some(person)
-}
-
-fn is_supporter_of(grant: &Grant, person: &str) -> bool {
-    grant.role == Role::Supporter && grant.supports.iter().any(|p| p == person)
-}
-
-/// May this device read documents of `scope`? `consented` says whether the person of a
-/// `notes:` scope has allowed coordinators to read their notes.
-pub fn may_read(grant: &Grant, scope: &Scope, consented: impl Fn(&str) -> bool) -> bool {
-    let coordinator = grant.role == Role::Coordinator;
-    match scope {
-        Scope::Directory => grant.role != Role::Kiosk,
-        Scope::Site(s) => {
-            coordinator || (grant.role == Role::Kiosk && grant.site.as_deref() == Some(s))
-        }
-        Scope::Timesheet(p) | Scope::Review(p) | Scope::Records(p) => {
-            coordinator || is_worker_of(grant, p)
-        }
-        Scope::Notes(p) => {
-            is_worker_of(grant, p) || is_supporter_of(grant, p) || (coordinator && consented(p))
-        }
-    }
-}
-
-/// May this device push blobs to documents of `scope`?
-pub fn may_write(grant: &Grant, scope: &Scope) -> bool {
-    let coordinator = grant.role == Role::Coordinator;
-    match scope {
-        Scope::Directory | Scope::Site(_) | Scope::Review(_) | Scope::Records(_) => coordinator,
-        Scope::Timesheet(p) => coordinator || grant.role == Role::Kiosk || is_worker_of(grant, p),
-        Scope::Notes(p) => is_worker_of(grant, p) || is_supporter_of(grant, p),
-    }
-}
-
-/// May this device erase documents of `scope` (history included)?
-pub fn may_delete(grant: &Grant, scope: &Scope) -> bool {
-    match scope {
-        Scope::Directory => false,
-        Scope::Site(_) | Scope::Timesheet(_) | Scope::Review(_) | Scope::Records(_) => {
-            grant.role == Role::Coordinator
-        }
-        Scope::Notes(p) => is_worker_of(grant, p) || is_supporter_of(grant, p),
-    }
-}
-
-/// May this device set `person`'s consent for coordinators to read their notes? Only the
-/// person's own worker device or an assigned supporter: never a coordinator.
-pub fn may_set_consent(grant: &Grant, person: &str) -> bool {
-    is_worker_of(grant, person) || is_supporter_of(grant, person)
-}
+pub use logbook_protocol::{may_delete, may_read, may_set_consent, may_write};
 
 /// The scopes a device may read, in the shape the store turns into one SQL condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,8 +118,6 @@ mod tests {
         let ann = grant(Role::Worker, Some("ann"), None, &[]);
         let sup = grant(Role::Supporter, None, None, &["ann"]);
         let kiosk = grant(Role::Kiosk, None, Some("cafe"), &[]);
-        let no = |_: &str| false;
-        let yes = |_: &str| true;
 
         // (grant, scope, read, write, delete)
         let rows: Vec<(&Grant, &str, bool, bool, bool)> = vec![
@@ -201,14 +149,14 @@ mod tests {
         ];
         for (g, s, r, w, d) in rows {
             let sc = scope(s);
-            assert_eq!(may_read(g, &sc, no), r, "read {:?} {s}", g.role);
+            assert_eq!(may_read(g, &sc, false), r, "read {:?} {s}", g.role);
             assert_eq!(may_write(g, &sc), w, "write {:?} {s}", g.role);
             assert_eq!(may_delete(g, &sc), d, "delete {:?} {s}", g.role);
         }
         // Consent opens notes to coordinators for reading only.
-        assert!(may_read(&coord, &scope("notes:ann"), yes));
+        assert!(may_read(&coord, &scope("notes:ann"), true));
         assert!(!may_write(&coord, &scope("notes:ann")));
-        assert!(!may_read(&kiosk, &scope("notes:ann"), yes));
+        assert!(!may_read(&kiosk, &scope("notes:ann"), true));
         // Consent is the person's (or their supporter's) to give.
         assert!(may_set_consent(&ann, "ann"));
         assert!(may_set_consent(&sup, "ann"));

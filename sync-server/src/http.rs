@@ -445,7 +445,10 @@ async fn pull(
         };
         let (mut filter, notes_readable) = access::read_filter(&d.grant, &consented);
         if let Some(scope) = only {
-            if !access::may_read(&d.grant, &scope, |p| consented.iter().any(|c| c == p)) {
+            let consent = scope
+                .person()
+                .is_some_and(|p| consented.iter().any(|c| c == p));
+            if !access::may_read(&d.grant, &scope, consent) {
                 return Err(AppError::Forbidden("this device may not read that scope"));
             }
             filter = ReadFilter::Only(vec![scope.to_string()]);
