@@ -187,3 +187,63 @@ async fn graceful_shutdown_finishes_a_request_in_flight() {
     assert_eq!(all[0].1.len(), 200_000);
     again.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_relay_serves_https_with_a_certificate_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    // A throwaway self-signed certificate; skip where openssl is not installed.
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .args(["-addext", "extendedKeyUsage=serverAuth"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: openssl is not available to make a test certificate");
+        return;
+    }
+    let mut config = RelayConfig::new(
+        dir.path().join("data"),
+        "127.0.0.1:0".parse().expect("addr"),
+    );
+    config.tls = Some(logbook_relay::TlsFiles {
+        cert: cert.clone(),
+        key,
+    });
+    let relay = logbook_relay::start(config).await.expect("start with TLS");
+    assert!(relay.url().starts_with("https://127.0.0.1:"));
+    let pem = std::fs::read(&cert).expect("cert");
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("parse cert")])
+        .build()
+        .expect("client");
+    let res = http
+        .get(format!("{}/healthz", relay.url()))
+        .send()
+        .await
+        .expect("https request");
+    assert_eq!(res.text().await.expect("body"), "ok");
+    // Plain HTTP to the TLS port does not get an answer from the API.
+    let plain = reqwest::Client::new()
+        .get(format!("http://{}/healthz", relay.addr()))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.expect("response").status().is_success());
+    relay.shutdown().await;
+}
