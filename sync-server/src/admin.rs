@@ -77,7 +77,7 @@ pub fn create_coop(data_dir: &Path, name: &str) -> Result<CreatedCoop, RelayErro
 pub fn list_devices(data_dir: &Path, coop_id: &str) -> Result<Vec<DeviceInfo>, RelayError> {
     let store = SqliteStore::open(data_dir)?;
     if !store.coop_exists(coop_id)? {
-        return Err(RelayError::NotFound);
+        return Err(RelayError::NotFound("no such coop"));
     }
     store.list_devices(coop_id)
 }
@@ -96,7 +96,7 @@ pub fn create_invite(
 ) -> Result<(String, i64), RelayError> {
     let store = SqliteStore::open(data_dir)?;
     if !store.coop_exists(coop_id)? {
-        return Err(RelayError::NotFound);
+        return Err(RelayError::NotFound("no such coop"));
     }
     mint_join_code(&store, coop_id, grant, hours, now())
 }

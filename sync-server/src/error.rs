@@ -20,8 +20,9 @@ pub enum RelayError {
     /// A caller passed something unusable (an empty coop name, a bad grant, ...).
     #[error("invalid input: {0}")]
     Invalid(&'static str),
-    #[error("not found")]
-    NotFound,
+    /// No such coop or device; the text says which.
+    #[error("{0}")]
+    NotFound(&'static str),
     /// Something read back from the store does not parse (a grant's JSON, say).
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
@@ -85,7 +86,7 @@ impl From<RelayError> for AppError {
     fn from(e: RelayError) -> Self {
         match e {
             RelayError::Invalid(m) => AppError::BadRequest(m),
-            RelayError::NotFound => AppError::NotFound("not found"),
+            RelayError::NotFound(what) => AppError::NotFound(what),
             other => {
                 // rusqlite and io errors name statements and paths, never bound values.
                 tracing::error!(error = %other, "request failed");

@@ -289,15 +289,7 @@ async fn revoke(
         return Err(AppError::NotFound("no such device"));
     }
     let store = st.store.clone();
-    blocking(move || {
-        store
-            .revoke_device(Some(&d.coop_id), &id)
-            .map_err(|e| match e {
-                crate::RelayError::NotFound => AppError::NotFound("no such device"),
-                other => other.into(),
-            })
-    })
-    .await?;
+    blocking(move || Ok(store.revoke_device(Some(&d.coop_id), &id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

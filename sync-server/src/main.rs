@@ -173,15 +173,18 @@ async fn wait_for_shutdown_signal() -> anyhow::Result<()> {
 }
 
 fn run_admin(data: &std::path::Path, command: AdminCommand) -> anyhow::Result<()> {
+    // Write errors (a closed pipe, say) end the command with an error, not a panic.
+    let mut out = std::io::stdout().lock();
     match command {
         AdminCommand::CreateCoop { name } => {
             let created = admin::create_coop(data, &name)?;
-            println!("coop id:          {}", created.coop_id);
-            println!("coordinator code: {}", created.coordinator_code);
-            println!(
+            writeln!(out, "coop id:          {}", created.coop_id)?;
+            writeln!(out, "coordinator code: {}", created.coordinator_code)?;
+            writeln!(
+                out,
                 "code expires:     {} (one-time use)",
                 unix_to_utc(created.expires_at)
-            );
+            )?;
         }
         AdminCommand::Invite {
             coop,
@@ -198,23 +201,30 @@ fn run_admin(data: &std::path::Path, command: AdminCommand) -> anyhow::Result<()
                 supports,
             };
             let (code, expires_at) = admin::create_invite(data, &coop, &grant, hours)?;
-            println!("join code:    {code}");
-            println!("code expires: {} (one-time use)", unix_to_utc(expires_at));
+            writeln!(out, "join code:    {code}")?;
+            writeln!(
+                out,
+                "code expires: {} (one-time use)",
+                unix_to_utc(expires_at)
+            )?;
         }
         AdminCommand::Devices { coop, format } => {
             let devices = admin::list_devices(data, &coop)?;
             match format {
-                Format::Json => println!(
+                Format::Json => writeln!(
+                    out,
                     "{}",
                     serde_json::to_string_pretty(&logbook_protocol::DevicesResponse { devices })?
-                ),
+                )?,
                 Format::Text => {
-                    println!(
+                    writeln!(
+                        out,
                         "{:<22} {:<12} {:<8} {:<20} {:<20} name",
                         "device", "role", "revoked", "created", "last seen"
-                    );
+                    )?;
                     for d in devices {
-                        println!(
+                        writeln!(
+                            out,
                             "{:<22} {:<12} {:<8} {:<20} {:<20} {}",
                             d.device_id,
                             d.grant.role.as_str(),
@@ -224,14 +234,14 @@ fn run_admin(data: &std::path::Path, command: AdminCommand) -> anyhow::Result<()
                                 .map(unix_to_utc)
                                 .unwrap_or_else(|| "-".into()),
                             d.name
-                        );
+                        )?;
                     }
                 }
             }
         }
         AdminCommand::Revoke { device } => {
             admin::revoke_device(data, &device)?;
-            println!("revoked {device}");
+            writeln!(out, "revoked {device}")?;
         }
     }
     Ok(())

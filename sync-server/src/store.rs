@@ -87,7 +87,7 @@ pub trait RelayStore: Send + Sync + 'static {
     fn touch_device(&self, device_id: &str, now: i64) -> Result<(), RelayError>;
     fn list_devices(&self, coop_id: &str) -> Result<Vec<DeviceInfo>, RelayError>;
     /// Revokes a device; with `coop_id`, only if it belongs to that coop.
-    /// `RelayError::NotFound` if there is no such device.
+    /// `RelayError::NotFound` if there is no such device (in that coop).
     fn revoke_device(&self, coop_id: Option<&str>, device_id: &str) -> Result<(), RelayError>;
     fn set_consent(
         &self,
@@ -473,7 +473,7 @@ impl RelayStore for SqliteStore {
             params![device_id, coop_id],
         )?;
         if changed == 0 {
-            return Err(RelayError::NotFound);
+            return Err(RelayError::NotFound("no such device"));
         }
         Ok(())
     }
