@@ -1636,6 +1636,72 @@ impl Logbook {
         })
     }
 
+    /// Every stored chunk with its document id: what a peer needs to catch up without a
+    /// relay (tests, backups, tools).
+    pub fn export_chunks(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT doc, data FROM chunks ORDER BY id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Merge chunks exported by a peer. Returns how many added something new here.
+    pub fn merge_chunks(&self, chunks: &[(String, Vec<u8>)]) -> Result<u32> {
+        let mut by_doc: std::collections::BTreeMap<&str, Vec<Vec<u8>>> = std::collections::BTreeMap::new();
+        for (doc, data) in chunks {
+            by_doc.entry(doc.as_str()).or_default().push(data.clone());
+        }
+        self.write(ChangeOrigin::Sync, |w| {
+            let mut added = 0;
+            for (doc, blobs) in by_doc {
+                added += w.merge_remote(doc, &blobs)? as u32;
+            }
+            Ok(added)
+        })
+    }
+
+    /// Bulk import of historical punches (e.g. from paper timesheets or another system):
+    /// one change per person and month, one transaction. Taps are not checked against
+    /// the person's state: the derivation marks duplicates as it always does.
+    pub fn import_punches(&self, punches: &[Punch]) -> Result<u64> {
+        self.require_coordinator()?;
+        let device = self.device_key();
+        let mut by_doc: std::collections::BTreeMap<String, Vec<&Punch>> = std::collections::BTreeMap::new();
+        for p in punches {
+            let scope = Scope::Timesheet(p.person_id.clone());
+            if logbook_protocol::validate_entity_id(&p.person_id).is_err() {
+                return Err(Error::invalid("invalid person id"));
+            }
+            self.require_write(&scope)?;
+            let month = jiff::Timestamp::from_second(p.at)
+                .map_err(|_| Error::invalid("time out of range"))?
+                .strftime("%Y-%m")
+                .to_string();
+            by_doc.entry(docs::punches_doc(&p.person_id, &month, &device)).or_default().push(p);
+        }
+        self.write(ChangeOrigin::Local, |w| {
+            for (doc_id, ps) in &by_doc {
+                w.change(doc_id, |t, doc| {
+                    let container = docs::container(doc, "punches")?;
+                    for p in ps {
+                        autosurgeon::reconcile_prop(t, &container, p.id.as_str(), docs::PunchDoc {
+                            kind: p.kind.as_str().into(),
+                            at: p.at,
+                            device: p.device.clone(),
+                            source: p.source.as_str().into(),
+                            hour_type: p.hour_type.as_str().into(),
+                            site: p.site_id.clone(),
+                        })?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        Ok(punches.len() as u64)
+    }
+
     /// Run SQLite's own integrity check (slow on big stores: on demand only).
     pub fn check_integrity(&self) -> Result<bool> {
         self.read(|c| {
