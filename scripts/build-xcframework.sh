@@ -4,12 +4,14 @@
 #
 #   1. cargo (static library) for aarch64-apple-ios, aarch64-apple-ios-sim, x86_64-apple-ios
 #   2. lipo the two simulator slices into one universal simulator library
-#   3. scripts/bindings.sh swift (host build + in-workspace uniffi-bindgen): LogbookKit.swift,
-#      LogbookFFI.h, LogbookFFI.modulemap
+#   3. scripts/bindings.sh swift (host build + in-workspace uniffi-bindgen): one Swift file and
+#      one header per uniffi component -- LogbookKit.swift + LogbookFFI.h (logbook-ffi) and
+#      LogbookCore.swift + LogbookCoreFFI.h (logbook-core's records and enums)
 #   4. xcodebuild -create-xcframework: each library with Headers/LogbookFFI/{LogbookFFI.h,
-#      module.modulemap} (headers in a subdirectory named after the module, so several
-#      XCFrameworks in one app never collide on a top-level module.modulemap)
-#   5. copy LogbookKit.swift into ios/LogbookKit/Sources/LogbookKit/Generated/
+#      LogbookCoreFFI.h, module.modulemap} -- one clang module LogbookFFI with both headers
+#      (in a subdirectory named after the module, so several XCFrameworks in one app never
+#      collide on a top-level module.modulemap)
+#   5. copy both Swift files into ios/LogbookKit/Sources/LogbookKit/Generated/
 #
 # Environment: CARGO_TARGET_DIR (honoured), XCFRAMEWORK_PROFILE=release (default) or debug.
 set -euo pipefail
@@ -18,7 +20,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FFI_PACKAGE="logbook-ffi"
 FFI_LIB_NAME="logbook_ffi"
 FFI_MODULE="LogbookFFI"          # bindings/uniffi.toml [bindings.swift] ffi_module_name
-SWIFT_FILE="LogbookKit.swift"    # <module_name>.swift
+# One entry per uniffi component: bindings/uniffi.toml, then core/uniffi.toml
+# ([bindings.swift] module_name -> <module_name>.swift, ffi_module_filename -> <name>.h).
+SWIFT_FILES=("LogbookKit.swift" "LogbookCore.swift")
+HEADERS=("LogbookFFI.h" "LogbookCoreFFI.h")
 PACKAGE_DIR="$ROOT/ios/LogbookKit"
 XCFRAMEWORK="$PACKAGE_DIR/$FFI_MODULE.xcframework"
 GENERATED_DIR="$PACKAGE_DIR/Sources/LogbookKit/Generated"
@@ -62,8 +67,17 @@ lipo -create "$(lib "${SIM_TARGETS[0]}")" "$(lib "${SIM_TARGETS[1]}")" -output "
 
 "$ROOT/scripts/bindings.sh" swift
 GEN="$TARGET_DIR/bindings/swift"
-cp "$GEN/$FFI_MODULE.h" "$WORK/headers/$FFI_MODULE/"
-cp "$GEN/$FFI_MODULE.modulemap" "$WORK/headers/$FFI_MODULE/module.modulemap"
+for h in "${HEADERS[@]}"; do cp "$GEN/$h" "$WORK/headers/$FFI_MODULE/"; done
+# One module map for both headers (uniffi writes one per component; core's is disabled).
+{
+    echo "module $FFI_MODULE {"
+    for h in "${HEADERS[@]}"; do echo "    header \"$h\""; done
+    echo '    export *'
+    echo '    use "Darwin"'
+    echo '    use "_Builtin_stdbool"'
+    echo '    use "_Builtin_stdint"'
+    echo "}"
+} > "$WORK/headers/$FFI_MODULE/module.modulemap"
 
 rm -rf "$XCFRAMEWORK"
 xcodebuild -create-xcframework \
@@ -73,7 +87,7 @@ xcodebuild -create-xcframework \
 
 rm -rf "$GENERATED_DIR"
 mkdir -p "$GENERATED_DIR"
-cp "$GEN/$SWIFT_FILE" "$GENERATED_DIR/"
+for f in "${SWIFT_FILES[@]}"; do cp "$GEN/$f" "$GENERATED_DIR/"; done
 echo "build-xcframework: $XCFRAMEWORK"
-echo "build-xcframework: $GENERATED_DIR/$SWIFT_FILE"
+echo "build-xcframework: $GENERATED_DIR/{${SWIFT_FILES[*]}}"
 echo "build-xcframework: open ios/LogbookKit/Package.swift in Xcode, or add the package to the app"

@@ -11,7 +11,8 @@
 # Nothing is cached between runs: the classes directory is wiped and rebuilt every time.
 # Environment: CARGO_TARGET_DIR (honoured), BINDINGS_PROFILE, BINDINGS_SKIP_BUILD=1,
 #   KOTLIN_TEST_FILTER=text (run only tests whose "Class.function" contains text),
-#   KOTLIN_TEST_TIMEOUT=seconds (per test, default 120), KOTLINC_JAVA_OPTS (default below).
+#   KOTLIN_TEST_TIMEOUT=seconds (per test, default 120), KOTLINC_JAVA_OPTS (default below),
+#   LOGBOOK_RELAY_BIN (the relay the tests start; default $CARGO_TARGET_DIR/<profile>/logbook-relay).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +45,8 @@ GENERATED="$TARGET_DIR/bindings/kotlin"
 NATIVE_DIR="$TARGET_DIR/$PROFILE"
 OUT="$TARGET_DIR/kotlin-tests/classes"
 
+# The tests start a real relay (the workspace's logbook-relay binary, built by bindings.sh).
+export LOGBOOK_RELAY_BIN="${LOGBOOK_RELAY_BIN:-$TARGET_DIR/$PROFILE/logbook-relay}"
 step="bindings"
 "$ROOT/scripts/bindings.sh" kotlin
 

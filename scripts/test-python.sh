@@ -9,7 +9,8 @@
 #
 # pytest's "no tests collected" (exit 5) is reported as a failure.
 # Environment: CARGO_TARGET_DIR (honoured), BINDINGS_PROFILE, BINDINGS_SKIP_BUILD=1,
-#   PYTEST_ADDOPTS (passed through by pytest itself), PYTHON_TESTS_DIR (default below).
+#   PYTEST_ADDOPTS (passed through by pytest itself), PYTHON_TESTS_DIR (default below),
+#   LOGBOOK_RELAY_BIN (the relay the tests start; default $CARGO_TARGET_DIR/<profile>/logbook-relay).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +31,8 @@ fi
 export CARGO_TARGET_DIR="$TARGET_DIR"
 GENERATED="$TARGET_DIR/bindings/python"
 
+# The tests start a real relay (the workspace's logbook-relay binary, built by bindings.sh).
+export LOGBOOK_RELAY_BIN="${LOGBOOK_RELAY_BIN:-$TARGET_DIR/$PROFILE/logbook-relay}"
 "$ROOT/scripts/bindings.sh" python
 
 LIB="lib$FFI_LIB_NAME.$DYLIB_EXT"

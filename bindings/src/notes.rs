@@ -1,0 +1,46 @@
+//! `logbook.notes()`: peer-support note threads about a person, and that person's consent
+//! to coordinators reading them.
+
+use logbook_core::NoteThread;
+
+use crate::error::Result;
+use crate::logbook::sub_object;
+
+sub_object!(
+    /// Note threads and consent.
+    Notes
+);
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Notes {
+    /// Start a thread about a person; returns the thread id.
+    pub fn add(&self, about_person_id: String, text: String) -> Result<String> {
+        Ok(self.core.add_note(&about_person_id, &text)?)
+    }
+
+    /// Add an entry to a thread; returns the entry id.
+    pub fn reply(&self, thread_id: String, text: String) -> Result<String> {
+        Ok(self.core.reply_note(&thread_id, &text)?)
+    }
+
+    /// The threads about a person this device holds (coordinators: only with consent).
+    pub fn threads(&self, about_person_id: String) -> Result<Vec<NoteThread>> {
+        Ok(self.core.notes(&about_person_id)?)
+    }
+
+    /// Erase a thread here and, through the relay, everywhere.
+    pub fn delete_thread(&self, thread_id: String) -> Result<()> {
+        Ok(self.core.delete_note_thread(&thread_id)?)
+    }
+
+    /// The consent this device knows of (`None`: never set here).
+    pub fn consent(&self, person_id: String) -> Result<Option<bool>> {
+        Ok(self.core.consent(&person_id)?)
+    }
+
+    /// Set whether coordinators may read the person's notes (the person's own device or
+    /// their supporter; online when joined to a relay).
+    pub async fn set_consent(&self, person_id: String, coordinator_notes: bool) -> Result<()> {
+        Ok(self.core.set_consent(&person_id, coordinator_notes).await?)
+    }
+}

@@ -1,0 +1,39 @@
+//! `logbook.reports()`: hours for payroll (also as CSV), the disadvantaged-worker ratio,
+//! and the subject-access export.
+
+use logbook_core::{HoursRow, RatioReport};
+
+use crate::error::{LogbookError, Result};
+use crate::logbook::sub_object;
+
+sub_object!(
+    /// Coordinators' reports and subject access.
+    Reports
+);
+
+#[uniffi::export]
+impl Reports {
+    /// Hours per person and hour type for shifts on local dates `from..=to` (`YYYY-MM-DD`).
+    pub fn hours(&self, from: String, to: String) -> Result<Vec<HoursRow>> {
+        Ok(self.core.hours_report(&from, &to)?)
+    }
+
+    /// The hours report as CSV: `person_id,person_name,hour_type,shifts,minutes`.
+    pub fn hours_csv(&self, from: String, to: String) -> Result<String> {
+        Ok(self.core.hours_report_csv(&from, &to)?)
+    }
+
+    /// Head-count ratio of disadvantaged workers (Law 381/1991).
+    pub fn ratio(&self, from: String, to: String) -> Result<RatioReport> {
+        Ok(self.core.ratio_report(&from, &to)?)
+    }
+
+    /// Everything this device holds about a person, as pretty-printed JSON (subject
+    /// access request).
+    pub fn export_person(&self, person_id: String) -> Result<String> {
+        let value = self.core.export_person(&person_id)?;
+        serde_json::to_string_pretty(&value).map_err(|e| LogbookError::Storage {
+            reason: format!("could not write the export: {e}"),
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! `logbook.sync()`: join a relay, sync with it, and the coordinators' online calls
+//! (invites, devices). The network calls are `async` on tokio: `suspend` in Kotlin,
+//! `async` in Swift and Python. Cancelling one (dropping the future) is safe: the core
+//! holds no transaction across an await, so the store stays consistent and the next sync
+//! picks up where this one stopped.
+
+use logbook_core::sync::{JoinInfo, SyncSummary};
+use logbook_protocol as proto;
+
+use crate::error::Result;
+use crate::logbook::sub_object;
+
+/// What a device is; chosen by the coordinator who invites it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceRole {
+    Coordinator,
+    Worker,
+    Supporter,
+    Kiosk,
+}
+
+/// A device's role and what it is bound to: `person_id` for a worker's phone, `site_id`
+/// for a kiosk, `supports` (people) for a supporter.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Grant {
+    pub role: DeviceRole,
+    #[uniffi(default)]
+    pub person_id: Option<String>,
+    #[uniffi(default)]
+    pub site_id: Option<String>,
+    #[uniffi(default)]
+    pub supports: Vec<String>,
+}
+
+/// A one-time join code (show it as text or a QR code).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Invite {
+    pub code: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A device of the coop, as the relay knows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub name: String,
+    pub grant: Grant,
+    pub created_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub revoked: bool,
+}
+
+impl From<proto::Role> for DeviceRole {
+    fn from(r: proto::Role) -> Self {
+        match r {
+            proto::Role::Coordinator => DeviceRole::Coordinator,
+            proto::Role::Worker => DeviceRole::Worker,
+            proto::Role::Supporter => DeviceRole::Supporter,
+            proto::Role::Kiosk => DeviceRole::Kiosk,
+        }
+    }
+}
+
+impl From<DeviceRole> for proto::Role {
+    fn from(r: DeviceRole) -> Self {
+        match r {
+            DeviceRole::Coordinator => proto::Role::Coordinator,
+            DeviceRole::Worker => proto::Role::Worker,
+            DeviceRole::Supporter => proto::Role::Supporter,
+            DeviceRole::Kiosk => proto::Role::Kiosk,
+        }
+    }
+}
+
+impl From<proto::Grant> for Grant {
+    fn from(g: proto::Grant) -> Self {
+        Grant {
+            role: g.role.into(),
+            person_id: g.person,
+            site_id: g.site,
+            supports: g.supports,
+        }
+    }
+}
+
+impl From<Grant> for proto::Grant {
+    fn from(g: Grant) -> Self {
+        proto::Grant {
+            role: g.role.into(),
+            person: g.person_id,
+            site: g.site_id,
+            supports: g.supports,
+        }
+    }
+}
+
+impl From<proto::DeviceInfo> for DeviceInfo {
+    fn from(d: proto::DeviceInfo) -> Self {
+        DeviceInfo {
+            device_id: d.device_id,
+            name: d.name,
+            grant: d.grant.into(),
+            created_at: d.created_at,
+            last_seen_at: d.last_seen_at,
+            revoked: d.revoked,
+        }
+    }
+}
+
+sub_object!(
+    /// The relay: join, sync, invites, devices.
+    SyncClient
+);
+
+#[uniffi::export(async_runtime = "tokio")]
+impl SyncClient {
+    /// Redeem a one-time join code at a relay (`https://…`), then sync once.
+    pub async fn join(
+        &self,
+        relay_url: String,
+        code: String,
+        device_name: String,
+    ) -> Result<JoinInfo> {
+        Ok(self.core.join(&relay_url, &code, &device_name).await?)
+    }
+
+    /// Push what the relay has not acknowledged, then pull until nothing is left.
+    /// Observers hear about the remote changes it applied.
+    pub async fn run(&self) -> Result<SyncSummary> {
+        Ok(self.core.sync().await?)
+    }
+
+    /// Mint a one-time join code for a new device (coordinators). Expires after
+    /// `expires_in_hours` (the relay's default, 72 h, if absent).
+    #[uniffi::method(default(expires_in_hours = None))]
+    pub async fn invite(&self, grant: Grant, expires_in_hours: Option<u32>) -> Result<Invite> {
+        let r = self.core.invite(grant.into(), expires_in_hours).await?;
+        Ok(Invite {
+            code: r.code,
+            expires_at: r.expires_at,
+        })
+    }
+
+    /// The coop's devices (coordinators).
+    pub async fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        Ok(self
+            .core
+            .devices()
+            .await?
+            .into_iter()
+            .map(DeviceInfo::from)
+            .collect())
+    }
+
+    /// Revoke a device (coordinators): it can no longer sync.
+    pub async fn revoke_device(&self, device_id: String) -> Result<()> {
+        Ok(self.core.revoke_device(&device_id).await?)
+    }
+
+    /// Local changes the relay has not acknowledged yet.
+    pub fn pending_changes(&self) -> Result<u64> {
+        Ok(self.core.pending_changes()?)
+    }
+
+    /// Forget this device's relay membership (after it was revoked, say); data stays.
+    pub fn leave_relay(&self) -> Result<()> {
+        Ok(self.core.leave_relay()?)
+    }
+}

@@ -1,0 +1,123 @@
+//! `logbook.timesheets()`: punches, the shifts derived from them, and the coordinators'
+//! review (corrections, approvals, week locks, audit trail).
+
+use logbook_core::{
+    AuditEntry, HourType, IgnoredPunch, PunchKind, PunchSource, Shift, ShiftCorrection,
+};
+use logbook_protocol::Role;
+
+use crate::error::Result;
+use crate::logbook::sub_object;
+
+/// A week's review state for one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct WeekState {
+    pub approved: bool,
+    pub locked: bool,
+}
+
+sub_object!(
+    /// Time: clock in/out, breaks, shifts, review.
+    Timesheets
+);
+
+impl Timesheets {
+    /// Where a tap made through this API comes from, by the device's role.
+    fn source(&self) -> Result<PunchSource> {
+        Ok(match self.core.grant()?.map(|g| g.role) {
+            Some(Role::Kiosk) => PunchSource::Kiosk,
+            Some(Role::Coordinator) | None => PunchSource::Coordinator,
+            Some(Role::Worker | Role::Supporter) => PunchSource::Phone,
+        })
+    }
+
+    fn tap(&self, person_id: &str, kind: PunchKind, hour_type: Option<HourType>) -> Result<String> {
+        let source = self.source()?;
+        Ok(self
+            .core
+            .punch(person_id, kind, None, hour_type, None, source)?)
+    }
+}
+
+#[uniffi::export]
+impl Timesheets {
+    /// Clock in now (hour type defaults to paid). Returns the punch id, which is also the
+    /// id of the shift it opens.
+    #[uniffi::method(default(hour_type = None))]
+    pub fn clock_in(&self, person_id: String, hour_type: Option<HourType>) -> Result<String> {
+        self.tap(&person_id, PunchKind::ClockIn, hour_type)
+    }
+
+    pub fn clock_out(&self, person_id: String) -> Result<String> {
+        self.tap(&person_id, PunchKind::ClockOut, None)
+    }
+
+    pub fn start_break(&self, person_id: String) -> Result<String> {
+        self.tap(&person_id, PunchKind::BreakStart, None)
+    }
+
+    pub fn end_break(&self, person_id: String) -> Result<String> {
+        self.tap(&person_id, PunchKind::BreakEnd, None)
+    }
+
+    /// Any punch, at any time (`at` in Unix seconds, default now): for back-filling and
+    /// for coordinators entering paper timesheets.
+    #[uniffi::method(default(at = None, hour_type = None, site_id = None))]
+    pub fn punch(
+        &self,
+        person_id: String,
+        kind: PunchKind,
+        source: PunchSource,
+        at: Option<i64>,
+        hour_type: Option<HourType>,
+        site_id: Option<String>,
+    ) -> Result<String> {
+        Ok(self
+            .core
+            .punch(&person_id, kind, at, hour_type, site_id.as_deref(), source)?)
+    }
+
+    /// A person's shifts on local dates `from..=to` (`YYYY-MM-DD`; open-ended if absent).
+    #[uniffi::method(default(from = None, to = None))]
+    pub fn shifts(
+        &self,
+        person_id: String,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<Shift>> {
+        Ok(self
+            .core
+            .shifts(&person_id, from.as_deref(), to.as_deref())?)
+    }
+
+    /// Punches counted as nothing (duplicates), with the reason.
+    pub fn ignored_punches(&self, person_id: String) -> Result<Vec<IgnoredPunch>> {
+        Ok(self.core.ignored_punches(&person_id)?)
+    }
+
+    /// A coordinator corrects (or voids) a shift; returns the correction's id.
+    pub fn correct_shift(&self, shift_id: String, correction: ShiftCorrection) -> Result<String> {
+        Ok(self.core.correct_shift(&shift_id, correction)?)
+    }
+
+    /// Approve (or, with `lock`, lock) the week containing `date` for `people` (everyone
+    /// with shifts that week if empty). Returns the review event ids.
+    pub fn review_week(
+        &self,
+        date: String,
+        people: Vec<String>,
+        lock: bool,
+    ) -> Result<Vec<String>> {
+        Ok(self.core.review_week(&date, &people, lock)?)
+    }
+
+    pub fn week_state(&self, person_id: String, date: String) -> Result<WeekState> {
+        let (approved, locked) = self.core.week_state(&person_id, &date)?;
+        Ok(WeekState { approved, locked })
+    }
+
+    /// Every edit to a shift: who, when, what it was before, what changed.
+    pub fn shift_history(&self, shift_id: String) -> Result<Vec<AuditEntry>> {
+        Ok(self.core.shift_history(&shift_id)?)
+    }
+}
