@@ -1,0 +1,176 @@
+"""The same API as the Kotlin tests, from a second foreign language: a kiosk flow through a
+real relay, the PIN lockout, typed errors, observers, reports and subject access."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import logbook_core as core
+import logbook_ffi as ffi
+from conftest import run
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+class Recorder(ffi.LogbookObserver):
+    def __init__(self):
+        self.heard = []
+
+    def on_change(self, origin, scopes):
+        self.heard.append((origin, list(scopes)))
+
+
+async def small_coop(tmp_path, relay):
+    """A coordinator joined to the relay with a site and a worker who has PIN 1234."""
+    coordinator = ffi.Logbook.open(str(tmp_path / "coordinator"))
+    coordinator.init_coop("Riverside Bakery Co-op", "Europe/London")
+    await coordinator.sync().join(relay.url, relay.create_coop("Riverside Bakery Co-op"), "coordinator laptop")
+    site = coordinator.directory().add_site("Bakery")
+    aisha = coordinator.directory().add_person("Aisha", [core.PersonRole.WORKER], [site], False)
+    coordinator.directory().set_pin(aisha, "1234")
+    await coordinator.sync().run()
+    return coordinator, site, aisha
+
+
+async def join(tmp_path, relay, coordinator, name, grant):
+    invite = await coordinator.sync().invite(grant)
+    device = ffi.Logbook.open(str(tmp_path / name))
+    await device.sync().join(relay.url, invite.code, name)
+    return device
+
+
+def test_a_kiosk_flow_ends_in_a_shift_the_coordinator_sees(tmp_path, relay):
+    async def scenario():
+        coordinator, site, aisha = await small_coop(tmp_path, relay)
+        kiosk = await join(tmp_path, relay, coordinator, "kiosk", ffi.Grant(role=ffi.DeviceRole.KIOSK, site_id=site))
+        assert [e.name for e in kiosk.kiosk().roster(None)] == ["Aisha"]
+        clock_in = kiosk.kiosk().punch(aisha, "1234", core.PunchKind.CLOCK_IN)
+        assert [e.person_id for e in kiosk.kiosk().on_shift()] == [aisha]
+        time.sleep(1.1)  # taps are ordered in whole seconds
+        kiosk.kiosk().punch(aisha, "1234", core.PunchKind.CLOCK_OUT)
+        await kiosk.sync().run()
+        assert kiosk.sync().pending_changes() == 0
+        summary = await coordinator.sync().run()
+        assert summary.pulled_blobs >= 1
+        [shift] = coordinator.timesheets().shifts(aisha)
+        assert shift.id == clock_in
+        assert shift.status == core.ShiftStatus.COMPLETE
+
+    run(scenario())
+
+
+def test_wrong_pins_lock_a_person_out(tmp_path, relay):
+    async def scenario():
+        coordinator, site, aisha = await small_coop(tmp_path, relay)
+        kiosk = await join(tmp_path, relay, coordinator, "kiosk", ffi.Grant(role=ffi.DeviceRole.KIOSK, site_id=site))
+        allowed = coordinator.coop().settings.pin_max_failures
+        for _ in range(allowed - 1):
+            with pytest.raises(ffi.LogbookError.Forbidden):
+                kiosk.kiosk().check_pin(aisha, "0000")
+        with pytest.raises(ffi.LogbookError.LockedOut) as locked:
+            kiosk.kiosk().check_pin(aisha, "0000")
+        assert 14 * 60 < locked.value.retry_after_seconds <= 15 * 60
+        with pytest.raises(ffi.LogbookError.LockedOut):
+            kiosk.kiosk().punch(aisha, "1234", core.PunchKind.CLOCK_IN)
+        assert kiosk.kiosk().on_shift() == []
+
+    run(scenario())
+
+
+def test_errors_are_typed_and_readable(tmp_path):
+    book = ffi.Logbook.open(str(tmp_path / "fresh"))
+    with pytest.raises(ffi.LogbookError.NotInitialised):
+        book.coop()
+    with pytest.raises(ffi.LogbookError.Invalid) as bad_zone:
+        book.init_coop("Bakery", "Mars/Olympus")
+    assert "time zone" in bad_zone.value.reason
+    assert "time zone" in str(bad_zone.value)
+    book.init_coop("Bakery", "Europe/Rome")
+    with pytest.raises(ffi.LogbookError.NotFound):
+        book.timesheets().clock_in("p-nobody")
+    with pytest.raises(ffi.LogbookError.Conflict):
+        run(book.sync().run())
+    # Every variant is a LogbookError.
+    with pytest.raises(ffi.LogbookError):
+        book.reports().hours("2026-13-01", "2026-12-31")
+
+
+def test_an_observer_hears_local_writes_and_a_sync(tmp_path, relay):
+    async def scenario():
+        coordinator, site, aisha = await small_coop(tmp_path, relay)
+        phone = await join(tmp_path, relay, coordinator, "phone", ffi.Grant(role=ffi.DeviceRole.WORKER, person_id=aisha))
+        local, remote = Recorder(), Recorder()
+        local_sub = phone.subscribe(local)
+        remote_sub = coordinator.subscribe(remote)
+        phone.timesheets().clock_in(aisha)
+        assert local.heard == [(core.ChangeOrigin.LOCAL, [f"timesheet:{aisha}"])]
+        await phone.sync().run()
+        await coordinator.sync().run()
+        assert any(o == core.ChangeOrigin.SYNC and f"timesheet:{aisha}" in s for o, s in remote.heard)
+        local_sub.cancel()
+        assert not local_sub.is_active()
+        phone.timesheets().clock_out(aisha)
+        assert len(local.heard) == 1
+        remote_sub.cancel()
+
+    run(scenario())
+
+
+def backfill(book, person, days=5):
+    """Five 8-hour paid shifts, Monday-Friday 2-6 November 2026 (09:00-17:00 UTC)."""
+    monday = 1_793_577_600
+    for d in range(days):
+        at = monday + d * 86_400 + 9 * 3600
+        book.timesheets().punch(person, core.PunchKind.CLOCK_IN, core.PunchSource.COORDINATOR, at=at)
+        book.timesheets().punch(person, core.PunchKind.CLOCK_OUT, core.PunchSource.COORDINATOR, at=at + 8 * 3600)
+
+
+def test_hours_report_csv_and_subject_access_export(standalone):
+    book, site, ben = standalone
+    backfill(book, ben)
+    [row] = book.reports().hours("2026-11-01", "2026-11-30")
+    assert (row.person_name, row.hour_type, row.shifts, row.minutes) == ("Ben", core.HourType.PAID, 5, 5 * 8 * 60)
+    csv = book.reports().hours_csv("2026-11-01", "2026-11-30").splitlines()
+    assert csv[0] == "person_id,person_name,hour_type,shifts,minutes"
+    assert csv[1] == f"{ben},Ben,paid,5,2400"
+    export = json.loads(book.reports().export_person(ben))
+    assert export["person"]["name"] == "Ben"
+    assert len(export["shifts"]) == 5
+
+
+def test_training_cpo_and_notes(standalone):
+    book, site, ben = standalone
+    course = book.training().add_course("Food hygiene", review_months=24)
+    book.training().add(core.NewTraining(
+        person_id=ben, course=course, date="2026-11-03", minutes=180, provider=None,
+        certificate_ref="FH-1", expires_on=None, trainee_signed=True, supervisor_signed=True))
+    [record] = book.training().records(ben)
+    assert record.expires_on == "2028-11-03"
+    order = book.cpo().set_order(ben, 60, "2026-11-02")
+    [progress] = book.cpo().progress(ben)
+    assert progress.order_id == order and progress.hours_ordered == 60
+    thread = book.notes().add(ben, "Settling in well; wants more morning shifts.")
+    book.notes().reply(thread, "Moved to mornings from next week.")
+    [t] = book.notes().threads(ben)
+    # Entries are ordered by time (whole seconds), then id: compare as a set.
+    assert {e.text for e in t.entries} == {
+        "Settling in well; wants more morning shifts.", "Moved to mornings from next week."}
+    run(book.notes().set_consent(ben, True))
+    assert book.notes().consent(ben) is True
+
+
+def test_the_hours_report_example_prints_csv(standalone, tmp_path):
+    book, site, ben = standalone
+    backfill(book, ben)
+    home = str(tmp_path / "standalone")
+    del book  # the script opens the same store
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "hours_report.py"), home, "2026-11"],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout
+    assert out.splitlines()[0] == "person_id,person_name,hour_type,shifts,minutes"
+    assert out.splitlines()[1].endswith(",Ben,paid,5,2400")
