@@ -12,7 +12,11 @@ use logbook_core::protocol::{Grant, Role};
 use logbook_core::{HourType, Logbook, PersonRole, PunchKind, PunchSource};
 
 fn at(s: &str) -> Result<Option<i64>> {
-    Ok(Some(s.parse::<jiff::Timestamp>().context("demo time")?.as_second()))
+    Ok(Some(
+        s.parse::<jiff::Timestamp>()
+            .context("demo time")?
+            .as_second(),
+    ))
 }
 
 pub fn run(keep: Option<PathBuf>) -> Result<()> {
@@ -41,12 +45,19 @@ async fn week(root: &std::path::Path) -> Result<()> {
     // The coordinator sets up the coop, people, the kiosk's site and PINs.
     let coord = Logbook::open(root.join("coordinator"))?;
     coord.init("Riverside Bakery Co-op", "Europe/London")?;
-    coord.join(&url, &coop.coordinator_code, "coordinator laptop").await?;
+    coord
+        .join(&url, &coop.coordinator_code, "coordinator laptop")
+        .await?;
     let bakery = coord.add_site("Bakery")?;
     let site = std::slice::from_ref(&bakery);
     let aisha = coord.add_person("Aisha", &[PersonRole::Worker], site, true)?;
     let ben = coord.add_person("Ben", &[PersonRole::Worker], site, true)?;
-    let carla = coord.add_person("Carla", &[PersonRole::Worker, PersonRole::Supporter], site, false)?;
+    let carla = coord.add_person(
+        "Carla",
+        &[PersonRole::Worker, PersonRole::Supporter],
+        site,
+        false,
+    )?;
     for (p, pin) in [(&aisha, "1111"), (&ben, "2222"), (&carla, "3333")] {
         coord.set_pin(p, pin)?;
     }
@@ -58,7 +69,15 @@ async fn week(root: &std::path::Path) -> Result<()> {
     let mut phones = Vec::new();
     for (name, person) in [("Aisha", &aisha), ("Ben", &ben), ("Carla", &carla)] {
         let code = coord
-            .invite(Grant { role: Role::Worker, person: Some(person.clone()), site: None, supports: vec![] }, None)
+            .invite(
+                Grant {
+                    role: Role::Worker,
+                    person: Some(person.clone()),
+                    site: None,
+                    supports: vec![],
+                },
+                None,
+            )
             .await?
             .code;
         let phone = Logbook::open(root.join(format!("phone-{name}")))?;
@@ -66,22 +85,37 @@ async fn week(root: &std::path::Path) -> Result<()> {
         phones.push((name, person.clone(), phone));
     }
     let code = coord
-        .invite(Grant { role: Role::Kiosk, person: None, site: Some(bakery.clone()), supports: vec![] }, None)
+        .invite(
+            Grant {
+                role: Role::Kiosk,
+                person: None,
+                site: Some(bakery.clone()),
+                supports: vec![],
+            },
+            None,
+        )
         .await?
         .code;
     let kiosk = Logbook::open(root.join("kiosk"))?;
     kiosk.join(&url, &code, "bakery kiosk").await?;
     println!("3 phones and the kiosk joined; everyone now works offline until Friday");
 
-    let phone = |who: &str| &phones.iter().find(|(n, _, _)| *n == who).expect("demo phone").2;
+    let phone = |who: &str| {
+        &phones
+            .iter()
+            .find(|(n, _, _)| *n == who)
+            .expect("demo phone")
+            .2
+    };
     let tap = |book: &Logbook, person: &str, kind, when: &str, t: Option<HourType>| -> Result<()> {
         book.punch(person, kind, at(when)?, t, None, PunchSource::Phone)?;
         Ok(())
     };
-    let kiosk_tap = |person: &str, pin: &str, kind, when: &str, t: Option<HourType>| -> Result<()> {
-        kiosk.kiosk_punch(person, pin, kind, at(when)?, t)?;
-        Ok(())
-    };
+    let kiosk_tap =
+        |person: &str, pin: &str, kind, when: &str, t: Option<HourType>| -> Result<()> {
+            kiosk.kiosk_punch(person, pin, kind, at(when)?, t)?;
+            Ok(())
+        };
     use PunchKind::*;
     // Monday to Friday, 16-20 November 2026 (GMT).
     for day in 16..=20 {
@@ -89,7 +123,13 @@ async fn week(root: &std::path::Path) -> Result<()> {
         // Aisha: kiosk mornings; on Monday she also taps her phone (a double punch).
         kiosk_tap(&aisha, "1111", ClockIn, &d("08:58"), Some(HourType::Paid))?;
         if day == 16 {
-            tap(phone("Aisha"), &aisha, ClockIn, &d("09:01"), Some(HourType::Paid))?;
+            tap(
+                phone("Aisha"),
+                &aisha,
+                ClockIn,
+                &d("09:01"),
+                Some(HourType::Paid),
+            )?;
         }
         kiosk_tap(&aisha, "1111", BreakStart, &d("12:30"), None)?;
         kiosk_tap(&aisha, "1111", BreakEnd, &d("13:00"), None)?;
@@ -98,11 +138,21 @@ async fn week(root: &std::path::Path) -> Result<()> {
             tap(phone("Aisha"), &aisha, ClockOut, &d("17:02"), None)?;
         }
         // Ben: CPO unpaid work on his phone, 4 hours a day; training on Friday.
-        let kind = if day == 20 { HourType::CpoOtherActivity } else { HourType::CpoUnpaidWork };
+        let kind = if day == 20 {
+            HourType::CpoOtherActivity
+        } else {
+            HourType::CpoUnpaidWork
+        };
         tap(phone("Ben"), &ben, ClockIn, &d("10:00"), Some(kind))?;
         tap(phone("Ben"), &ben, ClockOut, &d("14:00"), None)?;
         // Carla: volunteer shifts; on Wednesday she forgets to clock out.
-        tap(phone("Carla"), &carla, ClockIn, &d("07:00"), Some(HourType::Volunteer))?;
+        tap(
+            phone("Carla"),
+            &carla,
+            ClockIn,
+            &d("07:00"),
+            Some(HourType::Volunteer),
+        )?;
         if day != 18 {
             tap(phone("Carla"), &carla, ClockOut, &d("11:00"), None)?;
         }
@@ -114,10 +164,16 @@ async fn week(root: &std::path::Path) -> Result<()> {
     println!("kiosk synced: pushed {} changes", k.pushed_changes);
     for (name, _, book) in &phones {
         let s = book.sync().await?;
-        println!("{name}'s phone synced: pushed {} changes, pulled {} blobs", s.pushed_changes, s.pulled_blobs);
+        println!(
+            "{name}'s phone synced: pushed {} changes, pulled {} blobs",
+            s.pushed_changes, s.pulled_blobs
+        );
     }
     let s = coord.sync().await?;
-    println!("coordinator synced: pulled {} blobs, {} duplicates recognised", s.pulled_blobs, s.duplicates_found);
+    println!(
+        "coordinator synced: pulled {} blobs, {} duplicates recognised",
+        s.pulled_blobs, s.duplicates_found
+    );
     for (_, _, book) in &phones {
         book.sync().await?;
     }
@@ -126,14 +182,19 @@ async fn week(root: &std::path::Path) -> Result<()> {
     for (name, person, book) in &phones {
         let mine = book.shifts(person, Some("2026-11-16"), Some("2026-11-20"))?;
         let theirs = coord.shifts(person, Some("2026-11-16"), Some("2026-11-20"))?;
-        anyhow::ensure!(mine == theirs, "{name}'s phone and the coordinator disagree");
+        anyhow::ensure!(
+            mine == theirs,
+            "{name}'s phone and the coordinator disagree"
+        );
     }
     let review = coord
         .shifts(&carla, Some("2026-11-18"), Some("2026-11-18"))?
         .into_iter()
         .filter(|s| s.status == logbook_core::ShiftStatus::NeedsReview)
         .count();
-    println!("all phones agree with the coordinator; Carla's Wednesday shift needs review ({review})");
+    println!(
+        "all phones agree with the coordinator; Carla's Wednesday shift needs review ({review})"
+    );
 
     println!("\nHours, 16-20 November 2026 (coordinator):");
     print!("{}", coord.hours_report_csv("2026-11-16", "2026-11-20")?);
@@ -150,7 +211,13 @@ async fn week(root: &std::path::Path) -> Result<()> {
             p.left_minutes % 60,
             p.days_to_deadline,
             p.deadline,
-            if p.complete { "complete" } else if p.on_track { "on track" } else { "behind" }
+            if p.complete {
+                "complete"
+            } else if p.on_track {
+                "on track"
+            } else {
+                "behind"
+            }
         );
     }
     relay.shutdown().await;

@@ -11,18 +11,27 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use logbook_core::protocol::{Grant, Role};
 use logbook_core::{
     HourType, Logbook, NewTraining, PersonRole, PunchKind, PunchSource, ShiftCorrection,
 };
-use logbook_core::protocol::{Grant, Role};
 
 use output::{Format, print_json, print_rows};
 
 #[derive(Parser)]
-#[command(name = "logbook", version, about = "Co-op Logbook: an offline-first logbook for social cooperatives")]
+#[command(
+    name = "logbook",
+    version,
+    about = "Co-op Logbook: an offline-first logbook for social cooperatives"
+)]
 struct Cli {
     /// The device's data directory.
-    #[arg(long, env = "LOGBOOK_HOME", default_value = "./logbook-home", global = true)]
+    #[arg(
+        long,
+        env = "LOGBOOK_HOME",
+        default_value = "./logbook-home",
+        global = true
+    )]
     home: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -478,7 +487,9 @@ fn parse_at(at: &Option<String>) -> Result<Option<i64>> {
         .map(|s| {
             s.parse::<jiff::Timestamp>()
                 .map(|t| t.as_second())
-                .map_err(|_| anyhow::anyhow!("times are written RFC 3339, e.g. 2026-11-23T09:00:00Z"))
+                .map_err(|_| {
+                    anyhow::anyhow!("times are written RFC 3339, e.g. 2026-11-23T09:00:00Z")
+                })
         })
         .transpose()
 }
@@ -494,7 +505,10 @@ fn run(cli: Cli) -> Result<()> {
     let book = Logbook::open(&cli.home)?;
     match cli.command {
         Command::Demo { .. } => unreachable!("handled above"),
-        Command::Init { coop_name, timezone } => {
+        Command::Init {
+            coop_name,
+            timezone,
+        } => {
             book.init(&coop_name, &timezone)?;
             println!("initialised {coop_name} ({timezone})");
         }
@@ -516,7 +530,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sites(SitesCmd::Add { name }) => println!("{}", book.add_site(&name)?),
         Command::Sites(SitesCmd::List { format }) => {
             let sites = book.sites()?;
-            print_rows(format, &sites, &["id", "name"], |s| vec![s.id.clone(), s.name.clone()]);
+            print_rows(format, &sites, &["id", "name"], |s| {
+                vec![s.id.clone(), s.name.clone()]
+            });
         }
         Command::ClockIn(a) => punch(&book, PunchKind::ClockIn, a)?,
         Command::ClockOut(a) => punch(&book, PunchKind::ClockOut, a)?,
@@ -524,21 +540,35 @@ fn run(cli: Cli) -> Result<()> {
         Command::BreakEnd(a) => punch(&book, PunchKind::BreakEnd, a)?,
         Command::OnShift { format } => {
             let people = book.on_shift()?;
-            print_rows(format, &people, &["person_id", "name"], |s| vec![s.id.clone(), s.name.clone()]);
+            print_rows(format, &people, &["person_id", "name"], |s| {
+                vec![s.id.clone(), s.name.clone()]
+            });
         }
-        Command::Shifts { person, from, to, format } => {
-            let tz = book.coop().map(|c| c.timezone).unwrap_or_else(|_| "UTC".into());
+        Command::Shifts {
+            person,
+            from,
+            to,
+            format,
+        } => {
+            let tz = book
+                .coop()
+                .map(|c| c.timezone)
+                .unwrap_or_else(|_| "UTC".into());
             let shifts = book.shifts(&person, from.as_deref(), to.as_deref())?;
             print_rows(
                 format,
                 &shifts,
-                &["id", "date", "start", "end", "type", "break", "worked", "status"],
+                &[
+                    "id", "date", "start", "end", "type", "break", "worked", "status",
+                ],
                 |s| {
                     vec![
                         s.id.clone(),
                         s.local_date.clone(),
                         output::local_time(s.start, &tz),
-                        s.end.map(|e| output::local_time(e, &tz)).unwrap_or_else(|| "-".into()),
+                        s.end
+                            .map(|e| output::local_time(e, &tz))
+                            .unwrap_or_else(|| "-".into()),
                         s.hour_type.to_string(),
                         output::hm(s.break_seconds),
                         output::hm(s.counted_seconds),
@@ -547,7 +577,15 @@ fn run(cli: Cli) -> Result<()> {
                 },
             );
         }
-        Command::Shift(ShiftCmd::Correct { shift, start, end, hour_type, break_minutes, void, reason }) => {
+        Command::Shift(ShiftCmd::Correct {
+            shift,
+            start,
+            end,
+            hour_type,
+            break_minutes,
+            void,
+            reason,
+        }) => {
             let id = book.correct_shift(
                 &shift,
                 ShiftCorrection {
@@ -563,16 +601,21 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Shift(ShiftCmd::History { shift, format }) => {
             let h = book.shift_history(&shift)?;
-            print_rows(format, &h, &["event", "kind", "by", "at", "reason", "change"], |e| {
-                vec![
-                    e.event_id.clone(),
-                    e.kind.clone(),
-                    e.by.clone(),
-                    output::utc(e.at),
-                    e.reason.clone(),
-                    e.change.clone().unwrap_or_default(),
-                ]
-            });
+            print_rows(
+                format,
+                &h,
+                &["event", "kind", "by", "at", "reason", "change"],
+                |e| {
+                    vec![
+                        e.event_id.clone(),
+                        e.kind.clone(),
+                        e.by.clone(),
+                        output::utc(e.at),
+                        e.reason.clone(),
+                        e.change.clone().unwrap_or_default(),
+                    ]
+                },
+            );
         }
         Command::Week(WeekCmd::Approve { date, person }) => {
             let ids = book.review_week(&date, &person, false)?;
@@ -583,15 +626,32 @@ fn run(cli: Cli) -> Result<()> {
             println!("locked the week of {date} for {} people", ids.len());
         }
         Command::Training(cmd) => training(&book, cmd)?,
-        Command::Cpo(CpoCmd::Set { person, hours, start, deadline }) => {
-            println!("{}", book.set_cpo(&person, hours, &start, deadline.as_deref())?);
+        Command::Cpo(CpoCmd::Set {
+            person,
+            hours,
+            start,
+            deadline,
+        }) => {
+            println!(
+                "{}",
+                book.set_cpo(&person, hours, &start, deadline.as_deref())?
+            );
         }
         Command::Cpo(CpoCmd::Show { person, format }) => {
             let progress = book.cpo_progress(&person)?;
             print_rows(
                 format,
                 &progress,
-                &["order", "ordered", "done", "left", "other (counted/cap)", "deadline", "days left", "on track"],
+                &[
+                    "order",
+                    "ordered",
+                    "done",
+                    "left",
+                    "other (counted/cap)",
+                    "deadline",
+                    "days left",
+                    "on track",
+                ],
                 |p| {
                     vec![
                         p.order_id.clone(),
@@ -605,7 +665,13 @@ fn run(cli: Cli) -> Result<()> {
                         ),
                         p.deadline.clone(),
                         p.days_to_deadline.to_string(),
-                        if p.complete { "complete".into() } else if p.on_track { "yes".into() } else { "no".into() },
+                        if p.complete {
+                            "complete".into()
+                        } else if p.on_track {
+                            "yes".into()
+                        } else {
+                            "no".into()
+                        },
                     ]
                 },
             );
@@ -620,15 +686,20 @@ fn run(cli: Cli) -> Result<()> {
             ReportFormat::Json => print_json(&book.hours_report(&from, &to)?),
             ReportFormat::Table => {
                 let rows = book.hours_report(&from, &to)?;
-                print_rows(Format::Table, &rows, &["person_id", "person_name", "hour_type", "shifts", "hours"], |r| {
-                    vec![
-                        r.person_id.clone(),
-                        r.person_name.clone(),
-                        r.hour_type.to_string(),
-                        r.shifts.to_string(),
-                        output::hm(r.minutes as i64 * 60),
-                    ]
-                });
+                print_rows(
+                    Format::Table,
+                    &rows,
+                    &["person_id", "person_name", "hour_type", "shifts", "hours"],
+                    |r| {
+                        vec![
+                            r.person_id.clone(),
+                            r.person_name.clone(),
+                            r.hour_type.to_string(),
+                            r.shifts.to_string(),
+                            output::hm(r.minutes as i64 * 60),
+                        ]
+                    },
+                );
             }
         },
         Command::Report(ReportCmd::Ratio { from, to, format }) => {
@@ -643,7 +714,11 @@ fn run(cli: Cli) -> Result<()> {
                     r.average_workers,
                     r.percent,
                     r.minimum_percent,
-                    if r.meets_minimum { "meets the minimum" } else { "BELOW the minimum" }
+                    if r.meets_minimum {
+                        "meets the minimum"
+                    } else {
+                        "BELOW the minimum"
+                    }
                 ),
             }
         }
@@ -651,12 +726,27 @@ fn run(cli: Cli) -> Result<()> {
             let v = book.export_person(&person)?;
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
-        Command::StressPunches { person, count, start } => {
+        Command::StressPunches {
+            person,
+            count,
+            start,
+        } => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             for i in 0..i64::from(count) {
-                let kind = if i % 2 == 0 { PunchKind::ClockIn } else { PunchKind::ClockOut };
-                let id = book.punch(&person, kind, Some(start + i * 60), None, None, PunchSource::Coordinator)?;
+                let kind = if i % 2 == 0 {
+                    PunchKind::ClockIn
+                } else {
+                    PunchKind::ClockOut
+                };
+                let id = book.punch(
+                    &person,
+                    kind,
+                    Some(start + i * 60),
+                    None,
+                    None,
+                    PunchSource::Coordinator,
+                )?;
                 // Acknowledged: the punch is committed and fsynced before this line exists.
                 writeln!(out, "{id}")?;
                 out.flush()?;
@@ -664,28 +754,67 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Rebuild => {
             let s = book.rebuild()?;
-            println!("rebuilt the cache from {} documents in {} ms", s.documents, s.millis);
+            println!(
+                "rebuilt the cache from {} documents in {} ms",
+                s.documents, s.millis
+            );
         }
-        Command::Join { relay, code, device_name } => {
+        Command::Join {
+            relay,
+            code,
+            device_name,
+        } => {
             let info = runtime()?.block_on(book.join(&relay, &code, &device_name))?;
-            println!("joined {} as {} (device {})", info.coop_name, info.role, info.device_id);
+            println!(
+                "joined {} as {} (device {})",
+                info.coop_name, info.role, info.device_id
+            );
         }
-        Command::Invite { role, person, site, expires_in_hours } => {
+        Command::Invite {
+            role,
+            person,
+            site,
+            expires_in_hours,
+        } => {
             let grant = match role {
-                RoleArg::Coordinator => Grant { role: Role::Coordinator, person: person.first().cloned(), site: None, supports: vec![] },
+                RoleArg::Coordinator => Grant {
+                    role: Role::Coordinator,
+                    person: person.first().cloned(),
+                    site: None,
+                    supports: vec![],
+                },
                 RoleArg::Worker => {
-                    let [p] = person.as_slice() else { bail!("a worker invite needs exactly one --person") };
-                    Grant { role: Role::Worker, person: Some(p.clone()), site: None, supports: vec![] }
+                    let [p] = person.as_slice() else {
+                        bail!("a worker invite needs exactly one --person")
+                    };
+                    Grant {
+                        role: Role::Worker,
+                        person: Some(p.clone()),
+                        site: None,
+                        supports: vec![],
+                    }
                 }
                 RoleArg::Supporter => {
                     if person.is_empty() {
                         bail!("a supporter invite needs at least one --person they support");
                     }
-                    Grant { role: Role::Supporter, person: None, site: None, supports: person }
+                    Grant {
+                        role: Role::Supporter,
+                        person: None,
+                        site: None,
+                        supports: person,
+                    }
                 }
                 RoleArg::Kiosk => {
-                    let Some(s) = site else { bail!("a kiosk invite needs --site") };
-                    Grant { role: Role::Kiosk, person: None, site: Some(s), supports: vec![] }
+                    let Some(s) = site else {
+                        bail!("a kiosk invite needs --site")
+                    };
+                    Grant {
+                        role: Role::Kiosk,
+                        person: None,
+                        site: Some(s),
+                        supports: vec![],
+                    }
                 }
             };
             let invite = runtime()?.block_on(book.invite(grant, expires_in_hours))?;
@@ -697,32 +826,66 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Json => print_json(&s),
                 Format::Table => println!(
                     "pushed {} changes in {} blobs, pulled {} blobs, erased {} documents, {} duplicates found, {} held back, {} retries",
-                    s.pushed_changes, s.pushed_blobs, s.pulled_blobs, s.erased_documents, s.duplicates_found, s.held_back, s.retries
+                    s.pushed_changes,
+                    s.pushed_blobs,
+                    s.pulled_blobs,
+                    s.erased_documents,
+                    s.duplicates_found,
+                    s.held_back,
+                    s.retries
                 ),
             }
         }
         Command::Devices { format } => {
             let devices = runtime()?.block_on(book.devices())?;
-            print_rows(format, &devices, &["device_id", "name", "role", "person", "site", "last_seen", "revoked"], |d| {
-                vec![
-                    d.device_id.clone(),
-                    d.name.clone(),
-                    d.grant.role.as_str().into(),
-                    d.grant.person.clone().unwrap_or_else(|| d.grant.supports.join(" ")),
-                    d.grant.site.clone().unwrap_or_default(),
-                    d.last_seen_at.map(output::utc).unwrap_or_else(|| "never".into()),
-                    if d.revoked { "revoked".into() } else { "active".into() },
-                ]
-            });
+            print_rows(
+                format,
+                &devices,
+                &[
+                    "device_id",
+                    "name",
+                    "role",
+                    "person",
+                    "site",
+                    "last_seen",
+                    "revoked",
+                ],
+                |d| {
+                    vec![
+                        d.device_id.clone(),
+                        d.name.clone(),
+                        d.grant.role.as_str().into(),
+                        d.grant
+                            .person
+                            .clone()
+                            .unwrap_or_else(|| d.grant.supports.join(" ")),
+                        d.grant.site.clone().unwrap_or_default(),
+                        d.last_seen_at
+                            .map(output::utc)
+                            .unwrap_or_else(|| "never".into()),
+                        if d.revoked {
+                            "revoked".into()
+                        } else {
+                            "active".into()
+                        },
+                    ]
+                },
+            );
         }
         Command::Revoke { device } => {
             runtime()?.block_on(book.revoke_device(&device))?;
             println!("revoked {device}");
         }
-        Command::Consent { person, coordinator_notes } => {
+        Command::Consent {
+            person,
+            coordinator_notes,
+        } => {
             let yes = coordinator_notes == YesNo::Yes;
             runtime()?.block_on(book.set_consent(&person, yes))?;
-            println!("coordinators {} read notes about {person}", if yes { "may" } else { "may not" });
+            println!(
+                "coordinators {} read notes about {person}",
+                if yes { "may" } else { "may not" }
+            );
         }
     }
     Ok(())
@@ -748,7 +911,12 @@ fn print_json_or_kv(format: Format, v: &serde_json::Value) {
 
 fn people(book: &Logbook, cmd: PeopleCmd) -> Result<()> {
     match cmd {
-        PeopleCmd::Add { name, role, site, disadvantaged } => {
+        PeopleCmd::Add {
+            name,
+            role,
+            site,
+            disadvantaged,
+        } => {
             let roles: Vec<PersonRole> = role
                 .into_iter()
                 .map(|r| match r {
@@ -761,15 +929,24 @@ fn people(book: &Logbook, cmd: PeopleCmd) -> Result<()> {
         }
         PeopleCmd::List { format } => {
             let people = book.people()?;
-            print_rows(format, &people, &["id", "name", "roles", "sites", "pin"], |p| {
-                vec![
-                    p.id.clone(),
-                    p.name.clone(),
-                    p.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
-                    p.site_ids.join(","),
-                    if p.has_pin { "set".into() } else { "-".into() },
-                ]
-            });
+            print_rows(
+                format,
+                &people,
+                &["id", "name", "roles", "sites", "pin"],
+                |p| {
+                    vec![
+                        p.id.clone(),
+                        p.name.clone(),
+                        p.roles
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        p.site_ids.join(","),
+                        if p.has_pin { "set".into() } else { "-".into() },
+                    ]
+                },
+            );
         }
         PeopleCmd::SetPin { person, pin } => {
             book.set_pin(&person, &pin)?;
@@ -811,7 +988,17 @@ fn punch(book: &Logbook, kind: PunchKind, a: PunchArgs) -> Result<()> {
 
 fn training(book: &Logbook, cmd: TrainingCmd) -> Result<()> {
     match cmd {
-        TrainingCmd::Add { person, course, date, hours, provider, certificate, expires, trainee_signed, supervisor_signed } => {
+        TrainingCmd::Add {
+            person,
+            course,
+            date,
+            hours,
+            provider,
+            certificate,
+            expires,
+            trainee_signed,
+            supervisor_signed,
+        } => {
             if !(0.0..=720.0).contains(&hours) || hours.is_nan() {
                 bail!("training hours must be between 0 and 720");
             }
@@ -843,32 +1030,62 @@ fn training(book: &Logbook, cmd: TrainingCmd) -> Result<()> {
         TrainingCmd::Courses { format } => {
             let courses = book.courses()?;
             print_rows(format, &courses, &["id", "name", "review_months"], |c| {
-                vec![c.id.clone(), c.name.clone(), c.review_months.map(|m| m.to_string()).unwrap_or_else(|| "-".into())]
+                vec![
+                    c.id.clone(),
+                    c.name.clone(),
+                    c.review_months
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                ]
             });
         }
-        TrainingCmd::AddCourse { name, review_months } => println!("{}", book.add_course(&name, review_months)?),
-        TrainingCmd::Induction { person, item, trainee_signed, supervisor_signed } => {
+        TrainingCmd::AddCourse {
+            name,
+            review_months,
+        } => println!("{}", book.add_course(&name, review_months)?),
+        TrainingCmd::Induction {
+            person,
+            item,
+            trainee_signed,
+            supervisor_signed,
+        } => {
             if !trainee_signed && !supervisor_signed {
                 bail!("say who signs: --trainee-signed and/or --supervisor-signed");
             }
-            println!("{}", book.sign_induction(&person, &item, trainee_signed, supervisor_signed)?);
+            println!(
+                "{}",
+                book.sign_induction(&person, &item, trainee_signed, supervisor_signed)?
+            );
         }
     }
     Ok(())
 }
 
 fn training_rows(format: Format, records: &[logbook_core::TrainingRecord]) {
-    print_rows(format, records, &["id", "person", "course", "date", "hours", "certificate", "expires"], |t| {
-        vec![
-            t.id.clone(),
-            t.person_id.clone(),
-            t.course_name.clone(),
-            t.date.clone(),
-            output::hm(i64::from(t.minutes) * 60),
-            t.certificate_ref.clone().unwrap_or_else(|| "-".into()),
-            t.expires_on.clone().unwrap_or_else(|| "-".into()),
-        ]
-    });
+    print_rows(
+        format,
+        records,
+        &[
+            "id",
+            "person",
+            "course",
+            "date",
+            "hours",
+            "certificate",
+            "expires",
+        ],
+        |t| {
+            vec![
+                t.id.clone(),
+                t.person_id.clone(),
+                t.course_name.clone(),
+                t.date.clone(),
+                output::hm(i64::from(t.minutes) * 60),
+                t.certificate_ref.clone().unwrap_or_else(|| "-".into()),
+                t.expires_on.clone().unwrap_or_else(|| "-".into()),
+            ]
+        },
+    );
 }
 
 fn notes(book: &Logbook, cmd: NoteCmd) -> Result<()> {

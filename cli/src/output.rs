@@ -17,7 +17,12 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) {
 }
 
 /// Print `items` as JSON (their own serialisation) or as a table with `columns`.
-pub fn print_rows<T: Serialize>(format: Format, items: &[T], columns: &[&str], row: impl Fn(&T) -> Vec<String>) {
+pub fn print_rows<T: Serialize>(
+    format: Format,
+    items: &[T],
+    columns: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) {
     if format == Format::Json {
         print_json(items);
         return;
@@ -30,7 +35,11 @@ pub fn print_rows<T: Serialize>(format: Format, items: &[T], columns: &[&str], r
         }
     }
     let line = |cells: Vec<String>| {
-        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         println!("{}", parts.join("  ").trim_end());
     };
     line(columns.iter().map(|c| c.to_string()).collect());
@@ -49,12 +58,17 @@ pub fn hm(seconds: i64) -> String {
 }
 
 pub fn utc(at: i64) -> String {
-    jiff::Timestamp::from_second(at).map(|t| t.to_string()).unwrap_or_else(|_| at.to_string())
+    jiff::Timestamp::from_second(at)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| at.to_string())
 }
 
 /// A time in the coop's zone, e.g. `2026-11-23 09:00`.
 pub fn local_time(at: i64, tz: &str) -> String {
-    match (jiff::Timestamp::from_second(at), jiff::tz::TimeZone::get(tz)) {
+    match (
+        jiff::Timestamp::from_second(at),
+        jiff::tz::TimeZone::get(tz),
+    ) {
         (Ok(t), Ok(z)) => t.to_zoned(z).strftime("%Y-%m-%d %H:%M").to_string(),
         _ => at.to_string(),
     }

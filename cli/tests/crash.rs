@@ -9,7 +9,16 @@ use std::process::{Command, Stdio};
 fn every_acknowledged_punch_survives_sigkill_many_times_in_a_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("kiosk");
-    ok(&home, &["init", "--coop-name", "Crash Co-op", "--timezone", "Europe/London"]);
+    ok(
+        &home,
+        &[
+            "init",
+            "--coop-name",
+            "Crash Co-op",
+            "--timezone",
+            "Europe/London",
+        ],
+    );
     let person = ok(&home, &["people", "add", "--name", "Dana"]);
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..25u32 {
@@ -18,7 +27,10 @@ fn every_acknowledged_punch_survives_sigkill_many_times_in_a_row() {
             .arg(&home)
             .args(["stress-punches", "--person", &person, "--count", "100000"])
             // Each round replays a later stretch of time, so no tap contradicts the last.
-            .args(["--start", &(1_700_000_000 + i64::from(round) * 10_000_000).to_string()])
+            .args([
+                "--start",
+                &(1_700_000_000 + i64::from(round) * 10_000_000).to_string(),
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -45,10 +57,16 @@ fn every_acknowledged_punch_survives_sigkill_many_times_in_a_row() {
         let _ = child.wait();
         // The store must open cleanly every time.
         let status = ok(&home, &["status", "--format", "json"]);
-        assert!(status.contains("Crash Co-op"), "store opens cleanly after round {round}");
+        assert!(
+            status.contains("Crash Co-op"),
+            "store opens cleanly after round {round}"
+        );
     }
     let book = logbook_core::Logbook::open(&home).expect("reopen");
-    assert!(book.check_integrity().expect("integrity"), "SQLite integrity check passes");
+    assert!(
+        book.check_integrity().expect("integrity"),
+        "SQLite integrity check passes"
+    );
     let export = book.export_person(&person).expect("export");
     let stored: std::collections::BTreeSet<String> = export["punches"]
         .as_array()

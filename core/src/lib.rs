@@ -28,8 +28,8 @@ pub mod reports;
 pub mod sync;
 
 pub use error::{Error, Result};
-pub use logbook_protocol as protocol;
 pub use logbook::{AuditEntry, CoopInfo, Logbook, NewTraining, RebuildSummary, ShiftCorrection};
+pub use logbook_protocol as protocol;
 pub use model::*;
 pub use observer::{ChangeOrigin, LogbookObserver, Subscription};
 pub use reports::{HoursRow, RatioReport};

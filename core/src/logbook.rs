@@ -1648,7 +1648,8 @@ impl Logbook {
 
     /// Merge chunks exported by a peer. Returns how many added something new here.
     pub fn merge_chunks(&self, chunks: &[(String, Vec<u8>)]) -> Result<u32> {
-        let mut by_doc: std::collections::BTreeMap<&str, Vec<Vec<u8>>> = std::collections::BTreeMap::new();
+        let mut by_doc: std::collections::BTreeMap<&str, Vec<Vec<u8>>> =
+            std::collections::BTreeMap::new();
         for (doc, data) in chunks {
             by_doc.entry(doc.as_str()).or_default().push(data.clone());
         }
@@ -1667,7 +1668,8 @@ impl Logbook {
     pub fn import_punches(&self, punches: &[Punch]) -> Result<u64> {
         self.require_coordinator()?;
         let device = self.device_key();
-        let mut by_doc: std::collections::BTreeMap<String, Vec<&Punch>> = std::collections::BTreeMap::new();
+        let mut by_doc: std::collections::BTreeMap<String, Vec<&Punch>> =
+            std::collections::BTreeMap::new();
         for p in punches {
             let scope = Scope::Timesheet(p.person_id.clone());
             if logbook_protocol::validate_entity_id(&p.person_id).is_err() {
@@ -1678,21 +1680,29 @@ impl Logbook {
                 .map_err(|_| Error::invalid("time out of range"))?
                 .strftime("%Y-%m")
                 .to_string();
-            by_doc.entry(docs::punches_doc(&p.person_id, &month, &device)).or_default().push(p);
+            by_doc
+                .entry(docs::punches_doc(&p.person_id, &month, &device))
+                .or_default()
+                .push(p);
         }
         self.write(ChangeOrigin::Local, |w| {
             for (doc_id, ps) in &by_doc {
                 w.change(doc_id, |t, doc| {
                     let container = docs::container(doc, "punches")?;
                     for p in ps {
-                        autosurgeon::reconcile_prop(t, &container, p.id.as_str(), docs::PunchDoc {
-                            kind: p.kind.as_str().into(),
-                            at: p.at,
-                            device: p.device.clone(),
-                            source: p.source.as_str().into(),
-                            hour_type: p.hour_type.as_str().into(),
-                            site: p.site_id.clone(),
-                        })?;
+                        autosurgeon::reconcile_prop(
+                            t,
+                            &container,
+                            p.id.as_str(),
+                            docs::PunchDoc {
+                                kind: p.kind.as_str().into(),
+                                at: p.at,
+                                device: p.device.clone(),
+                                source: p.source.as_str().into(),
+                                hour_type: p.hour_type.as_str().into(),
+                                site: p.site_id.clone(),
+                            },
+                        )?;
                     }
                     Ok(())
                 })?;

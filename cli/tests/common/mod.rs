@@ -22,7 +22,10 @@ pub fn ok(home: &Path, args: &[&str]) -> String {
         "logbook {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_string()
 }
 
 /// Run and expect a clean refusal: non-zero exit, exactly one line on stderr.
@@ -30,7 +33,11 @@ pub fn refused(home: &Path, args: &[&str]) -> String {
     let out = logbook(home, args);
     assert!(!out.status.success(), "logbook {args:?} should have failed");
     let err = String::from_utf8(out.stderr).expect("utf8");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line on stderr, got {err:?}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line on stderr, got {err:?}"
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout when refused");
     err.trim().to_string()
 }

@@ -1,0 +1,88 @@
+//! Stores written by older versions open and migrate; newer ones are refused.
+
+use logbook_core::{Logbook, PunchKind, PunchSource, db};
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/store-v1.sqlite3"
+);
+
+/// Writes the schema-1 fixture (run once by hand: `cargo test -p logbook-core --test
+/// migration -- --ignored`). Schema 1 is schema 2 without the kiosk lockout table.
+#[test]
+#[ignore]
+fn write_v1_fixture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let book = Logbook::open(dir.path()).expect("open");
+    book.init("Old Co-op", "Europe/London").expect("init");
+    let site = book.add_site("Kitchen").expect("site");
+    let p = book.add_person("Ola", &[], &[site], false).expect("person");
+    book.set_pin(&p, "2468").expect("pin");
+    book.punch(
+        &p,
+        PunchKind::ClockIn,
+        Some(1_794_819_600),
+        None,
+        None,
+        PunchSource::Phone,
+    )
+    .expect("in");
+    book.punch(
+        &p,
+        PunchKind::ClockOut,
+        Some(1_794_848_400),
+        None,
+        None,
+        PunchSource::Phone,
+    )
+    .expect("out");
+    drop(book);
+    let conn = rusqlite::Connection::open(dir.path().join(db::STORE_FILE)).expect("sqlite");
+    conn.execute_batch("DROP TABLE kiosk_lockouts; PRAGMA user_version = 1;")
+        .expect("downgrade");
+    let _ = std::fs::remove_file(FIXTURE);
+    conn.execute("VACUUM INTO ?1", [FIXTURE])
+        .expect("vacuum into fixture");
+}
+
+#[test]
+fn a_store_from_schema_1_is_migrated_and_keeps_its_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(FIXTURE, dir.path().join(db::STORE_FILE)).expect("copy fixture");
+    let book = Logbook::open(dir.path()).expect("open migrates");
+    let version: i64 = rusqlite::Connection::open(dir.path().join(db::STORE_FILE))
+        .expect("sqlite")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, db::SCHEMA_VERSION);
+    let people = book.people().expect("people");
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].name, "Ola");
+    let shifts = book.shifts(&people[0].id, None, None).expect("shifts");
+    assert_eq!(shifts.len(), 1);
+    assert_eq!(shifts[0].counted_seconds, 8 * 3600);
+    // The table added by migration 2 works: wrong PINs are counted.
+    assert!(matches!(
+        book.kiosk_check_pin(&people[0].id, "0000"),
+        Err(logbook_core::Error::Forbidden(_))
+    ));
+    assert!(book.kiosk_check_pin(&people[0].id, "2468").is_ok());
+    // And the documents agree with the migrated cache.
+    book.rebuild().expect("rebuild");
+    assert_eq!(
+        book.shifts(&people[0].id, None, None).expect("shifts"),
+        shifts
+    );
+}
+
+#[test]
+fn a_store_from_a_newer_version_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(FIXTURE, dir.path().join(db::STORE_FILE)).expect("copy fixture");
+    rusqlite::Connection::open(dir.path().join(db::STORE_FILE))
+        .expect("sqlite")
+        .pragma_update(None, "user_version", db::SCHEMA_VERSION + 7)
+        .expect("bump");
+    let err = Logbook::open(dir.path()).err().expect("refused");
+    assert!(err.to_string().contains("newer version"), "{err}");
+}
