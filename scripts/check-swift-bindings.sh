@@ -54,11 +54,24 @@ check "modulemap declares module $FFI_MODULE with header $FFI_FILENAME.h" \
 check "header declares the uniffi scaffolding functions" grep -q 'uniffi_logbook_ffi_' "$HEADER"
 check "Package.swift binary target is $FFI_MODULE.xcframework" \
     bash -c "grep -q 'binaryTarget(name: \"$FFI_MODULE\", path: \"$FFI_MODULE.xcframework\")' '$PACKAGE_SWIFT'"
+# logbook-core's records and enums are a second uniffi component (core/uniffi.toml): its own
+# Swift file and header, in the same clang module, both shipped by build-xcframework.sh.
+CORE_SWIFT="$GEN/LogbookCore.swift"
+CORE_HEADER="$GEN/LogbookCoreFFI.h"
+check "LogbookCore.swift exists and is non-empty" test -s "$CORE_SWIFT"
+check "LogbookCoreFFI.h exists and is non-empty" test -s "$CORE_HEADER"
+check "LogbookCore.swift imports the clang module $FFI_MODULE" grep -q "^import $FFI_MODULE\$" "$CORE_SWIFT"
+# shellcheck disable=SC2016  # $1/$2 expand in the inner bash, on purpose
+check "build-xcframework.sh ships every generated Swift file and header" bash -c '
+    for f in "$1"/*.swift "$1"/*.h; do grep -q "\"$(basename "$f")\"" "$2" || exit 1; done' _ "$GEN" "$ROOT/scripts/build-xcframework.sh"
+check "the hand-written wrapper exists" test -s "$ROOT/ios/LogbookKit/Sources/LogbookKit/Wrapper/CoopLogbook.swift"
 if command -v clang >/dev/null 2>&1; then
-    check "header compiles as C (clang -fsyntax-only)" clang -fsyntax-only -x c "$HEADER"
+    # shellcheck disable=SC2016
+    check "headers compile as C (clang -fsyntax-only)" bash -c 'clang -fsyntax-only -x c "$1" && clang -fsyntax-only -x c "$2"' _ "$HEADER" "$CORE_HEADER"
 elif command -v cc >/dev/null 2>&1; then
     # gcc does not know clang's nullability qualifiers; define them away.
-    check "header compiles as C (cc -fsyntax-only)" \
-        cc -fsyntax-only -x c -D_Nullable= -D_Nonnull= -D_Null_unspecified= "$HEADER"
+    # shellcheck disable=SC2016
+    check "headers compile as C (cc -fsyntax-only)" bash -c '
+        for h in "$@"; do cc -fsyntax-only -x c -D_Nullable= -D_Nonnull= -D_Null_unspecified= "$h" || exit 1; done' _ "$HEADER" "$CORE_HEADER"
 fi
 finish
