@@ -195,7 +195,9 @@ async fn no_change_sync_with_2000_docs() -> Res<()> {
             break;
         }
     }
-    println!("held: {docs} document entries, cursor {after}");
+    println!(
+        "held: 2,000 documents, 6,000 blobs ({docs} document entries over the catch-up pages), cursor {after}"
+    );
     for _ in 0..50 {
         coord.pull(after).await?;
     }
@@ -225,6 +227,16 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+/// User + system CPU seconds used so far by a process (from /proc/<pid>/stat).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
@@ -276,6 +288,7 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
             joined.push((i, dev, first.next));
         }
         let rss_before = peak_rss_kib(pid).unwrap_or(0);
+        let cpu_before = cpu_seconds(pid).unwrap_or(0.0);
         let start = Instant::now();
         let barrier = Arc::new(tokio::sync::Barrier::new(devices));
         let mut tasks = Vec::with_capacity(devices);
@@ -284,6 +297,7 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
             tasks.push(tokio::spawn(async move {
                 let mut rng = XorShift(1000 + i as u64);
                 let mut lat = Vec::with_capacity(requests_per_device);
+                let mut push_lat = Vec::new();
                 let mut after = cursor;
                 barrier.wait().await;
                 for r in 0..requests_per_device {
@@ -298,26 +312,37 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
                             key: None,
                         }])
                         .await?;
+                        push_lat.push(t0.elapsed().as_secs_f64() * 1000.0);
                     } else {
                         let (page, ..) = dev.pull(after).await?;
                         after = page.next;
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
                     }
-                    lat.push(t0.elapsed().as_secs_f64() * 1000.0);
                 }
-                Res::Ok(lat)
+                Res::Ok((lat, push_lat))
             }));
         }
-        let mut all = Vec::new();
+        let (mut pulls, mut pushes) = (Vec::new(), Vec::new());
         for t in tasks {
-            all.extend(t.await??);
+            let (a, b) = t.await??;
+            pulls.extend(a);
+            pushes.extend(b);
         }
         let secs = start.elapsed().as_secs_f64();
-        let n = all.len();
+        let n = pulls.len() + pushes.len();
         println!(
             "{n} requests in {secs:.2} s: {:.0} requests/s (10% pushes, each fsynced)",
             n as f64 / secs
         );
-        println!("latency: {}", summary(all));
+        let cpu = cpu_seconds(pid).unwrap_or(0.0) - cpu_before;
+        println!(
+            "relay CPU: {cpu:.2} s ({:.0} us per request; the rest of the 2 cores ran the load generator)",
+            cpu / n as f64 * 1e6
+        );
+        let all: Vec<f64> = pulls.iter().chain(&pushes).copied().collect();
+        println!("latency, all:    {}", summary(all));
+        println!("latency, pulls:  {}", summary(pulls));
+        println!("latency, pushes: {}", summary(pushes));
         println!(
             "relay peak RSS (VmHWM): {:.1} MiB (before the load: {:.1} MiB)",
             peak_rss_kib(pid).unwrap_or(0) as f64 / 1024.0,

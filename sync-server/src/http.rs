@@ -398,7 +398,7 @@ async fn push(
         let req: PushRequest = proto::from_cbor(&body)
             .map_err(|_| AppError::BadRequest("malformed CBOR push body"))?;
         let docs = check_push(&d.grant, req)?;
-        let res = store.push(&d.coop_id, &docs)?;
+        let res = store.push(&d.coop_id, docs)?;
         Ok(proto::to_cbor(&res))
     })
     .await?;

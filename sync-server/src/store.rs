@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// File name of the SQLite database inside the data directory.
 pub const DB_FILE: &str = "relay.sqlite3";
@@ -99,7 +99,7 @@ pub trait RelayStore: Send + Sync + 'static {
     /// People of the coop who allowed coordinators to read their notes, sorted.
     fn consented_people(&self, coop_id: &str) -> Result<Vec<String>, RelayError>;
     /// Stores a whole batch in one transaction (see docs/PROTOCOL.md, push).
-    fn push(&self, coop_id: &str, docs: &[CheckedDoc]) -> Result<PushResponse, RelayError>;
+    fn push(&self, coop_id: &str, docs: Vec<CheckedDoc>) -> Result<PushResponse, RelayError>;
     /// Entries after `after` that `filter` allows, at most `limit` of them and about
     /// `max_bytes` of blob bytes. `notes_readable` is left empty for the caller.
     fn pull(
@@ -123,6 +123,8 @@ pub trait RelayStore: Send + Sync + 'static {
 /// Schema version written by this relay.
 const END_VERSION: i64 = 1;
 /// Reader connections kept open.
+/// Reader connections, at most; a reader waits when all are busy (the machine has
+/// few cores, and opening extra connections under load costs more than waiting).
 const READERS: usize = 4;
 
 const SCHEMA_V1: &str = "
@@ -184,7 +186,9 @@ CREATE TABLE deleted_docs (
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: ReaderPool,
+    /// Pushes queued for the next group commit.
+    pending: Mutex<Vec<Arc<PushJob>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -211,10 +215,17 @@ fn grant_from_json(s: &str) -> Result<Grant, RelayError> {
     serde_json::from_str(s).map_err(|_| RelayError::Corrupt("grant"))
 }
 
+/// Idle reader connections and how many are open in all.
+#[derive(Default)]
+struct ReaderPool {
+    idle: Mutex<(Vec<Connection>, usize)>,
+    freed: std::sync::Condvar,
+}
+
 /// A reader connection borrowed from the pool, given back on drop.
 struct Reader<'a> {
     conn: Option<Connection>,
-    pool: &'a Mutex<Vec<Connection>>,
+    pool: &'a ReaderPool,
 }
 
 impl Deref for Reader<'_> {
@@ -233,10 +244,8 @@ impl DerefMut for Reader<'_> {
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            let mut pool = lock(self.pool);
-            if pool.len() < READERS {
-                pool.push(conn);
-            }
+            lock(&self.pool.idle).0.push(conn);
+            self.pool.freed.notify_one();
         }
     }
 }
@@ -253,7 +262,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             path,
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: ReaderPool::default(),
+            pending: Mutex::new(Vec::new()),
         })
     }
 
@@ -263,23 +273,42 @@ impl SqliteStore {
     }
 
     fn reader(&self) -> Result<Reader<'_>, RelayError> {
-        let pooled = lock(&self.readers).pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => {
-                let c = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                configure(&c)?;
-                c.pragma_update(None, "query_only", true)?;
-                c
+        let pool = &self.readers;
+        let mut idle = lock(&pool.idle);
+        loop {
+            if let Some(conn) = idle.0.pop() {
+                return Ok(Reader {
+                    conn: Some(conn),
+                    pool,
+                });
             }
-        };
-        Ok(Reader {
-            conn: Some(conn),
-            pool: &self.readers,
-        })
+            if idle.1 < READERS {
+                idle.1 += 1;
+                drop(idle);
+                return match self.open_reader() {
+                    Ok(conn) => Ok(Reader {
+                        conn: Some(conn),
+                        pool,
+                    }),
+                    Err(e) => {
+                        lock(&pool.idle).1 -= 1;
+                        pool.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            idle = pool.freed.wait(idle).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn open_reader(&self) -> Result<Connection, RelayError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(conn)
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
@@ -302,6 +331,75 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// A push waiting for the writer connection (see `SqliteStore::push`).
+struct PushJob {
+    coop_id: String,
+    docs: Vec<CheckedDoc>,
+    result: Mutex<Option<Result<PushResponse, RelayError>>>,
+}
+
+/// Commits a batch of pushes in one transaction, each in its own savepoint so that one
+/// failing push leaves the others intact. The outer error means nothing was committed.
+fn commit_pushes(
+    conn: &mut Connection,
+    batch: &[Arc<PushJob>],
+) -> Result<Vec<Result<PushResponse, RelayError>>, RelayError> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let sp = tx.savepoint()?;
+        let r = append_push(&sp, &job.coop_id, &job.docs);
+        if r.is_ok() {
+            sp.commit()?;
+        } // else: dropping the savepoint rolls this push back.
+        results.push(r);
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+/// Appends one validated push inside the caller's transaction.
+fn append_push(
+    conn: &Connection,
+    coop_id: &str,
+    docs: &[CheckedDoc],
+) -> Result<PushResponse, RelayError> {
+    let mut out = PushResponse::default();
+    let mut is_deleted =
+        conn.prepare_cached("SELECT 1 FROM deleted_docs WHERE coop = ?1 AND doc = ?2")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO log (coop, scope, doc, kind, content_id, key, data)
+         VALUES (?1, ?2, ?3, 'blob', ?4, ?5, ?6)",
+    )?;
+    let mut remove = conn.prepare_cached(
+        "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'",
+    )?;
+    for doc in docs {
+        if is_deleted.exists(params![coop_id, doc.doc])? {
+            out.discarded += doc.blobs.len() as u32;
+            continue;
+        }
+        for (content_id, bytes) in &doc.blobs {
+            let added = insert.execute(params![
+                coop_id, doc.scope, doc.doc, content_id, doc.key, bytes
+            ])?;
+            if added == 1 {
+                out.stored += 1;
+            } else {
+                out.duplicates += 1;
+            }
+        }
+        for old in &doc.supersedes {
+            // Never remove what this very push names as current.
+            if doc.blobs.iter().any(|(id, _)| id == old) {
+                continue;
+            }
+            remove.execute(params![coop_id, doc.doc, old])?;
+        }
+    }
+    Ok(out)
 }
 
 fn placeholders(first: usize, n: usize) -> String {
@@ -506,46 +604,37 @@ impl RelayStore for SqliteStore {
         Ok(people)
     }
 
-    fn push(&self, coop_id: &str, docs: &[CheckedDoc]) -> Result<PushResponse, RelayError> {
-        let mut out = PushResponse::default();
+    fn push(&self, coop_id: &str, docs: Vec<CheckedDoc>) -> Result<PushResponse, RelayError> {
+        // Group commit: queue the push, then take the writer. Whoever holds the writer
+        // commits every queued push in one transaction (one fsync) and hands each its
+        // result before letting go, so a push that finds its result ready is committed.
+        let job = Arc::new(PushJob {
+            coop_id: coop_id.to_string(),
+            docs,
+            result: Mutex::new(None),
+        });
+        lock(&self.pending).push(job.clone());
         let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut is_deleted =
-                tx.prepare_cached("SELECT 1 FROM deleted_docs WHERE coop = ?1 AND doc = ?2")?;
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO log (coop, scope, doc, kind, content_id, key, data)
-                 VALUES (?1, ?2, ?3, 'blob', ?4, ?5, ?6)",
-            )?;
-            let mut remove = tx.prepare_cached(
-                "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'",
-            )?;
-            for doc in docs {
-                if is_deleted.exists(params![coop_id, doc.doc])? {
-                    out.discarded += doc.blobs.len() as u32;
-                    continue;
+        if let Some(done) = lock(&job.result).take() {
+            return done;
+        }
+        let batch = std::mem::take(&mut *lock(&self.pending));
+        match commit_pushes(&mut conn, &batch) {
+            Ok(results) => {
+                for (j, r) in batch.iter().zip(results) {
+                    *lock(&j.result) = Some(r);
                 }
-                for (content_id, bytes) in &doc.blobs {
-                    let added = insert.execute(params![
-                        coop_id, doc.scope, doc.doc, content_id, doc.key, bytes
-                    ])?;
-                    if added == 1 {
-                        out.stored += 1;
-                    } else {
-                        out.duplicates += 1;
-                    }
-                }
-                for old in &doc.supersedes {
-                    // Never remove what this very push names as current.
-                    if doc.blobs.iter().any(|(id, _)| id == old) {
-                        continue;
-                    }
-                    remove.execute(params![coop_id, doc.doc, old])?;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for j in &batch {
+                    *lock(&j.result) =
+                        Some(Err(RelayError::Io(std::io::Error::other(msg.clone()))));
                 }
             }
         }
-        tx.commit()?;
-        Ok(out)
+        drop(conn);
+        lock(&job.result).take().unwrap_or(Err(RelayError::Task))
     }
 
     fn pull(
@@ -739,21 +828,58 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_pushes_are_group_committed_and_each_gets_its_own_result() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("open"));
+        store.create_coop("c", "Coop", 0).expect("coop");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    (0..40)
+                        .map(|i| {
+                            let bytes = format!("t{t} i{i}");
+                            // Every other push repeats the previous blob: a duplicate.
+                            let again = format!("t{t} i{}", i - i % 2);
+                            let docs = vec![doc(
+                                &format!("records:p{t}/x"),
+                                &[bytes.as_bytes(), again.as_bytes()],
+                                &[],
+                            )];
+                            store.push("c", docs).expect("push")
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for t in threads {
+            for (i, r) in t.join().expect("thread").into_iter().enumerate() {
+                // i even: two identical blobs (1 stored, 1 duplicate); i odd: one new blob
+                // and the previous push's blob (1 stored, 1 duplicate).
+                assert_eq!((r.stored, r.duplicates), (1, 1), "push {i}");
+            }
+        }
+        let page = store.pull("c", &all(), 0, 5000, usize::MAX).expect("pull");
+        let blobs: usize = page.docs.iter().map(|d| d.blobs.len()).sum();
+        assert_eq!(blobs, 8 * 40);
+    }
+
+    #[test]
     fn pushes_are_idempotent_and_supersedes_compacts() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(dir.path()).expect("open");
         store.create_coop("c", "Coop", 0).expect("coop");
         let r = store
-            .push("c", &[doc("directory/main", &[b"a", b"b"], &[])])
+            .push("c", vec![doc("directory/main", &[b"a", b"b"], &[])])
             .expect("push");
         assert_eq!((r.stored, r.duplicates), (2, 0));
         let r = store
-            .push("c", &[doc("directory/main", &[b"a"], &[])])
+            .push("c", vec![doc("directory/main", &[b"a"], &[])])
             .expect("push");
         assert_eq!((r.stored, r.duplicates), (0, 1));
         // The same bytes in another document are that document's own blob.
         let r = store
-            .push("c", &[doc("site:x/roster", &[b"a"], &[])])
+            .push("c", vec![doc("site:x/roster", &[b"a"], &[])])
             .expect("push");
         assert_eq!((r.stored, r.duplicates), (1, 0));
         let old = vec![
@@ -761,7 +887,7 @@ mod tests {
             logbook_protocol::content_id(b"b"),
         ];
         store
-            .push("c", &[doc("directory/main", &[b"ab"], &old)])
+            .push("c", vec![doc("directory/main", &[b"ab"], &old)])
             .expect("compact");
         let page = store.pull("c", &all(), 0, 100, usize::MAX).expect("pull");
         let main: Vec<_> = page
