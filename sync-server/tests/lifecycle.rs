@@ -40,31 +40,11 @@ async fn every_acknowledged_push_survives_sigkill() {
     let created = admin::create_coop(dir.path(), "Durable Coop").expect("coop");
     let (mut child, url) = spawn_relay(dir.path());
     let http = reqwest::Client::new();
-    let coord_code = created.coordinator_code.clone();
-    let join = |url: String, code: String| {
-        let http = http.clone();
-        async move {
-            let (status, body) = post_json(
-                &http,
-                &format!("{url}/v1/join"),
-                None,
-                &serde_json::json!({"code": code, "device_name": "d"}),
-            )
-            .await;
-            assert_eq!(status, reqwest::StatusCode::OK);
-            Client {
-                http: http.clone(),
-                base: url,
-                token: body["token"].as_str().expect("token").to_string(),
-                device_id: body["device_id"].as_str().expect("id").to_string(),
-            }
-        }
-    };
-    let coord = join(url.clone(), coord_code).await;
+    let coord = join_at(&http, &url, &created.coordinator_code, "laptop").await;
     let code = coord
         .invite(&grant(Role::Worker, Some("ann"), None, &[]))
         .await;
-    let worker = join(url.clone(), code).await;
+    let worker = join_at(&http, &url, &code, "phone").await;
 
     // Push batches from a background task; kill the process while it is pushing.
     let pusher = worker.clone();

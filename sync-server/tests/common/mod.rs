@@ -72,21 +72,7 @@ impl TestRelay {
     }
 
     pub async fn join(&self, code: &str, name: &str) -> Client {
-        let (status, body) = post_json(
-            &self.http,
-            &self.url("/v1/join"),
-            None,
-            &json!({"code": code, "device_name": name}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "join failed: {body}");
-        let joined: JoinResponse = serde_json::from_value(body).expect("join response");
-        Client {
-            http: self.http.clone(),
-            base: self.relay.url(),
-            token: joined.token,
-            device_id: joined.device_id,
-        }
+        join_at(&self.http, &self.relay.url(), code, name).await
     }
 
     pub async fn coordinator(&self) -> Client {
@@ -98,6 +84,36 @@ impl TestRelay {
         let code = coordinator.invite(grant).await;
         self.join(&code, "phone").await
     }
+}
+
+/// Redeems a join code at the relay at `base`.
+pub async fn join_at(http: &reqwest::Client, base: &str, code: &str, name: &str) -> Client {
+    let (status, body) = post_json(
+        http,
+        &format!("{base}/v1/join"),
+        None,
+        &json!({"code": code, "device_name": name}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "join failed: {body}");
+    let joined: JoinResponse = serde_json::from_value(body).expect("join response");
+    Client {
+        http: http.clone(),
+        base: base.to_string(),
+        token: joined.token,
+        device_id: joined.device_id,
+    }
+}
+
+/// Sends a request and reads its JSON answer (`Null` for an empty or non-JSON body).
+async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let bytes = res.bytes().await.expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 pub async fn post_json(
@@ -113,11 +129,7 @@ pub async fn post_json(
     if let Some(t) = token {
         req = req.header(AUTHORIZATION, format!("Bearer {t}"));
     }
-    let res = req.send().await.expect("request");
-    let status = res.status();
-    let bytes = res.bytes().await.expect("body");
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value)
+    send(req).await
 }
 
 impl Client {
@@ -130,37 +142,23 @@ impl Client {
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .put(self.url(path))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
-            .header(CONTENT_TYPE, "application/json")
-            .body(serde_json::to_vec(body).expect("json"))
-            .send()
-            .await
-            .expect("request");
-        let status = res.status();
-        let bytes = res.bytes().await.expect("body");
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        send(
+            self.http
+                .put(self.url(path))
+                .header(AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(body).expect("json")),
         )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .get(self.url(path))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
-            .send()
-            .await
-            .expect("request");
-        let status = res.status();
-        let bytes = res.bytes().await.expect("body");
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        send(
+            self.http
+                .get(self.url(path))
+                .header(AUTHORIZATION, format!("Bearer {}", self.token)),
         )
+        .await
     }
 
     pub async fn invite(&self, grant: &Grant) -> String {
