@@ -227,3 +227,27 @@ async fn the_relay_serves_https_with_a_certificate_and_key() {
     assert!(plain.is_err() || !plain.expect("response").status().is_success());
     relay.shutdown().await;
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, url) = spawn_relay(dir.path());
+    let health = reqwest::get(format!("{url}/healthz"))
+        .await
+        .expect("health");
+    assert_eq!(health.text().await.expect("body"), "ok");
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "relay did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+}
