@@ -8,7 +8,7 @@ use crate::credentials;
 use crate::error::AppError;
 use crate::store::{CheckedDoc, DeviceRecord, NewDevice, RelayStore};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -281,9 +281,12 @@ async fn devices(
 async fn revoke(
     State(st): State<AppState>,
     Device(d): Device,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
     require_coordinator(&d)?;
+    let Ok(Path(id)) = id else {
+        return Err(AppError::NotFound("no such device"));
+    };
     if proto::validate_entity_id(&id).is_err() {
         return Err(AppError::NotFound("no such device"));
     }
@@ -295,13 +298,15 @@ async fn revoke(
 async fn consent(
     State(st): State<AppState>,
     Device(d): Device,
-    Path(person): Path<String>,
+    person: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, AppError> {
-    if proto::validate_entity_id(&person).is_err() {
-        return Err(AppError::BadRequest("invalid person id"));
-    }
+    // Axum's own rejection text would quote the path; answer with a fixed message.
+    let person = match person {
+        Ok(Path(p)) if proto::validate_entity_id(&p).is_ok() => p,
+        _ => return Err(AppError::BadRequest("invalid person id")),
+    };
     if !access::may_set_consent(&d.grant, &person) {
         return Err(AppError::Forbidden(
             "only the person or their supporter may set consent",

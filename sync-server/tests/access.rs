@@ -358,8 +358,11 @@ async fn notes_reach_the_coordinator_only_while_the_person_consents() {
             .0,
         StatusCode::BAD_REQUEST
     );
-    assert_eq!(
-        c.ann.put("/v1/consent/not%20an%20id", &yes).await.0,
-        StatusCode::BAD_REQUEST
-    );
+    for bad in ["not%20an%20id", "%FF"] {
+        let (status, body) = c.ann.put(&format!("/v1/consent/{bad}"), &yes).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["message"], "invalid person id");
+    }
+    let (status, _) = c.coord.post("/v1/devices/%FF/revoke", &json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
