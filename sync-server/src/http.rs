@@ -369,6 +369,7 @@ fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>,
         .into_iter()
         .zip(scopes)
         .map(|(d, scope)| CheckedDoc {
+            supersede_any: access::may_delete(grant, &scope),
             scope: scope.to_string(),
             blobs: d
                 .blobs
@@ -402,7 +403,7 @@ async fn push(
         let req: PushRequest = proto::from_cbor(&body)
             .map_err(|_| AppError::BadRequest("malformed CBOR push body"))?;
         let docs = check_push(&d.grant, req)?;
-        let res = store.push(&d.coop_id, docs)?;
+        let res = store.push(&d.coop_id, &d.device_id, docs)?;
         Ok(proto::to_cbor(&res))
     })
     .await?;

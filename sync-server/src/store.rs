@@ -58,6 +58,10 @@ pub struct CheckedDoc {
     /// `(content_id, bytes)` for each blob.
     pub blobs: Vec<(String, Vec<u8>)>,
     pub supersedes: Vec<String>,
+    /// Whether `supersedes` may remove blobs other devices pushed (the pusher may also
+    /// delete documents of this scope). If not, it removes only the pusher's own blobs,
+    /// so a device cannot erase someone else's entries from a shared document.
+    pub supersede_any: bool,
 }
 
 /// The relay's storage. Implementations must make a successful `push` durable before
@@ -98,8 +102,14 @@ pub trait RelayStore: Send + Sync + 'static {
     ) -> Result<(), RelayError>;
     /// People of the coop who allowed coordinators to read their notes, sorted.
     fn consented_people(&self, coop_id: &str) -> Result<Vec<String>, RelayError>;
-    /// Stores a whole batch in one transaction (see docs/PROTOCOL.md, push).
-    fn push(&self, coop_id: &str, docs: Vec<CheckedDoc>) -> Result<PushResponse, RelayError>;
+    /// Stores a whole batch from `device_id` in one transaction (see docs/PROTOCOL.md,
+    /// push).
+    fn push(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        docs: Vec<CheckedDoc>,
+    ) -> Result<PushResponse, RelayError>;
     /// Entries after `after` that `filter` allows, at most `limit` of them and about
     /// `max_bytes` of blob bytes. `notes_readable` is left empty for the caller.
     fn pull(
@@ -169,6 +179,7 @@ CREATE TABLE log (
     kind        TEXT NOT NULL CHECK (kind IN ('blob', 'tombstone')),
     content_id  TEXT,
     key         TEXT,
+    device      TEXT,  -- who pushed a blob: supersedes may only remove one's own
     data        BLOB
 );
 -- Pull: range scan on (coop, seq) with the scope test answered from the index.
@@ -336,6 +347,7 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
 /// A push waiting for the writer connection (see `SqliteStore::push`).
 struct PushJob {
     coop_id: String,
+    device_id: String,
     docs: Vec<CheckedDoc>,
     result: Mutex<Option<Result<PushResponse, RelayError>>>,
 }
@@ -350,7 +362,7 @@ fn commit_pushes(
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         let sp = tx.savepoint()?;
-        let r = append_push(&sp, &job.coop_id, &job.docs);
+        let r = append_push(&sp, &job.coop_id, &job.device_id, &job.docs);
         if r.is_ok() {
             sp.commit()?;
         } // else: dropping the savepoint rolls this push back.
@@ -364,17 +376,19 @@ fn commit_pushes(
 fn append_push(
     conn: &Connection,
     coop_id: &str,
+    device_id: &str,
     docs: &[CheckedDoc],
 ) -> Result<PushResponse, RelayError> {
     let mut out = PushResponse::default();
     let mut is_deleted =
         conn.prepare_cached("SELECT 1 FROM deleted_docs WHERE coop = ?1 AND doc = ?2")?;
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO log (coop, scope, doc, kind, content_id, key, data)
-         VALUES (?1, ?2, ?3, 'blob', ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO log (coop, scope, doc, kind, content_id, key, device, data)
+         VALUES (?1, ?2, ?3, 'blob', ?4, ?5, ?6, ?7)",
     )?;
     let mut remove = conn.prepare_cached(
-        "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'",
+        "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'
+         AND (?4 OR device = ?5)",
     )?;
     for doc in docs {
         if is_deleted.exists(params![coop_id, doc.doc])? {
@@ -383,7 +397,7 @@ fn append_push(
         }
         for (content_id, bytes) in &doc.blobs {
             let added = insert.execute(params![
-                coop_id, doc.scope, doc.doc, content_id, doc.key, bytes
+                coop_id, doc.scope, doc.doc, content_id, doc.key, device_id, bytes
             ])?;
             if added == 1 {
                 out.stored += 1;
@@ -396,7 +410,7 @@ fn append_push(
             if doc.blobs.iter().any(|(id, _)| id == old) {
                 continue;
             }
-            remove.execute(params![coop_id, doc.doc, old])?;
+            remove.execute(params![coop_id, doc.doc, old, doc.supersede_any, device_id])?;
         }
     }
     Ok(out)
@@ -604,12 +618,18 @@ impl RelayStore for SqliteStore {
         Ok(people)
     }
 
-    fn push(&self, coop_id: &str, docs: Vec<CheckedDoc>) -> Result<PushResponse, RelayError> {
+    fn push(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        docs: Vec<CheckedDoc>,
+    ) -> Result<PushResponse, RelayError> {
         // Group commit: queue the push, then take the writer. Whoever holds the writer
         // commits every queued push in one transaction (one fsync) and hands each its
         // result before letting go, so a push that finds its result ready is committed.
         let job = Arc::new(PushJob {
             coop_id: coop_id.to_string(),
+            device_id: device_id.to_string(),
             docs,
             result: Mutex::new(None),
         });
@@ -784,6 +804,7 @@ mod tests {
                 .map(|b| (logbook_protocol::content_id(b), b.to_vec()))
                 .collect(),
             supersedes: supersedes.to_vec(),
+            supersede_any: true,
         }
     }
 
@@ -846,7 +867,7 @@ mod tests {
                                 &[bytes.as_bytes(), again.as_bytes()],
                                 &[],
                             )];
-                            store.push("c", docs).expect("push")
+                            store.push("c", "dev", docs).expect("push")
                         })
                         .collect::<Vec<_>>()
                 })
@@ -870,16 +891,16 @@ mod tests {
         let store = SqliteStore::open(dir.path()).expect("open");
         store.create_coop("c", "Coop", 0).expect("coop");
         let r = store
-            .push("c", vec![doc("directory/main", &[b"a", b"b"], &[])])
+            .push("c", "dev", vec![doc("directory/main", &[b"a", b"b"], &[])])
             .expect("push");
         assert_eq!((r.stored, r.duplicates), (2, 0));
         let r = store
-            .push("c", vec![doc("directory/main", &[b"a"], &[])])
+            .push("c", "dev", vec![doc("directory/main", &[b"a"], &[])])
             .expect("push");
         assert_eq!((r.stored, r.duplicates), (0, 1));
         // The same bytes in another document are that document's own blob.
         let r = store
-            .push("c", vec![doc("site:x/roster", &[b"a"], &[])])
+            .push("c", "dev", vec![doc("site:x/roster", &[b"a"], &[])])
             .expect("push");
         assert_eq!((r.stored, r.duplicates), (1, 0));
         let old = vec![
@@ -887,7 +908,7 @@ mod tests {
             logbook_protocol::content_id(b"b"),
         ];
         store
-            .push("c", vec![doc("directory/main", &[b"ab"], &old)])
+            .push("c", "dev", vec![doc("directory/main", &[b"ab"], &old)])
             .expect("compact");
         let page = store.pull("c", &all(), 0, 100, usize::MAX).expect("pull");
         let main: Vec<_> = page

@@ -222,3 +222,46 @@ async fn a_cursor_skips_entries_the_device_cannot_read() {
     assert_eq!(page.docs.len(), 1);
     assert_eq!(page.docs[0].blobs[0].as_ref(), b"roster v2");
 }
+
+#[tokio::test]
+async fn superseding_removes_only_what_the_device_may_erase() {
+    let t = start_relay().await;
+    let coord = t.coordinator().await;
+    let ann = t
+        .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
+        .await;
+    let kiosk = t
+        .device(&coord, &grant(Role::Kiosk, None, Some("cafe"), &[]))
+        .await;
+    let doc = "timesheet:ann/2026-11/shared";
+    kiosk.push(vec![push_doc(doc, &[b"kiosk punch"])]).await;
+    ann.push(vec![push_doc(doc, &[b"phone punch"])]).await;
+
+    // Ann's device compacts: it may drop its own chunk, not the kiosk's record of her
+    // punch (workers cannot delete timesheets, so they cannot erase others' entries).
+    ann.push(vec![PushDoc {
+        doc: doc.into(),
+        blobs: vec![blob(b"ann snapshot")],
+        supersedes: vec![content_id(b"kiosk punch"), content_id(b"phone punch")],
+        key: None,
+    }])
+    .await;
+    let mut held: Vec<Vec<u8>> = coord.pull_all().await.into_iter().map(|(_, b)| b).collect();
+    held.sort();
+    assert_eq!(
+        held,
+        vec![b"ann snapshot".to_vec(), b"kiosk punch".to_vec()]
+    );
+
+    // A coordinator, who may delete timesheets, compacts everything.
+    coord
+        .push(vec![PushDoc {
+            doc: doc.into(),
+            blobs: vec![blob(b"coordinator snapshot")],
+            supersedes: vec![content_id(b"kiosk punch"), content_id(b"ann snapshot")],
+            key: None,
+        }])
+        .await;
+    let held: Vec<Vec<u8>> = coord.pull_all().await.into_iter().map(|(_, b)| b).collect();
+    assert_eq!(held, vec![b"coordinator snapshot".to_vec()]);
+}
