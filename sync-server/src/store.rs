@@ -745,10 +745,9 @@ impl RelayStore for SqliteStore {
         } else {
             // Nothing readable is left up to the log's end, so the cursor may skip the
             // unreadable entries too: the next pull starts where the log ends now.
-            let end: Option<i64> =
-                tx.query_row("SELECT max(seq) FROM log WHERE coop = ?1", [coop_id], |r| {
-                    r.get(0)
-                })?;
+            let end: Option<i64> = tx
+                .prepare_cached("SELECT max(seq) FROM log WHERE coop = ?1")?
+                .query_row([coop_id], |r| r.get(0))?;
             after.max(end.unwrap_or(0).max(0) as u64)
         };
         tx.finish()?;
