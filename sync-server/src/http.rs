@@ -157,7 +157,9 @@ impl FromRequestParts<AppState> for Device {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or(AppError::Unauthorized("missing bearer token"))?;
         let (device_id, presented) = credentials::parse_device_token(token.trim())
             .ok_or(AppError::Unauthorized("invalid or revoked token"))?;

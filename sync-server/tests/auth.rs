@@ -145,6 +145,23 @@ async fn bad_tokens_get_401() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The scheme is case-insensitive (RFC 7235); the token is not.
+    let res = t
+        .http
+        .get(t.url("/v1/me"))
+        .header("authorization", format!("bearer {}", coord.token))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = t
+        .http
+        .get(t.url("/v1/me"))
+        .header("authorization", format!("Basic {}", coord.token))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // The health check needs no token.
     let health = t.http.get(t.url("/healthz")).send().await.expect("send");
     assert_eq!(health.status(), StatusCode::OK);
