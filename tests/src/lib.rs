@@ -1,1 +1,534 @@
-//! placeholder
+//! Shared setup for the end-to-end scenarios in `tests/tests/*.rs`: a relay (in this
+//! process, or the `logbook-relay` binary as a child process), a coop with a coordinator,
+//! worker phones and a kiosk (each a real `logbook_core::Logbook` in its own directory),
+//! and small raw-HTTP helpers that speak the wire protocol with a device's own token.
+//!
+//! Every scenario is bounded: relays listen on 127.0.0.1 with port 0 (or a port picked
+//! the same way), child processes are killed on drop, and every wait has a deadline.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use logbook_core::protocol::{self as proto, Grant, Role};
+use logbook_core::{Logbook, PersonRole, Punch};
+use logbook_relay::{RelayConfig, RunningRelay};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+
+pub use logbook_core;
+pub use logbook_protocol;
+
+/// The coop's time zone in every scenario.
+pub const TZ: &str = "Europe/London";
+
+/// Unix seconds of an RFC 3339 instant, e.g. `at("2026-11-16T09:00:00Z")`.
+pub fn at(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>()
+        .expect("a valid RFC 3339 instant in the test")
+        .as_second()
+}
+
+/// A worker with a phone.
+pub struct Worker {
+    pub name: String,
+    pub person: String,
+    pub pin: String,
+    pub phone: Logbook,
+}
+
+/// A whole coop around one relay.
+pub struct Coop {
+    /// Holds every device's home and (for an in-process relay) the relay's data.
+    pub root: tempfile::TempDir,
+    pub relay_dir: PathBuf,
+    /// `None` when the relay runs elsewhere (a child process).
+    pub relay: Option<RunningRelay>,
+    pub url: String,
+    pub coordinator: Logbook,
+    pub site: String,
+    pub workers: Vec<Worker>,
+    pub kiosk: Logbook,
+    /// People with no phone (they use only the kiosk): (name, person id, PIN).
+    pub kiosk_only: Vec<(String, String, String)>,
+    pub http: reqwest::Client,
+}
+
+pub fn worker_grant(person: &str) -> Grant {
+    Grant {
+        role: Role::Worker,
+        person: Some(person.to_string()),
+        site: None,
+        supports: vec![],
+    }
+}
+
+pub fn kiosk_grant(site: &str) -> Grant {
+    Grant {
+        role: Role::Kiosk,
+        person: None,
+        site: Some(site.to_string()),
+        supports: vec![],
+    }
+}
+
+pub fn supporter_grant(supports: &[&str]) -> Grant {
+    Grant {
+        role: Role::Supporter,
+        person: None,
+        site: None,
+        supports: supports.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn coordinator_grant() -> Grant {
+    Grant {
+        role: Role::Coordinator,
+        person: None,
+        site: None,
+        supports: vec![],
+    }
+}
+
+const WORKER_NAMES: [&str; 6] = ["Aisha", "Ben", "Carla", "Dev", "Ewa", "Finn"];
+
+impl Coop {
+    /// An in-process relay on 127.0.0.1:0 and a coop with `phones` workers who have a
+    /// phone plus `kiosk_only` workers who use only the kiosk.
+    pub async fn start(phones: usize, kiosk_only: usize) -> Coop {
+        let root = tempfile::tempdir().expect("temporary directory");
+        let relay_dir = root.path().join("relay");
+        let relay = logbook_relay::start(RelayConfig::new(
+            &relay_dir,
+            "127.0.0.1:0".parse().expect("loopback address"),
+        ))
+        .await
+        .expect("start the relay in-process");
+        let created =
+            logbook_relay::admin::create_coop(&relay_dir, "Riverside Bakery").expect("create coop");
+        let url = relay.url();
+        Coop::setup(
+            root,
+            relay_dir,
+            Some(relay),
+            url,
+            &created.coordinator_code,
+            phones,
+            kiosk_only,
+        )
+        .await
+    }
+
+    /// Set up the coop on a relay already serving at `url`.
+    pub async fn setup(
+        root: tempfile::TempDir,
+        relay_dir: PathBuf,
+        relay: Option<RunningRelay>,
+        url: String,
+        coordinator_code: &str,
+        phones: usize,
+        kiosk_only: usize,
+    ) -> Coop {
+        assert!(phones + kiosk_only <= WORKER_NAMES.len());
+        let coordinator = Logbook::open(root.path().join("coordinator")).expect("open store");
+        coordinator.init("Riverside Bakery", TZ).expect("init coop");
+        coordinator
+            .join(&url, coordinator_code, "office laptop")
+            .await
+            .expect("coordinator joins");
+        let site = coordinator.add_site("Bakery").expect("add site");
+        let sites = std::slice::from_ref(&site);
+        let mut people = Vec::new();
+        for (i, name) in WORKER_NAMES.iter().take(phones + kiosk_only).enumerate() {
+            let person = coordinator
+                .add_person(name, &[PersonRole::Worker], sites, i % 2 == 0)
+                .expect("add person");
+            let pin = format!("{}", 1111 * (i + 1));
+            coordinator.set_pin(&person, &pin).expect("set PIN");
+            people.push((name.to_string(), person, pin));
+        }
+        coordinator.sync().await.expect("coordinator's first sync");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        let mut coop = Coop {
+            kiosk: Logbook::open(root.path().join("kiosk")).expect("open store"),
+            root,
+            relay_dir,
+            relay,
+            url,
+            coordinator,
+            site,
+            workers: Vec::new(),
+            kiosk_only: Vec::new(),
+            http,
+        };
+        let kiosk_only_people = people.split_off(phones);
+        for (name, person, pin) in people {
+            let phone = coop
+                .join_device(&worker_grant(&person), &format!("phone-{name}"))
+                .await;
+            coop.workers.push(Worker {
+                name,
+                person,
+                pin,
+                phone,
+            });
+        }
+        coop.kiosk_only = kiosk_only_people;
+        let code = coop
+            .coordinator
+            .invite(kiosk_grant(&coop.site), None)
+            .await
+            .expect("invite the kiosk")
+            .code;
+        coop.kiosk
+            .join(&coop.url, &code, "bakery kiosk")
+            .await
+            .expect("kiosk joins");
+        coop
+    }
+
+    /// The coordinator invites a device with `grant`; it joins (and syncs once).
+    pub async fn join_device(&self, grant: &Grant, name: &str) -> Logbook {
+        let code = self
+            .coordinator
+            .invite(grant.clone(), None)
+            .await
+            .expect("invite")
+            .code;
+        let book = Logbook::open(self.root.path().join(name)).expect("open store");
+        book.join(&self.url, &code, name).await.expect("join");
+        book
+    }
+
+    pub fn worker(&self, name: &str) -> &Worker {
+        self.workers
+            .iter()
+            .find(|w| w.name == name)
+            .expect("a worker of this coop")
+    }
+
+    /// A raw-protocol view of the relay as `book`.
+    pub fn raw(&self, book: &Logbook) -> Raw {
+        Raw {
+            http: self.http.clone(),
+            base: self.url.clone(),
+            token: token(book.home()),
+        }
+    }
+
+    pub async fn shutdown(self) {
+        if let Some(relay) = self.relay {
+            relay.shutdown().await;
+        }
+    }
+}
+
+// ---------- reading a device's store directly ----------
+
+/// A value from a device store's `meta` table (`token`, `relay_device_id`, `cursor`, ...).
+pub fn meta(home: &Path, key: &str) -> Option<String> {
+    let conn = rusqlite::Connection::open_with_flags(
+        home.join("logbook.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the device store read-only");
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .ok()
+}
+
+/// The relay token a device keeps in its store.
+pub fn token(home: &Path) -> String {
+    meta(home, "token").expect("the device has joined and holds a token")
+}
+
+/// The relay's id for a device.
+pub fn device_id(home: &Path) -> String {
+    meta(home, "relay_device_id").expect("the device has joined")
+}
+
+/// Every punch a device holds for a person (as its subject-access export shows them).
+pub fn punches(book: &Logbook, person: &str) -> Vec<Punch> {
+    let export = book.export_person(person).expect("export person");
+    serde_json::from_value(export["punches"].clone()).expect("punches in the export")
+}
+
+/// Whether `needle` occurs in the file at `path` (false if there is no such file).
+pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
+    match std::fs::read(path) {
+        Ok(bytes) => bytes.windows(needle.len()).any(|w| w == needle),
+        Err(_) => false,
+    }
+}
+
+/// Whether `needle` occurs in an SQLite database or its WAL / rollback journal.
+pub fn sqlite_contains(db: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    ["", "-wal", "-journal"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", db.display())))
+        .filter(|p| file_contains(p, needle))
+        .collect()
+}
+
+// ---------- raw protocol ----------
+
+/// One device's raw HTTP view of the relay.
+#[derive(Clone)]
+pub struct Raw {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+pub fn push_request(docs: &[(&str, &[u8])]) -> proto::PushRequest {
+    proto::PushRequest {
+        docs: docs
+            .iter()
+            .map(|(doc, bytes)| proto::PushDoc {
+                doc: doc.to_string(),
+                blobs: vec![serde_bytes::ByteBuf::from(bytes.to_vec())],
+                supersedes: vec![],
+                key: None,
+            })
+            .collect(),
+    }
+}
+
+impl Raw {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POST /v1/push with a body and content type of the caller's choosing.
+    pub async fn push_bytes(&self, content_type: Option<&str>, body: Vec<u8>) -> StatusCode {
+        let mut req = self
+            .http
+            .post(self.url("/v1/push"))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .body(body);
+        if let Some(ct) = content_type {
+            req = req.header(CONTENT_TYPE, ct);
+        }
+        let resp = req.send().await.expect("push request");
+        let status = resp.status();
+        let _ = resp.bytes().await;
+        status
+    }
+
+    /// Push one blob per document; the status and, on 200, the relay's answer.
+    pub async fn push(&self, docs: &[(&str, &[u8])]) -> (StatusCode, Option<proto::PushResponse>) {
+        let resp = self
+            .http
+            .post(self.url("/v1/push"))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(CONTENT_TYPE, proto::CBOR_MEDIA_TYPE)
+            .body(proto::to_cbor(&push_request(docs)))
+            .send()
+            .await
+            .expect("push request");
+        let status = resp.status();
+        let bytes = resp.bytes().await.expect("push answer");
+        let body = (status == StatusCode::OK)
+            .then(|| proto::from_cbor::<proto::PushResponse>(&bytes).expect("CBOR push answer"));
+        (status, body)
+    }
+
+    /// GET /v1/pull with a raw query string; the status and, on 200, the page.
+    pub async fn pull_query(&self, query: &str) -> (StatusCode, Option<proto::PullResponse>) {
+        let resp = self
+            .http
+            .get(self.url(&format!("/v1/pull?{query}")))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .send()
+            .await
+            .expect("pull request");
+        let status = resp.status();
+        let bytes = resp.bytes().await.expect("pull answer");
+        let body = (status == StatusCode::OK)
+            .then(|| proto::from_cbor::<proto::PullResponse>(&bytes).expect("CBOR pull answer"));
+        (status, body)
+    }
+
+    /// Pull everything readable after `after` (following `more`). Returns the document
+    /// ids seen (with repeats removed), the erased ones, the final cursor and the last
+    /// page's `notes_readable`.
+    pub async fn pull_all(&self, after: u64, scope: Option<&str>) -> Pulled {
+        let mut out = Pulled {
+            next: after,
+            ..Pulled::default()
+        };
+        for _ in 0..1000 {
+            let mut q = format!("after={}", out.next);
+            if let Some(s) = scope {
+                q.push_str(&format!("&scope={s}"));
+            }
+            let (status, page) = self.pull_query(&q).await;
+            assert_eq!(status, StatusCode::OK, "pull {q}");
+            let page = page.expect("a page");
+            for d in &page.docs {
+                if !out.docs.contains(&d.doc) {
+                    out.docs.push(d.doc.clone());
+                }
+                out.blobs += d.blobs.len();
+            }
+            out.deleted.extend(page.deleted.iter().cloned());
+            out.notes_readable = page.notes_readable.clone();
+            out.next = page.next;
+            if !page.more {
+                return out;
+            }
+        }
+        panic!("the relay kept saying `more`");
+    }
+
+    pub async fn status_of(&self, req: reqwest::RequestBuilder) -> StatusCode {
+        let resp = req
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let _ = resp.bytes().await;
+        status
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Pulled {
+    pub docs: Vec<String>,
+    pub blobs: usize,
+    pub deleted: Vec<String>,
+    pub next: u64,
+    pub notes_readable: Vec<String>,
+}
+
+// ---------- the relay as a child process ----------
+
+/// The `logbook-relay` binary next to this test executable (target/<profile>/).
+pub fn relay_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("LOGBOOK_RELAY_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    for dir in exe.ancestors().skip(1).take(3) {
+        let candidate = dir.join(format!("logbook-relay{}", std::env::consts::EXE_SUFFIX));
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "logbook-relay binary not found next to {}: run `cargo build -p logbook-relay` first \
+         (or set LOGBOOK_RELAY_BIN)",
+        exe.display()
+    );
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// `logbook-relay admin --data DIR create-coop --name N`: the coordinator join code.
+pub fn create_coop_with_binary(data: &Path, name: &str) -> String {
+    let out = Command::new(relay_binary())
+        .arg("admin")
+        .arg("--data")
+        .arg(data)
+        .args(["create-coop", "--name", name])
+        .output()
+        .expect("run logbook-relay admin create-coop");
+    assert!(
+        out.status.success(),
+        "create-coop failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("coordinator code:"))
+        .map(|c| c.trim().to_string())
+        .expect("a `coordinator code:` line")
+}
+
+/// A `logbook-relay serve` child process, killed (SIGKILL) when dropped.
+pub struct RelayProcess {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl RelayProcess {
+    /// Start serving `data` on `addr`; returns once it printed `listening on`.
+    pub fn spawn(data: &Path, addr: SocketAddr) -> RelayProcess {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut child = Command::new(relay_binary())
+                .arg("serve")
+                .arg("--data")
+                .arg(data)
+                .arg("--listen")
+                .arg(addr.to_string())
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn logbook-relay serve");
+            let stdout = child.stdout.take().expect("piped stdout");
+            let mut line = String::new();
+            // The relay prints one line once bound; EOF means it exited (port still
+            // held by the killed process's socket, say): try again shortly.
+            let n = BufReader::new(stdout).read_line(&mut line).unwrap_or(0);
+            if n > 0 && line.starts_with("listening on") {
+                return RelayProcess { child, addr };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the relay did not start on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush beyond what was committed.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL the relay");
+        self.child.wait().expect("reap the relay");
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sync `book` until it succeeds, or panic after `limit`.
+pub async fn sync_until_ok(book: &Logbook, limit: Duration) -> logbook_core::sync::SyncSummary {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match book.sync().await {
+            Ok(s) => return s,
+            Err(e) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "sync kept failing: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
