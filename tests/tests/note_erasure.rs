@@ -133,3 +133,54 @@ async fn deleted_note_text_is_not_left_in_device_wal() {
     );
     coop.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_erases_a_note_while_other_devices_keep_pulling() {
+    let coop = Coop::start(2, 0).await;
+    let (aisha, ben) = (coop.worker("Aisha"), coop.worker("Ben"));
+    let relay_db = coop.relay_dir.join("relay.sqlite3");
+    let thread = aisha.phone.add_note(&aisha.person, SECRET).expect("note");
+    aisha.phone.sync().await.expect("sync");
+    assert!(!sqlite_contains(&relay_db, SECRET.as_bytes()).is_empty());
+
+    // Three devices pull from the start of the log, over and over, while Aisha erases.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let pullers = [
+        coop.raw(&coop.coordinator),
+        coop.raw(&coop.kiosk),
+        coop.raw(&ben.phone),
+    ];
+    let pulling = |raw: &logbook_e2e::Raw| {
+        let stop = &stop;
+        let raw = raw.clone();
+        async move {
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                raw.pull_all(0, None).await;
+                n += 1;
+            }
+            n
+        }
+    };
+    let eraser = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        aisha.phone.delete_note_thread(&thread).expect("delete");
+        aisha.phone.sync().await.expect("sync the deletion");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let (n1, n2, n3, ()) = tokio::join!(
+        pulling(&pullers[0]),
+        pulling(&pullers[1]),
+        pulling(&pullers[2]),
+        eraser
+    );
+    assert!(n1 + n2 + n3 > 3, "the pulls overlapped the deletion");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let left = sqlite_contains(&relay_db, SECRET.as_bytes());
+    assert!(
+        left.is_empty(),
+        "the relay still holds the erased note's text in {left:?}"
+    );
+    coop.shutdown().await;
+}
