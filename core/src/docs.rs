@@ -121,6 +121,19 @@ pub fn genesis(kind: DocKind) -> Result<Automerge> {
     Ok(doc)
 }
 
+/// A document from its stored chunks. The chunks are loaded in one pass (automerge reads
+/// a concatenation of chunks; an empty document takes its fast whole-document path), then
+/// the genesis is merged in, a no-op whenever the chunks already hold it.
+pub fn load(kind: DocKind, chunks: &[Vec<u8>]) -> Result<Automerge> {
+    let mut doc = Automerge::new();
+    if !chunks.is_empty() {
+        doc.load_incremental(&chunks.concat())?;
+    }
+    let mut base = genesis(kind)?;
+    doc.merge(&mut base)?;
+    Ok(doc)
+}
+
 /// The id of a top-level map created by genesis.
 pub fn container(doc: &Automerge, name: &str) -> Result<automerge::ObjId> {
     use automerge::ReadDoc;

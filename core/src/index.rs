@@ -511,29 +511,6 @@ pub fn shift_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Shift> {
 
 pub const SHIFT_COLUMNS: &str = "id, person, hour_type, start, end, break_seconds, counted_seconds, status, local_date, origin_at, duplicates";
 
-/// Latest-punch state of a person, for refusing taps the device knows are wrong.
-pub fn is_clocked_in(
-    conn: &Connection,
-    person: &str,
-    now: UnixSeconds,
-    review_after: i64,
-) -> Result<Option<(Shift, bool)>> {
-    let shift = conn
-        .prepare_cached(&format!(
-            "SELECT {SHIFT_COLUMNS} FROM shifts WHERE person = ?1 ORDER BY origin_at DESC, id DESC LIMIT 1"
-        ))?
-        .query_row([person], shift_from_row)
-        .ok();
-    Ok(shift.and_then(|s| {
-        if s.status == crate::model::ShiftStatus::Open && now - s.start < review_after {
-            // bool: is a break open? Derived from the punches after the clock-in.
-            Some((s, false))
-        } else {
-            None
-        }
-    }))
-}
-
 /// Is a break open in the person's open shift? (Last break punch since clock-in.)
 pub fn break_open(conn: &Connection, person: &str, since: UnixSeconds) -> Result<bool> {
     let last: Option<String> = conn

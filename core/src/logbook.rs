@@ -268,10 +268,7 @@ fn load_doc(conn: &Connection, cache: &mut DocCache, doc_id: &str) -> Result<Aut
         return Ok(doc.clone());
     }
     let (chunks, last) = db::doc_chunks(conn, doc_id)?;
-    let mut doc = docs::genesis(kind)?;
-    for chunk in &chunks {
-        doc.load_incremental(chunk)?;
-    }
+    let doc = docs::load(kind, &chunks)?;
     if cache.len() > 256 {
         cache.clear();
     }
@@ -1616,10 +1613,7 @@ impl Logbook {
             let mut people = BTreeSet::new();
             for doc_id in &ordered {
                 let (chunks, _) = db::doc_chunks(&w.tx, doc_id)?;
-                let mut doc = docs::genesis(DocKind::of(doc_id)?)?;
-                for chunk in &chunks {
-                    doc.load_incremental(chunk)?;
-                }
+                let doc = docs::load(DocKind::of(doc_id)?, &chunks)?;
                 if let Some(p) = index::refresh_doc(&w.tx, doc_id, &doc)? {
                     people.insert(p);
                 }

@@ -363,6 +363,44 @@ impl Logbook {
         }
     }
 
+    async fn pull_page(
+        &self,
+        http: &reqwest::Client,
+        relay: &Relay,
+        after: u64,
+        scope: Option<&str>,
+        summary: &mut SyncSummary,
+    ) -> Result<proto::PullResponse> {
+        let mut query = vec![
+            ("after", after.to_string()),
+            ("limit", proto::DEFAULT_PULL_LIMIT.to_string()),
+        ];
+        if let Some(scope) = scope {
+            query.push(("scope", scope.to_string()));
+        }
+        let mut retries = 0;
+        let page = with_retries(&mut retries, || async {
+            let resp = http
+                .get(format!("{}/v1/pull", relay.url))
+                .query(&query)
+                .bearer_auth(&relay.token)
+                .send()
+                .await
+                .map_err(network)?;
+            if !resp.status().is_success() {
+                return Err(error_from(resp).await);
+            }
+            let bytes = resp.bytes().await.map_err(network)?;
+            proto::from_cbor::<proto::PullResponse>(&bytes).map_err(|_| Error::Relay {
+                status: 200,
+                message: "unreadable pull response".into(),
+            })
+        })
+        .await;
+        summary.retries += retries;
+        page
+    }
+
     async fn pull_all(
         &self,
         http: &reqwest::Client,
@@ -370,49 +408,56 @@ impl Logbook {
         grant: &Grant,
         summary: &mut SyncSummary,
     ) -> Result<()> {
-        loop {
-            let cursor: u64 = self.read(|c| {
-                Ok(db::get_meta(c, "cursor")?
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0))
-            })?;
-            let mut retries = 0;
-            let page = with_retries(&mut retries, || async {
-                let resp = http
-                    .get(format!("{}/v1/pull", relay.url))
-                    .query(&[
-                        ("after", cursor.to_string()),
-                        ("limit", proto::DEFAULT_PULL_LIMIT.to_string()),
-                    ])
-                    .bearer_auth(&relay.token)
-                    .send()
-                    .await
-                    .map_err(network)?;
-                if !resp.status().is_success() {
-                    return Err(error_from(resp).await);
-                }
-                let bytes = resp.bytes().await.map_err(network)?;
-                proto::from_cbor::<proto::PullResponse>(&bytes).map_err(|_| Error::Relay {
-                    status: 200,
-                    message: "unreadable pull response".into(),
-                })
-            })
-            .await;
-            summary.retries += retries;
-            let page = page?;
+        let first_cursor: u64 = self.read(|c| {
+            Ok(db::get_meta(c, "cursor")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0))
+        })?;
+        let known: BTreeSet<String> = self.read(|c| {
+            Ok(db::get_meta(c, "notes_readable")?
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .unwrap_or_default())
+        })?;
+        let mut cursor = first_cursor;
+        let readable = loop {
+            let page = self.pull_page(http, relay, cursor, None, summary).await?;
             let more = page.more && page.next > cursor;
-            self.apply_page(page, grant, summary)?;
+            cursor = page.next;
+            let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
+            self.apply_page(page, grant, true, summary)?;
             if !more {
-                return Ok(());
+                break readable;
+            }
+        };
+        // Consent given since the last sync: the cursor already passed that person's
+        // older notes (they were not readable then), so fetch their scope from the start.
+        if first_cursor > 0 {
+            for person in readable.difference(&known) {
+                let scope = Scope::Notes(person.clone()).to_string();
+                let mut after = 0;
+                loop {
+                    let page = self
+                        .pull_page(http, relay, after, Some(&scope), summary)
+                        .await?;
+                    let more = page.more && page.next > after;
+                    after = page.next;
+                    self.apply_page(page, grant, false, summary)?;
+                    if !more {
+                        break;
+                    }
+                }
             }
         }
+        let json = serde_json::to_string(&readable).map_err(|e| Error::Corrupt(e.to_string()))?;
+        self.read(|c| db::set_meta(c, "notes_readable", &json))
     }
 
-    /// Merge one pulled page and save its cursor, atomically.
+    /// Merge one pulled page and (unless it is a back-fill) save its cursor, atomically.
     fn apply_page(
         &self,
         page: proto::PullResponse,
         grant: &Grant,
+        save_cursor: bool,
         summary: &mut SyncSummary,
     ) -> Result<()> {
         let readable_notes: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
@@ -448,7 +493,9 @@ impl Logbook {
                     summary.erased_documents += 1;
                 }
             }
-            db::set_meta(&w.tx, "cursor", &page.next.to_string())?;
+            if save_cursor {
+                db::set_meta(&w.tx, "cursor", &page.next.to_string())?;
+            }
             Ok(())
         })
     }
