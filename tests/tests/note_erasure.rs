@@ -184,3 +184,46 @@ async fn relay_erases_a_note_while_other_devices_keep_pulling() {
     );
     coop.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_reply_does_not_resurrect_a_deleted_thread() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let a = aisha.person.as_str();
+    let supporter = coop
+        .join_device(&supporter_grant(&[a]), "supporter-phone")
+        .await;
+    let thread = aisha.phone.add_note(a, SECRET).expect("note");
+    aisha.phone.sync().await.expect("sync");
+    supporter.sync().await.expect("sync");
+    // The supporter replies offline while Aisha erases the thread.
+    supporter
+        .reply_note(&thread, "zq-reply-4410 see you Tuesday")
+        .expect("offline reply");
+    aisha.phone.delete_note_thread(&thread).expect("delete");
+    aisha.phone.sync().await.expect("sync the deletion");
+    // The supporter's sync pushes the reply (the relay drops it) and learns of the erasure.
+    supporter.sync().await.expect("supporter sync");
+    assert!(supporter.notes(a).expect("notes").is_empty());
+    assert_eq!(supporter.pending_changes().expect("pending"), 0);
+    for _ in 0..2 {
+        aisha.phone.sync().await.expect("sync");
+        supporter.sync().await.expect("sync");
+    }
+    assert!(
+        aisha.phone.notes(a).expect("notes").is_empty(),
+        "the reply did not bring the thread back to Aisha"
+    );
+    assert!(supporter.notes(a).expect("notes").is_empty());
+    // A fresh device of hers never receives it either.
+    let fresh = coop
+        .join_device(&logbook_e2e::worker_grant(a), "aisha-new-phone")
+        .await;
+    assert!(fresh.notes(a).expect("notes").is_empty());
+    let relay_db = coop.relay_dir.join("relay.sqlite3");
+    for text in [SECRET, "zq-reply-4410"] {
+        let left = sqlite_contains(&relay_db, text.as_bytes());
+        assert!(left.is_empty(), "{text:?} left at the relay in {left:?}");
+    }
+    coop.shutdown().await;
+}
