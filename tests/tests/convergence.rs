@@ -345,3 +345,109 @@ async fn four_devices_converge() {
 
     coop.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
+    let coop = Coop::start(1, 0).await;
+    let tablet = coop
+        .join_device(&coordinator_grant(), "coordinator-tablet")
+        .await;
+    let aisha = coop.worker("Aisha");
+    let (a, pa, coord) = (aisha.person.as_str(), &aisha.phone, &coop.coordinator);
+    let monday = shift(
+        pa,
+        a,
+        "2026-11-16",
+        "09:00",
+        "17:00",
+        HourType::Paid,
+        PunchSource::Phone,
+    );
+    // Tuesday she forgets to clock out.
+    let tuesday = tap(
+        pa,
+        a,
+        PunchKind::ClockIn,
+        "2026-11-17T09:00:00Z",
+        Some(HourType::Paid),
+        PunchSource::Phone,
+    );
+    pa.sync().await.expect("sync");
+    coord.sync().await.expect("sync");
+    tablet.sync().await.expect("sync");
+    for book in [pa, coord, &tablet] {
+        let s = book
+            .shifts(a, Some("2026-11-17"), Some("2026-11-17"))
+            .expect("shifts");
+        assert_eq!(
+            s[0].status,
+            ShiftStatus::NeedsReview,
+            "never a silent long shift"
+        );
+        assert_eq!(s[0].counted_seconds, 0);
+    }
+    // Both coordinator devices correct Monday differently while offline; the tablet
+    // also fixes Tuesday.
+    coord
+        .correct_shift(
+            &monday,
+            ShiftCorrection {
+                end: Some(at("2026-11-16T16:00:00Z")),
+                reason: "laptop: left at four".into(),
+                ..Default::default()
+            },
+        )
+        .expect("correction");
+    tablet
+        .correct_shift(
+            &monday,
+            ShiftCorrection {
+                break_seconds: Some(3600),
+                reason: "tablet: an hour's lunch".into(),
+                ..Default::default()
+            },
+        )
+        .expect("correction");
+    tablet
+        .correct_shift(
+            &tuesday,
+            ShiftCorrection {
+                end: Some(at("2026-11-17T15:00:00Z")),
+                reason: "forgot to clock out".into(),
+                ..Default::default()
+            },
+        )
+        .expect("correction");
+    let (r1, r2) = tokio::join!(coord.sync(), tablet.sync());
+    r1.expect("sync");
+    r2.expect("sync");
+    for book in [coord, &tablet, pa] {
+        book.sync().await.expect("sync");
+    }
+    coord.sync().await.expect("sync");
+    let week = (Some("2026-11-16"), Some("2026-11-22"));
+    let theirs = coord.shifts(a, week.0, week.1).expect("shifts");
+    assert_eq!(theirs, tablet.shifts(a, week.0, week.1).expect("shifts"));
+    assert_eq!(theirs, pa.shifts(a, week.0, week.1).expect("shifts"));
+    assert_eq!(
+        coord.shift_history(&monday).expect("history"),
+        tablet.shift_history(&monday).expect("history")
+    );
+    assert_eq!(
+        pa.shift_history(&monday).expect("history").len(),
+        2,
+        "both corrections are in the audit trail"
+    );
+    assert_eq!(theirs[0].status, ShiftStatus::Corrected);
+    assert_eq!(theirs[1].status, ShiftStatus::Corrected);
+    assert_eq!(theirs[1].counted_seconds, 6 * 3600, "Tuesday 09:00-15:00");
+    assert_eq!(
+        coord
+            .hours_report("2026-11-16", "2026-11-22")
+            .expect("report"),
+        tablet
+            .hours_report("2026-11-16", "2026-11-22")
+            .expect("report")
+    );
+    coop.shutdown().await;
+}
