@@ -786,7 +786,18 @@ impl Logbook {
 
     /// Refuse a tap that this device already knows is a duplicate (PRODUCT.md: "a device
     /// also refuses such a tap when it knows the person's state").
+    ///
+    /// A kiosk never reads timesheets, so it knows only its own taps: it refuses a tap its
+    /// own taps contradict (a second clock-in, a second clock-out) but accepts a clock-out
+    /// or break of a shift it never saw begin (begun on the phone, say); the derivation
+    /// settles the rest once everything is synced.
     fn check_tap(&self, person_id: &str, kind: PunchKind, at: UnixSeconds) -> Result<()> {
+        let knows_all = match self.grant()? {
+            Some(g) => {
+                logbook_protocol::may_read(&g, &Scope::Timesheet(person_id.to_string()), true)
+            }
+            None => true,
+        };
         self.read(|c| {
             let settings = index::settings(c)?;
             let tz = index::coop_timezone(c)?;
@@ -806,10 +817,23 @@ impl Logbook {
             if locked {
                 return Err(Error::conflict("that week is locked: ask a coordinator to correct it"));
             }
+            let last_tap_here: Option<(String, i64)> = if knows_all {
+                None
+            } else {
+                c.prepare_cached("SELECT kind, at FROM punches WHERE person = ?1 AND at <= ?2 ORDER BY at DESC, id DESC LIMIT 1")?
+                    .query_row(params![person_id, at], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+            };
+            let just_clocked_out = last_tap_here.is_some_and(|(k, t)| {
+                k == PunchKind::ClockOut.as_str() && at - t < settings.review_after_seconds
+            });
             match (kind, &open) {
                 (PunchKind::ClockIn, Some(_)) => Err(Error::conflict("already clocked in")),
-                (PunchKind::ClockOut, None) => Err(Error::conflict("not clocked in")),
-                (PunchKind::BreakStart | PunchKind::BreakEnd, None) => Err(Error::conflict("not clocked in")),
+                (PunchKind::ClockOut, None) if knows_all => Err(Error::conflict("not clocked in")),
+                (PunchKind::ClockOut, None) if just_clocked_out => Err(Error::conflict("already clocked out")),
+                (PunchKind::BreakStart | PunchKind::BreakEnd, None) if knows_all => {
+                    Err(Error::conflict("not clocked in"))
+                }
                 (PunchKind::BreakStart, Some(s)) if index::break_open(c, person_id, s.start)? => {
                     Err(Error::conflict("already on a break"))
                 }
@@ -1578,6 +1602,16 @@ impl Logbook {
                     [doc_id],
                 )?;
             }
+            Ok(())
+        })?;
+        self.scrub_wal()
+    }
+
+    /// After an erasure, move the WAL into the (secure-deleted) database file and empty
+    /// it, so the erased bytes do not linger in old WAL frames.
+    pub(crate) fn scrub_wal(&self) -> Result<()> {
+        self.read(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             Ok(())
         })
     }

@@ -477,8 +477,8 @@ impl Logbook {
         } else {
             Vec::new()
         };
-        let origin = ChangeOrigin::Sync;
-        self.write(origin, |w| {
+        let erased_before = summary.erased_documents;
+        self.write(ChangeOrigin::Sync, |w| {
             for d in &page.docs {
                 if docs::DocKind::of(&d.doc).is_err() {
                     // A document kind this version does not know: skip it, keep going.
@@ -497,7 +497,11 @@ impl Logbook {
                 db::set_meta(&w.tx, "cursor", &page.next.to_string())?;
             }
             Ok(())
-        })
+        })?;
+        if summary.erased_documents > erased_before {
+            self.scrub_wal()?;
+        }
+        Ok(())
     }
 
     // ---------- coordinator and consent calls (online only) ----------
