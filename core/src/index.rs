@@ -299,18 +299,10 @@ pub fn settings(conn: &Connection) -> Result<crate::model::Settings> {
         .unwrap_or_default())
 }
 
-fn row_to_punch(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-)> {
+/// A punch row as stored: id, kind, at, device, source, hour type, person, site.
+type PunchRow = (String, String, i64, String, String, String, String, Option<String>);
+
+fn row_to_punch(r: &rusqlite::Row<'_>) -> rusqlite::Result<PunchRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,

@@ -60,7 +60,7 @@ fn documents(book: &Logbook) -> BTreeMap<String, Vec<String>> {
     }
     by_doc
         .into_iter()
-        .map(|(id, mut d)| {
+        .map(|(id, d)| {
             let mut heads: Vec<String> = d.get_heads().iter().map(|h| h.to_string()).collect();
             heads.sort();
             (id, heads)
