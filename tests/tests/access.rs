@@ -272,10 +272,6 @@ async fn access_table_is_enforced_by_the_relay() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: logbook-core's sync (Logbook::pull_all / apply_page in core/src/sync.rs) never \
-            back-fills with GET /v1/pull?after=0&scope=notes:<p> when <p> newly appears in \
-            notes_readable (docs/PROTOCOL.md, Consent), so notes written before consent \
-            never reach coordinators"]
 async fn coordinator_receives_notes_written_before_consent() {
     let coop = Coop::start(1, 0).await;
     let aisha = coop.worker("Aisha");
@@ -294,5 +290,18 @@ async fn coordinator_receives_notes_written_before_consent() {
         threads.iter().any(|t| t.id == thread),
         "the coordinator reads the note written before consent: {threads:?}"
     );
+    // Withdrawn, then given again: the erased copies come back.
+    aisha.phone.set_consent(a, false).await.expect("withdraw");
+    coop.coordinator.sync().await.expect("sync");
+    assert!(coop.coordinator.notes(a).expect("notes").is_empty());
+    aisha
+        .phone
+        .set_consent(a, true)
+        .await
+        .expect("consent again");
+    coop.coordinator.sync().await.expect("sync");
+    let threads = coop.coordinator.notes(a).expect("notes");
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    assert_eq!(threads[0].id, thread);
     coop.shutdown().await;
 }

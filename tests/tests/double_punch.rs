@@ -104,10 +104,6 @@ async fn phone_and_kiosk_double_punch_counts_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: Logbook::check_tap (core/src/logbook.rs) refuses a kiosk clock-out with \
-            Conflict(\"not clocked in\") when the clock-in was made on the worker's phone: the \
-            kiosk never reads timesheets, so it cannot know the person's state, yet treats \
-            'no shift seen here' as 'not clocked in'"]
 async fn kiosk_clock_out_after_phone_clock_in_is_accepted() {
     let coop = Coop::start(1, 0).await;
     let aisha = coop.worker("Aisha");

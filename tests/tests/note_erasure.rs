@@ -15,8 +15,7 @@ fn store(home: &Path) -> PathBuf {
 
 /// Runs the scenario up to the point where the thread is erased everywhere (checked
 /// through the API), and returns the coop, the supporter's (still open) device and the
-/// three databases to scan:
-/// (who, path, is a device store).
+/// three databases to scan: (who, path, is a device store).
 async fn write_share_and_delete() -> (Coop, Logbook, Vec<(&'static str, PathBuf, bool)>) {
     let coop = Coop::start(1, 0).await;
     let aisha = coop.worker("Aisha");
@@ -92,39 +91,8 @@ fn lingering(dbs: &[(&str, PathBuf, bool)]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_note_thread_disappears_everywhere() {
-    let (coop, _supporter, dbs) = write_share_and_delete().await;
-    // The relay must have erased the bytes by itself (file and WAL, no help from us).
-    let relay: Vec<_> = dbs.iter().filter(|d| !d.2).cloned().collect();
-    assert!(
-        lingering(&relay).is_empty(),
-        "the relay still holds the deleted note's text: {:#?}",
-        lingering(&relay)
-    );
-    // The devices' tables hold no copy either: once their WAL is checkpointed into the
-    // main file (secure_delete zeroes freed cells), the text is nowhere on disk.
-    // (Without that checkpoint it lingers in the WAL: see the ignored test below.)
-    for (_, db, device) in &dbs {
-        if *device {
-            let conn = rusqlite::Connection::open(db).expect("open device store");
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .expect("checkpoint");
-        }
-    }
-    assert!(
-        lingering(&dbs).is_empty(),
-        "the deleted note's text is still on disk in: {:#?}",
-        lingering(&dbs)
-    );
-    coop.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: logbook-core erases a note thread (Logbook::erase_doc, and apply_page on a \
-            pulled tombstone) without checkpointing the WAL, so the text stays readable in \
-            <home>/logbook.sqlite3-wal on the author's and the supporter's devices"]
-async fn deleted_note_text_is_not_left_in_device_wal() {
+    // The supporter's device stays open: closing SQLite's last connection would
+    // checkpoint its WAL and hide text left there.
     let (coop, _supporter, dbs) = write_share_and_delete().await;
     assert!(
         lingering(&dbs).is_empty(),
