@@ -52,6 +52,18 @@ pub enum LogbookError {
     /// The operation was cancelled.
     #[error("{reason}")]
     Cancelled { reason: String },
+    /// A bug, not the user's doing (e.g. an app's observer threw): worth a report.
+    #[error("{reason}")]
+    Internal { reason: String },
+}
+
+/// A foreign callback (an app's observer) threw something that is not a `LogbookError`.
+impl From<uniffi::UnexpectedUniFFICallbackError> for LogbookError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        LogbookError::Internal {
+            reason: format!("an app callback failed: {}", e.reason),
+        }
+    }
 }
 
 /// The one place where core errors become public errors.

@@ -9,14 +9,16 @@ use std::sync::{Arc, Mutex};
 
 use logbook_core::ChangeOrigin;
 
+use crate::error::LogbookError;
 use crate::live::Live;
 
 /// Implemented by the apps (Kotlin interface, Swift protocol, Python class).
 #[uniffi::export(with_foreign)]
 pub trait LogbookObserver: Send + Sync {
     /// `scopes` name what changed: `directory`, `site:<id>`, `timesheet:<person>`,
-    /// `review:<person>`, `records:<person>`, `notes:<person>`.
-    fn on_change(&self, origin: ChangeOrigin, scopes: Vec<String>);
+    /// `review:<person>`, `records:<person>`, `notes:<person>`. An exception thrown here is
+    /// logged and otherwise ignored (the change is saved either way).
+    fn on_change(&self, origin: ChangeOrigin, scopes: Vec<String>) -> Result<(), LogbookError>;
 }
 
 /// Adapts a foreign observer to the core's observer trait.
@@ -24,7 +26,12 @@ pub(crate) struct Forward(pub(crate) Arc<dyn LogbookObserver>);
 
 impl logbook_core::LogbookObserver for Forward {
     fn on_change(&self, origin: ChangeOrigin, scopes: Vec<String>) {
-        self.0.on_change(origin, scopes);
+        // The change is already committed: an observer that fails (a Kotlin or Python
+        // exception arrives as `LogbookError::Internal`) must not turn the caller's
+        // successful write or sync into an error, nor keep the other observers from hearing.
+        if self.0.on_change(origin, scopes).is_err() {
+            tracing::warn!("a change observer failed; the change itself is saved");
+        }
     }
 }
 

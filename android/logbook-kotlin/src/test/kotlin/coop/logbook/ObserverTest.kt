@@ -118,3 +118,26 @@ suspend fun awaitSubscribed(ready: suspend () -> Any?) {
         }
     }
 }
+
+class FailingObserverTest : AutoCloseable {
+    private val ws = Workspace()
+
+    override fun close() = ws.close()
+
+    @Test
+    fun anObserverThatThrowsDoesNotFailTheWriteOrSilenceTheOthers() {
+        val book = ws.open("standalone")
+        book.initCoop("Bakery", "Europe/London")
+        val failing = book.raw.subscribe(object : LogbookObserver {
+            override fun onChange(origin: ChangeOrigin, scopes: List<String>) = error("observer bug")
+        })
+        val recorder = Recorder()
+        val working = book.raw.subscribe(recorder)
+
+        val site = book.directory.addSite("Bakery") // must not throw
+        assertEquals(listOf(site), book.directory.sites().map { it.id }, "the write is saved")
+        assertEquals(1, recorder.heard.size, "the other observer still heard it")
+        failing.close()
+        working.close()
+    }
+}
