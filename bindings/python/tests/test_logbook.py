@@ -174,3 +174,27 @@ def test_the_hours_report_example_prints_csv(standalone, tmp_path):
     ).stdout
     assert out.splitlines()[0] == "person_id,person_name,hour_type,shifts,minutes"
     assert out.splitlines()[1].endswith(",Ben,paid,5,2400")
+
+
+def test_a_cancelled_sync_leaves_the_store_consistent(tmp_path, relay):
+    async def scenario():
+        import asyncio
+
+        coordinator, site, aisha = await small_coop(tmp_path, relay)
+        phone = await join(tmp_path, relay, coordinator, "phone", ffi.Grant(role=ffi.DeviceRole.WORKER, person_id=aisha))
+        start = int(time.time()) - 400 * 86_400
+        for i in range(120):
+            at = start + i * 3 * 86_400
+            phone.timesheets().punch(aisha, core.PunchKind.CLOCK_IN, core.PunchSource.PHONE, at=at)
+            phone.timesheets().punch(aisha, core.PunchKind.CLOCK_OUT, core.PunchSource.PHONE, at=at + 3600)
+        queued = phone.sync().pending_changes()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(phone.sync().run(), timeout=0.001)
+        assert phone.check_integrity()
+        assert phone.sync().pending_changes() <= queued
+        await phone.sync().run()
+        assert phone.sync().pending_changes() == 0
+        await coordinator.sync().run()
+        assert len(coordinator.timesheets().shifts(aisha)) == 120
+
+    run(scenario())
