@@ -300,7 +300,16 @@ pub fn settings(conn: &Connection) -> Result<crate::model::Settings> {
 }
 
 /// A punch row as stored: id, kind, at, device, source, hour type, person, site.
-type PunchRow = (String, String, i64, String, String, String, String, Option<String>);
+type PunchRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
 
 fn row_to_punch(r: &rusqlite::Row<'_>) -> rusqlite::Result<PunchRow> {
     Ok((

@@ -1639,7 +1639,10 @@ impl Logbook {
         let started = std::time::Instant::now();
         let doc_ids = self.read(db::all_docs)?;
         let count = doc_ids.len();
-        self.write(ChangeOrigin::Local, |w| {
+        // The cache holds no note text (erasure is what secure_delete is for), so
+        // overwriting its freed pages during a rebuild would be wasted writes.
+        self.read(|c| Ok(c.pragma_update(None, "secure_delete", false)?))?;
+        let rebuilt = self.write(ChangeOrigin::Local, |w| {
             index::clear_cache(&w.tx)?;
             // The directory first: it carries the time zone the derivation needs.
             let mut ordered = doc_ids.clone();
@@ -1657,7 +1660,9 @@ impl Logbook {
             }
             w.scopes.insert("directory".into());
             Ok(())
-        })?;
+        });
+        self.read(|c| Ok(c.pragma_update(None, "secure_delete", true)?))?;
+        rebuilt?;
         Ok(RebuildSummary {
             documents: count as u64,
             millis: started.elapsed().as_millis() as u64,
