@@ -67,3 +67,50 @@ impl Subscription {
             .is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logbook::Logbook;
+
+    #[derive(Default)]
+    struct Count(Mutex<Vec<Vec<String>>>);
+
+    impl LogbookObserver for Count {
+        fn on_change(&self, _: ChangeOrigin, scopes: Vec<String>) -> Result<(), LogbookError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(scopes);
+            Ok(())
+        }
+    }
+
+    struct Fails;
+
+    impl LogbookObserver for Fails {
+        fn on_change(&self, _: ChangeOrigin, _: Vec<String>) -> Result<(), LogbookError> {
+            Err(LogbookError::Internal {
+                reason: "observer bug".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_cancelled_subscription_hears_nothing_more_and_a_failing_observer_harms_nothing()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let book = Logbook::open(dir.path().to_string_lossy().into_owned())?;
+        book.init_coop("Bakery".into(), "UTC".into())?;
+        let count = Arc::new(Count::default());
+        let _failing = book.subscribe(Arc::new(Fails));
+        let sub = book.subscribe(count.clone());
+        book.directory().add_site("Bakery".into())?;
+        assert_eq!(count.0.lock().map(|v| v.len()).unwrap_or(0), 1);
+        sub.cancel();
+        assert!(!sub.is_active());
+        book.directory().add_site("Kitchen".into())?;
+        assert_eq!(count.0.lock().map(|v| v.len()).unwrap_or(0), 1);
+        Ok(())
+    }
+}
