@@ -13,19 +13,19 @@ sub_object!(
 
 #[uniffi::export]
 impl Reports {
-    /// Hours per person and hour type for shifts on local dates `from..=to` (`YYYY-MM-DD`).
-    pub fn hours(&self, from: String, to: String) -> Result<Vec<HoursRow>> {
-        Ok(self.core.hours_report(&from, &to)?)
+    /// Hours per person and hour type for shifts on local dates `from_date..=to_date` (`YYYY-MM-DD`).
+    pub fn hours(&self, from_date: String, to_date: String) -> Result<Vec<HoursRow>> {
+        Ok(self.core.hours_report(&from_date, &to_date)?)
     }
 
     /// The hours report as CSV: `person_id,person_name,hour_type,shifts,minutes`.
-    pub fn hours_csv(&self, from: String, to: String) -> Result<String> {
-        Ok(self.core.hours_report_csv(&from, &to)?)
+    pub fn hours_csv(&self, from_date: String, to_date: String) -> Result<String> {
+        Ok(self.core.hours_report_csv(&from_date, &to_date)?)
     }
 
     /// Head-count ratio of disadvantaged workers (Law 381/1991).
-    pub fn ratio(&self, from: String, to: String) -> Result<RatioReport> {
-        Ok(self.core.ratio_report(&from, &to)?)
+    pub fn ratio(&self, from_date: String, to_date: String) -> Result<RatioReport> {
+        Ok(self.core.ratio_report(&from_date, &to_date)?)
     }
 
     /// Everything this device holds about a person, as pretty-printed JSON (subject

@@ -77,17 +77,18 @@ impl Timesheets {
             .punch(&person_id, kind, at, hour_type, site_id.as_deref(), source)?)
     }
 
-    /// A person's shifts on local dates `from..=to` (`YYYY-MM-DD`; open-ended if absent).
-    #[uniffi::method(default(from = None, to = None))]
+    /// A person's shifts on local dates `from_date..=to_date` (`YYYY-MM-DD`; open-ended if
+    /// absent). (Not `from`/`to`: `from` is a keyword in Python.)
+    #[uniffi::method(default(from_date = None, to_date = None))]
     pub fn shifts(
         &self,
         person_id: String,
-        from: Option<String>,
-        to: Option<String>,
+        from_date: Option<String>,
+        to_date: Option<String>,
     ) -> Result<Vec<Shift>> {
         Ok(self
             .core
-            .shifts(&person_id, from.as_deref(), to.as_deref())?)
+            .shifts(&person_id, from_date.as_deref(), to_date.as_deref())?)
     }
 
     /// Punches counted as nothing (duplicates), with the reason.

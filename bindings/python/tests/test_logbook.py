@@ -198,3 +198,18 @@ def test_a_cancelled_sync_leaves_the_store_consistent(tmp_path, relay):
         assert len(coordinator.timesheets().shifts(aisha)) == 120
 
     run(scenario())
+
+
+def test_breaks_are_subtracted(standalone):
+    book, site, ben = standalone
+    ts = book.timesheets()
+    with pytest.raises(ffi.LogbookError.Conflict):
+        ts.start_break(ben)  # not clocked in
+    day = 1_793_577_600 + 9 * 3600  # Monday 2026-11-02 09:00 UTC
+    ts.punch(ben, core.PunchKind.CLOCK_IN, core.PunchSource.PHONE, at=day)
+    ts.punch(ben, core.PunchKind.BREAK_START, core.PunchSource.PHONE, at=day + 3 * 3600)
+    ts.punch(ben, core.PunchKind.BREAK_END, core.PunchSource.PHONE, at=day + 3 * 3600 + 1800)
+    ts.punch(ben, core.PunchKind.CLOCK_OUT, core.PunchSource.PHONE, at=day + 8 * 3600)
+    [shift] = ts.shifts(ben, from_date="2026-11-02", to_date="2026-11-02")
+    assert shift.break_seconds == 1800
+    assert shift.counted_seconds == 8 * 3600 - 1800

@@ -143,7 +143,7 @@ public final class CoopLogbook: @unchecked Sendable {
     /// A person's shifts on local dates `from...to`, kept up to date (for a SwiftUI list).
     public func shifts(personId: String, from: String? = nil, to: String? = nil) -> AsyncThrowingStream<[Shift], Error> {
         observe(["timesheet:\(personId)", "review:\(personId)", "directory"]) { book in
-            try book.timesheets.shifts(personId: personId, from: from, to: to)
+            try book.timesheets.shifts(personId: personId, fromDate: from, toDate: to)
         }
     }
 }
