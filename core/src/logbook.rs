@@ -1448,27 +1448,7 @@ impl Logbook {
         self.require_known_person(about)?;
         self.require_write(&Scope::Notes(about.to_string()))?;
         let thread = new_id("n");
-        let entry = new_id("e");
-        let at = now();
-        let author = self.actor_label()?;
-        self.write(ChangeOrigin::Local, |w| {
-            w.change(&docs::notes_doc(about, &thread), |t, doc| {
-                autosurgeon::reconcile_prop(t, ROOT, "created_at", at)?;
-                let entries = docs::container(doc, "entries")?;
-                autosurgeon::reconcile_prop(
-                    t,
-                    &entries,
-                    entry.as_str(),
-                    docs::NoteEntryDoc {
-                        author,
-                        text,
-                        created_at: at,
-                        edited_at: None,
-                    },
-                )?;
-                Ok(())
-            })
-        })?;
+        self.write_note_entry(&docs::notes_doc(about, &thread), text, true)?;
         Ok(thread)
     }
 
@@ -1479,11 +1459,20 @@ impl Logbook {
         self.require_write(
             &Scope::of_doc(&doc_id).map_err(|_| Error::Corrupt("bad note id".into()))?,
         )?;
+        self.write_note_entry(&doc_id, text, false)
+    }
+
+    /// Append an entry (by whoever this device acts for) to a note thread; a new thread
+    /// also gets its creation time. Returns the entry id.
+    fn write_note_entry(&self, doc_id: &str, text: String, new_thread: bool) -> Result<String> {
         let entry = new_id("e");
         let at = now();
         let author = self.actor_label()?;
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&doc_id, |t, doc| {
+            w.change(doc_id, |t, doc| {
+                if new_thread {
+                    autosurgeon::reconcile_prop(t, ROOT, "created_at", at)?;
+                }
                 let entries = docs::container(doc, "entries")?;
                 autosurgeon::reconcile_prop(
                     t,

@@ -96,6 +96,27 @@ async fn error_from(resp: reqwest::Response) -> Error {
     }
 }
 
+/// The response if its status is a success, else the relay's error.
+async fn checked(resp: reqwest::Response) -> Result<reqwest::Response> {
+    if resp.status().is_success() {
+        Ok(resp)
+    } else {
+        Err(error_from(resp).await)
+    }
+}
+
+/// Decode a successful CBOR response body.
+async fn cbor_body<T: serde::de::DeserializeOwned>(
+    resp: reqwest::Response,
+    what: &str,
+) -> Result<T> {
+    let bytes = checked(resp).await?.bytes().await.map_err(network)?;
+    proto::from_cbor::<T>(&bytes).map_err(|_| Error::Relay {
+        status: 200,
+        message: format!("unreadable {what} response"),
+    })
+}
+
 fn retryable(e: &Error) -> bool {
     matches!(e, Error::Network(_))
         || matches!(e, Error::Relay { status, .. } if *status >= 500 || *status == 429)
@@ -160,9 +181,7 @@ impl Logbook {
             .send()
             .await
             .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(error_from(resp).await);
-        }
+        let resp = checked(resp).await?;
         let joined: proto::JoinResponse = resp.json().await.map_err(network)?;
         let grant_json =
             serde_json::to_string(&joined.grant).map_err(|e| Error::Corrupt(e.to_string()))?;
@@ -246,11 +265,7 @@ impl Logbook {
                     .send()
                     .await
                     .map_err(network)?;
-                if resp.status().is_success() {
-                    Ok(())
-                } else {
-                    Err(error_from(resp).await)
-                }
+                checked(resp).await.map(drop)
             })
             .await;
             summary.retries += retries;
@@ -331,14 +346,7 @@ impl Logbook {
                     .send()
                     .await
                     .map_err(network)?;
-                if !resp.status().is_success() {
-                    return Err(error_from(resp).await);
-                }
-                let bytes = resp.bytes().await.map_err(network)?;
-                proto::from_cbor::<proto::PushResponse>(&bytes).map_err(|_| Error::Relay {
-                    status: 200,
-                    message: "unreadable push response".into(),
-                })
+                cbor_body::<proto::PushResponse>(resp, "push").await
             })
             .await;
             summary.retries += retries;
@@ -387,14 +395,7 @@ impl Logbook {
                 .send()
                 .await
                 .map_err(network)?;
-            if !resp.status().is_success() {
-                return Err(error_from(resp).await);
-            }
-            let bytes = resp.bytes().await.map_err(network)?;
-            proto::from_cbor::<proto::PullResponse>(&bytes).map_err(|_| Error::Relay {
-                status: 200,
-                message: "unreadable pull response".into(),
-            })
+            cbor_body::<proto::PullResponse>(resp, "pull").await
         })
         .await;
         summary.retries += retries;
@@ -523,9 +524,7 @@ impl Logbook {
             .send()
             .await
             .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(error_from(resp).await);
-        }
+        let resp = checked(resp).await?;
         resp.json().await.map_err(network)
     }
 
@@ -538,9 +537,7 @@ impl Logbook {
             .send()
             .await
             .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(error_from(resp).await);
-        }
+        let resp = checked(resp).await?;
         Ok(resp
             .json::<proto::DevicesResponse>()
             .await
@@ -558,9 +555,7 @@ impl Logbook {
             .send()
             .await
             .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(error_from(resp).await);
-        }
+        checked(resp).await?;
         Ok(())
     }
 
@@ -582,9 +577,7 @@ impl Logbook {
                 .send()
                 .await
                 .map_err(network)?;
-            if !resp.status().is_success() {
-                return Err(error_from(resp).await);
-            }
+            checked(resp).await?;
         }
         self.store_consent(person_id, coordinator_notes)
     }
