@@ -763,7 +763,7 @@ impl Logbook {
             .strftime("%Y-%m")
             .to_string();
         let doc_id = docs::punches_doc(person_id, &month, &device);
-        let id = new_id("u");
+        let id = crate::ids::new_punch_id();
         let punch = docs::PunchDoc {
             kind: kind.as_str().into(),
             at,

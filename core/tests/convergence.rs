@@ -162,3 +162,36 @@ proptest! {
         prop_assert_eq!(before, after);
     }
 }
+
+/// Device time has one-second resolution; taps within one second keep their order.
+#[test]
+fn a_clock_in_and_out_in_the_same_second_make_a_shift() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let book = Logbook::open(dir.path()).expect("open");
+    book.init("Quick Co-op", "Europe/London").expect("init");
+    let person = book.add_person("A", &[], &[], false).expect("person");
+    let at = Some(1_794_819_600);
+    for _ in 0..20 {
+        book.punch(
+            &person,
+            PunchKind::ClockIn,
+            at,
+            None,
+            None,
+            PunchSource::Phone,
+        )
+        .expect("in");
+        book.punch(
+            &person,
+            PunchKind::ClockOut,
+            at,
+            None,
+            None,
+            PunchSource::Phone,
+        )
+        .expect("out");
+    }
+    let shifts = book.shifts(&person, None, None).expect("shifts");
+    assert_eq!(shifts.len(), 20);
+    assert!(book.ignored_punches(&person).expect("ignored").is_empty());
+}
