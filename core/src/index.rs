@@ -524,3 +524,18 @@ pub fn break_open(conn: &Connection, person: &str, since: UnixSeconds) -> Result
         .ok();
     Ok(last.as_deref() == Some(PunchKind::BreakStart.as_str()))
 }
+
+/// Has the person's week (its Monday, `YYYY-MM-DD`) had a review event of this kind
+/// (`approval` or `lock`)?
+pub fn week_reviewed(
+    conn: &Connection,
+    person: &str,
+    kind: &str,
+    week_start: &str,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM reviews WHERE person = ?1 AND kind = ?2 AND week_start = ?3)",
+        )?
+        .query_row(params![person, kind, week_start], |r| r.get(0))?)
+}

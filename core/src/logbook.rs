@@ -811,10 +811,7 @@ impl Logbook {
                 .optional()?;
             let open = last.filter(|s| s.status == ShiftStatus::Open && at - s.start < settings.review_after_seconds);
             let week = derive::week_start(derive::local_date(at, &tz)).to_string();
-            let locked: bool = c
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM reviews WHERE person = ?1 AND kind = 'lock' AND week_start = ?2)")?
-                .query_row(params![person_id, week], |r| r.get(0))?;
-            if locked {
+            if index::week_reviewed(c, person_id, "lock", &week)? {
                 return Err(Error::conflict("that week is locked: ask a coordinator to correct it"));
             }
             let last_tap_here: Option<(String, i64)> = if knows_all {
@@ -1023,13 +1020,7 @@ impl Logbook {
     }
 
     fn week_locked(&self, person_id: &str, week: &str) -> Result<bool> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM reviews WHERE person = ?1 AND kind = 'lock' AND week_start = ?2)",
-                params![person_id, week],
-                |r| r.get(0),
-            )?)
-        })
+        self.read(|c| index::week_reviewed(c, person_id, "lock", week))
     }
 
     /// A coordinator corrects a shift. The correction is an event: the shift as it was
@@ -1136,14 +1127,10 @@ impl Logbook {
     pub fn week_state(&self, person_id: &str, date: &str) -> Result<(bool, bool)> {
         let week = derive::week_start(parse_date(date)?).to_string();
         self.read(|c| {
-            let q = |kind: &str| -> Result<bool> {
-                Ok(c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM reviews WHERE person = ?1 AND kind = ?2 AND week_start = ?3)",
-                    params![person_id, kind, week],
-                    |r| r.get(0),
-                )?)
-            };
-            Ok((q("approval")?, q("lock")?))
+            Ok((
+                index::week_reviewed(c, person_id, "approval", &week)?,
+                index::week_reviewed(c, person_id, "lock", &week)?,
+            ))
         })
     }
 
