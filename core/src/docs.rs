@@ -135,8 +135,7 @@ pub fn load(kind: DocKind, chunks: &[Vec<u8>]) -> Result<Automerge> {
 }
 
 /// The id of a top-level map created by genesis.
-pub fn container(doc: &Automerge, name: &str) -> Result<automerge::ObjId> {
-    use automerge::ReadDoc;
+pub fn container<D: automerge::ReadDoc>(doc: &D, name: &str) -> Result<automerge::ObjId> {
     match doc.get(ROOT, name)? {
         Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
         _ => Err(Error::Corrupt("document is missing a top-level map".into())),

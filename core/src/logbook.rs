@@ -134,22 +134,21 @@ impl<'a> Writer<'a> {
         if let Some((_, doc)) = self.pending.get(doc_id) {
             return Ok(doc.clone());
         }
-        load_doc(&self.tx, self.cache, doc_id)
+        Ok(load_doc(&self.tx, self.cache, doc_id)?.1)
     }
 
     /// Apply `f` as one automerge change to `doc_id`, store and queue it, refresh the cache.
     pub(crate) fn change<F>(&mut self, doc_id: &str, f: F) -> Result<()>
     where
-        F: FnOnce(&mut automerge::transaction::Transaction<'_>, &Automerge) -> Result<()>,
+        F: FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<()>,
     {
         let kind = DocKind::of(doc_id)?;
         let mut doc = self.load(doc_id)?;
-        let before = doc.clone();
         let existed = db::last_chunk_id(&self.tx, doc_id)? > 0 || self.pending.contains_key(doc_id);
         let heads = doc.get_heads();
         doc.set_actor(self.device.actor.clone());
         let mut t = doc.transaction();
-        f(&mut t, &before)?;
+        f(&mut t)?;
         t.commit_with(CommitOptions::default().with_time(now()));
         let bytes = if existed {
             doc.save_after(&heads)
@@ -253,27 +252,33 @@ impl<'a> Writer<'a> {
         self.tx.commit()?;
         // Only now, with the change durable, may the cache hold it.
         for (doc_id, entry) in self.pending {
-            self.cache.insert(doc_id, entry);
+            put_back(self.cache, doc_id, entry);
         }
         Ok(self.scopes)
     }
 }
 
-fn load_doc(conn: &Connection, cache: &mut DocCache, doc_id: &str) -> Result<Automerge> {
+/// A document and the id of its newest chunk, taken out of the cache when it is current
+/// there (no copy), else loaded from its chunks. Whoever takes it puts it back when done:
+/// a write after its commit, a read at once; a failed write leaves it out, to be loaded
+/// again from disk next time.
+fn load_doc(conn: &Connection, cache: &mut DocCache, doc_id: &str) -> Result<(i64, Automerge)> {
     let kind = DocKind::of(doc_id)?;
     let last = db::last_chunk_id(conn, doc_id)?;
-    if let Some((cached_last, doc)) = cache.get(doc_id)
-        && *cached_last == last
+    if let Some((cached_last, doc)) = cache.remove(doc_id)
+        && cached_last == last
     {
-        return Ok(doc.clone());
+        return Ok((last, doc));
     }
     let (chunks, last) = db::doc_chunks(conn, doc_id)?;
-    let doc = docs::load(kind, &chunks)?;
+    Ok((last, docs::load(kind, &chunks)?))
+}
+
+fn put_back(cache: &mut DocCache, doc_id: String, entry: (i64, Automerge)) {
     if cache.len() > 256 {
         cache.clear();
     }
-    cache.insert(doc_id.to_string(), (last, doc.clone()));
-    Ok(doc)
+    cache.insert(doc_id, entry);
 }
 
 impl Logbook {
@@ -457,10 +462,10 @@ impl Logbook {
         }
         let (name, tz) = (name.to_string(), timezone.to_string());
         self.write(ChangeOrigin::Local, |w| {
-            w.change(docs::DIRECTORY_DOC, |t, doc| {
+            w.change(docs::DIRECTORY_DOC, |t| {
                 autosurgeon::reconcile_prop(t, ROOT, "coop_name", name.as_str())?;
                 autosurgeon::reconcile_prop(t, ROOT, "timezone", tz.as_str())?;
-                let courses = docs::container(doc, "courses")?;
+                let courses = docs::container(t, "courses")?;
                 for (label, months) in [
                     ("Food hygiene", Some(36)),
                     ("First aid", Some(36)),
@@ -503,8 +508,8 @@ impl Logbook {
         self.require_initialised()?;
         let id = new_id("s");
         self.write(ChangeOrigin::Local, |w| {
-            w.change(docs::DIRECTORY_DOC, |t, doc| {
-                let sites = docs::container(doc, "sites")?;
+            w.change(docs::DIRECTORY_DOC, |t| {
+                let sites = docs::container(t, "sites")?;
                 autosurgeon::reconcile_prop(t, &sites, id.as_str(), docs::SiteDoc { name })?;
                 Ok(())
             })
@@ -557,8 +562,8 @@ impl Logbook {
         };
         let id = new_id("p");
         self.write(ChangeOrigin::Local, |w| {
-            w.change(docs::DIRECTORY_DOC, |t, doc| {
-                let people = docs::container(doc, "people")?;
+            w.change(docs::DIRECTORY_DOC, |t| {
+                let people = docs::container(t, "people")?;
                 autosurgeon::reconcile_prop(
                     t,
                     &people,
@@ -575,7 +580,7 @@ impl Logbook {
             for site in site_ids {
                 put_roster_entry(w, site, &id, &name, None)?;
             }
-            w.change(&docs::profile_doc(&id), |t, _| {
+            w.change(&docs::profile_doc(&id), |t| {
                 autosurgeon::reconcile_prop(t, ROOT, "disadvantaged", disadvantaged)?;
                 Ok(())
             })
@@ -659,8 +664,8 @@ impl Logbook {
             .optional()?)
         })?;
         self.write(ChangeOrigin::Local, |w| {
-            w.change(docs::DIRECTORY_DOC, |t, doc| {
-                let people = docs::container(doc, "people")?;
+            w.change(docs::DIRECTORY_DOC, |t| {
+                let people = docs::container(t, "people")?;
                 let mut sites = person.site_ids.clone();
                 sites.push(site_id.to_string());
                 autosurgeon::reconcile_prop(
@@ -689,7 +694,7 @@ impl Logbook {
         self.person(person_id)?;
         self.require_write(&Scope::Records(person_id.to_string()))?;
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&docs::profile_doc(person_id), |t, _| {
+            w.change(&docs::profile_doc(person_id), |t| {
                 autosurgeon::reconcile_prop(t, ROOT, "disadvantaged", disadvantaged)?;
                 Ok(())
             })
@@ -773,8 +778,8 @@ impl Logbook {
             site,
         };
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&doc_id, |t, doc| {
-                let punches = docs::container(doc, "punches")?;
+            w.change(&doc_id, |t| {
+                let punches = docs::container(t, "punches")?;
                 autosurgeon::reconcile_prop(t, &punches, id.as_str(), &punch)?;
                 Ok(())
             })?;
@@ -1066,8 +1071,8 @@ impl Logbook {
         };
         let doc_id = self.review_doc_for(&shift.person_id, at)?;
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&doc_id, |t, doc| {
-                let events = docs::container(doc, "events")?;
+            w.change(&doc_id, |t| {
+                let events = docs::container(t, "events")?;
                 autosurgeon::reconcile_prop(t, &events, id.as_str(), &event)?;
                 Ok(())
             })
@@ -1111,8 +1116,8 @@ impl Logbook {
                     at,
                     ..Default::default()
                 };
-                w.change(&doc_id, |t, doc| {
-                    let events = docs::container(doc, "events")?;
+                w.change(&doc_id, |t| {
+                    let events = docs::container(t, "events")?;
                     autosurgeon::reconcile_prop(t, &events, id.as_str(), &event)?;
                     Ok(())
                 })?;
@@ -1201,8 +1206,8 @@ impl Logbook {
         self.require_initialised()?;
         let id = new_id("c");
         self.write(ChangeOrigin::Local, |w| {
-            w.change(docs::DIRECTORY_DOC, |t, doc| {
-                let courses = docs::container(doc, "courses")?;
+            w.change(docs::DIRECTORY_DOC, |t| {
+                let courses = docs::container(t, "courses")?;
                 autosurgeon::reconcile_prop(
                     t,
                     &courses,
@@ -1269,8 +1274,8 @@ impl Logbook {
             supervisor: new.supervisor_signed.then_some(by),
         };
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&docs::training_doc(&new.person_id), |t, doc| {
-                let records = docs::container(doc, "records")?;
+            w.change(&docs::training_doc(&new.person_id), |t| {
+                let records = docs::container(t, "records")?;
                 autosurgeon::reconcile_prop(t, &records, id.as_str(), &rec)?;
                 Ok(())
             })
@@ -1318,8 +1323,8 @@ impl Logbook {
                 .or(supervisor.then_some(by)),
         };
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&docs::training_doc(person_id), |t, doc| {
-                let induction = docs::container(doc, "induction")?;
+            w.change(&docs::training_doc(person_id), |t| {
+                let induction = docs::container(t, "induction")?;
                 autosurgeon::reconcile_prop(t, &induction, id.as_str(), &item)?;
                 Ok(())
             })
@@ -1392,7 +1397,7 @@ impl Logbook {
         let id = new_id("o");
         let at = now();
         self.write(ChangeOrigin::Local, |w| {
-            w.change(&docs::cpo_doc(person_id, &id), |t, _| {
+            w.change(&docs::cpo_doc(person_id, &id), |t| {
                 autosurgeon::reconcile_prop(t, ROOT, "hours_ordered", i64::from(hours))?;
                 autosurgeon::reconcile_prop(t, ROOT, "start_date", start.to_string())?;
                 autosurgeon::reconcile_prop(t, ROOT, "deadline", deadline.to_string())?;
@@ -1456,11 +1461,11 @@ impl Logbook {
         let at = now();
         let author = self.actor_label()?;
         self.write(ChangeOrigin::Local, |w| {
-            w.change(doc_id, |t, doc| {
+            w.change(doc_id, |t| {
                 if new_thread {
                     autosurgeon::reconcile_prop(t, ROOT, "created_at", at)?;
                 }
-                let entries = docs::container(doc, "entries")?;
+                let entries = docs::container(t, "entries")?;
                 autosurgeon::reconcile_prop(
                     t,
                     &entries,
@@ -1520,8 +1525,9 @@ impl Logbook {
         let mut g = self.lock();
         let Inner { conn, cache, .. } = &mut *g;
         for (thread, doc_id) in doc_ids {
-            let doc = load_doc(conn, cache, &doc_id)?;
+            let (last, doc) = load_doc(conn, cache, &doc_id)?;
             let d: docs::NotesDoc = autosurgeon::hydrate(&doc)?;
+            put_back(cache, doc_id, (last, doc));
             let mut entries: Vec<NoteEntry> = d
                 .entries
                 .into_iter()
@@ -1696,8 +1702,8 @@ impl Logbook {
         }
         self.write(ChangeOrigin::Local, |w| {
             for (doc_id, ps) in &by_doc {
-                w.change(doc_id, |t, doc| {
-                    let container = docs::container(doc, "punches")?;
+                w.change(doc_id, |t| {
+                    let container = docs::container(t, "punches")?;
                     for p in ps {
                         autosurgeon::reconcile_prop(
                             t,
@@ -1765,8 +1771,8 @@ fn put_roster_entry(
     name: &str,
     pin: Option<String>,
 ) -> Result<()> {
-    w.change(&docs::roster_doc(site), |t, doc| {
-        let members = docs::container(doc, "members")?;
+    w.change(&docs::roster_doc(site), |t| {
+        let members = docs::container(t, "members")?;
         autosurgeon::reconcile_prop(
             t,
             &members,
