@@ -4,7 +4,6 @@
 use logbook_core::{
     AuditEntry, HourType, IgnoredPunch, PunchKind, PunchSource, Shift, ShiftCorrection,
 };
-use logbook_protocol::Role;
 
 use crate::error::Result;
 use crate::logbook::sub_object;
@@ -22,17 +21,8 @@ sub_object!(
 );
 
 impl Timesheets {
-    /// Where a tap made through this API comes from, by the device's role.
-    fn source(&self) -> Result<PunchSource> {
-        Ok(match self.core.grant()?.map(|g| g.role) {
-            Some(Role::Kiosk) => PunchSource::Kiosk,
-            Some(Role::Coordinator) | None => PunchSource::Coordinator,
-            Some(Role::Worker | Role::Supporter) => PunchSource::Phone,
-        })
-    }
-
     fn tap(&self, person_id: &str, kind: PunchKind, hour_type: Option<HourType>) -> Result<String> {
-        let source = self.source()?;
+        let source = self.core.punch_source()?;
         Ok(self
             .core
             .punch(person_id, kind, None, hour_type, None, source)?)

@@ -975,10 +975,7 @@ fn punch(book: &Logbook, kind: PunchKind, a: PunchArgs) -> Result<()> {
         (Some(pin), _) => book.kiosk_punch(&a.person, pin, kind, at, hour_type)?,
         (None, true) => bail!("on a kiosk every tap needs the person's --pin"),
         (None, false) => {
-            let source = match book.grant()? {
-                Some(g) if g.role == Role::Worker => PunchSource::Phone,
-                _ => PunchSource::Coordinator,
-            };
+            let source = book.punch_source()?;
             book.punch(&a.person, kind, at, hour_type, a.site.as_deref(), source)?
         }
     };

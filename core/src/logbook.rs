@@ -789,6 +789,16 @@ impl Logbook {
         Ok(id)
     }
 
+    /// Where a tap on this device comes from, by its role: a kiosk, a worker's or
+    /// supporter's phone, or a coordinator (also a standalone logbook).
+    pub fn punch_source(&self) -> Result<PunchSource> {
+        Ok(match self.grant()?.map(|g| g.role) {
+            Some(Role::Kiosk) => PunchSource::Kiosk,
+            Some(Role::Worker | Role::Supporter) => PunchSource::Phone,
+            Some(Role::Coordinator) | None => PunchSource::Coordinator,
+        })
+    }
+
     /// Refuse a tap that this device already knows is a duplicate (PRODUCT.md: "a device
     /// also refuses such a tap when it knows the person's state").
     ///
