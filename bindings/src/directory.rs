@@ -14,11 +14,11 @@ sub_object!(
 impl Directory {
     /// Add a site; returns its id.
     pub fn add_site(&self, name: String) -> Result<String> {
-        Ok(self.core.add_site(&name)?)
+        Ok(self.core.directory().add_site(&name)?)
     }
 
     pub fn sites(&self) -> Result<Vec<Site>> {
-        Ok(self.core.sites()?)
+        Ok(self.core.directory().sites()?)
     }
 
     /// Add a person (a worker if `roles` is empty) at the given sites; returns their id.
@@ -31,27 +31,31 @@ impl Directory {
     ) -> Result<String> {
         Ok(self
             .core
+            .directory()
             .add_person(&name, &roles, &site_ids, disadvantaged)?)
     }
 
     pub fn people(&self) -> Result<Vec<Person>> {
-        Ok(self.core.people()?)
+        Ok(self.core.directory().people()?)
     }
 
     pub fn person(&self, person_id: String) -> Result<Person> {
-        Ok(self.core.person(&person_id)?)
+        Ok(self.core.directory().person(&person_id)?)
     }
 
     /// Set a person's 4-digit kiosk PIN (stored only as a slow salted verifier).
     pub fn set_pin(&self, person_id: String, pin: String) -> Result<()> {
-        Ok(self.core.set_pin(&person_id, &pin)?)
+        Ok(self.core.directory().set_pin(&person_id, &pin)?)
     }
 
     pub fn assign_site(&self, person_id: String, site_id: String) -> Result<()> {
-        Ok(self.core.assign_site(&person_id, &site_id)?)
+        Ok(self.core.directory().assign_site(&person_id, &site_id)?)
     }
 
     pub fn set_disadvantaged(&self, person_id: String, disadvantaged: bool) -> Result<()> {
-        Ok(self.core.set_disadvantaged(&person_id, disadvantaged)?)
+        Ok(self
+            .core
+            .directory()
+            .set_disadvantaged(&person_id, disadvantaged)?)
     }
 }

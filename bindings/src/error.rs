@@ -19,9 +19,12 @@ pub enum LogbookError {
     /// The action contradicts the current state (clock-out while not clocked in, a locked week).
     #[error("{reason}")]
     Conflict { reason: String },
-    /// This device's role may not do that, or the kiosk PIN was wrong.
+    /// This device's role may not do that.
     #[error("{reason}")]
     Forbidden { reason: String },
+    /// The kiosk PIN was wrong; `tries_left` more wrong ones lock the person out here.
+    #[error("{reason}")]
+    WrongPin { tries_left: u32, reason: String },
     /// Too many wrong PINs for this person at this kiosk: try again after the wait.
     #[error("{reason}")]
     LockedOut {
@@ -75,6 +78,7 @@ impl From<CoreError> for LogbookError {
             CoreError::NotFound(_) => LogbookError::NotFound { reason },
             CoreError::Conflict(_) => LogbookError::Conflict { reason },
             CoreError::Forbidden(_) => LogbookError::Forbidden { reason },
+            CoreError::WrongPin { tries_left } => LogbookError::WrongPin { tries_left, reason },
             CoreError::LockedOut {
                 retry_after_seconds,
             } => LogbookError::LockedOut {

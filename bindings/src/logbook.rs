@@ -47,22 +47,22 @@ impl Logbook {
     /// Start a new coop on this device (standalone, or the first coordinator device).
     /// `timezone` is an IANA name such as `Europe/Rome`.
     pub fn init_coop(&self, coop_name: String, timezone: String) -> Result<()> {
-        Ok(self.core.init(&coop_name, &timezone)?)
+        Ok(self.core.directory().init(&coop_name, &timezone)?)
     }
 
     /// Whether this store holds a coop yet (after `init` or `join`).
     pub fn is_initialised(&self) -> Result<bool> {
-        Ok(self.core.is_initialised()?)
+        Ok(self.core.directory().is_initialised()?)
     }
 
     /// The coop as this device knows it: name, time zone, settings.
     pub fn coop(&self) -> Result<CoopInfo> {
-        Ok(self.core.coop()?)
+        Ok(self.core.directory().coop()?)
     }
 
     /// Today's date in the coop's time zone, `YYYY-MM-DD`.
     pub fn today(&self) -> Result<String> {
-        Ok(self.core.today()?.to_string())
+        Ok(self.core.directory().today()?.to_string())
     }
 
     /// This device's stable key (names its documents).

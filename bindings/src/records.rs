@@ -15,18 +15,18 @@ sub_object!(
 #[uniffi::export]
 impl Training {
     pub fn courses(&self) -> Result<Vec<TrainingCourse>> {
-        Ok(self.core.courses()?)
+        Ok(self.core.training().courses()?)
     }
 
     /// Add a course; certificates of it need review `review_months` after the training.
     #[uniffi::method(default(review_months = None))]
     pub fn add_course(&self, name: String, review_months: Option<u32>) -> Result<String> {
-        Ok(self.core.add_course(&name, review_months)?)
+        Ok(self.core.training().add_course(&name, review_months)?)
     }
 
     /// Record training a person did; returns the record id.
     pub fn add(&self, training: NewTraining) -> Result<String> {
-        Ok(self.core.add_training(training)?)
+        Ok(self.core.training().add_training(training)?)
     }
 
     /// Sign off an induction checklist item (created if new) for trainee and/or supervisor.
@@ -39,21 +39,22 @@ impl Training {
     ) -> Result<String> {
         Ok(self
             .core
+            .training()
             .sign_induction(&person_id, &label, trainee, supervisor)?)
     }
 
     /// A person's training records.
     pub fn records(&self, person_id: String) -> Result<Vec<TrainingRecord>> {
-        Ok(self.core.training(&person_id)?)
+        Ok(self.core.training().records(&person_id)?)
     }
 
     pub fn induction(&self, person_id: String) -> Result<Vec<InductionItem>> {
-        Ok(self.core.induction(&person_id)?)
+        Ok(self.core.training().induction(&person_id)?)
     }
 
     /// Certificates expiring (or expired) within `days` of today (coordinators).
     pub fn expiring(&self, days: u32) -> Result<Vec<TrainingRecord>> {
-        Ok(self.core.training_expiring(days)?)
+        Ok(self.core.training().expiring(days)?)
     }
 }
 
@@ -76,20 +77,21 @@ impl Cpo {
     ) -> Result<String> {
         Ok(self
             .core
-            .set_cpo(&person_id, hours, &start, deadline.as_deref())?)
+            .cpo()
+            .set_order(&person_id, hours, &start, deadline.as_deref())?)
     }
 
     pub fn orders(&self, person_id: String) -> Result<Vec<CpoOrder>> {
-        Ok(self.core.cpo_orders(&person_id)?)
+        Ok(self.core.cpo().orders(&person_id)?)
     }
 
     /// Progress on each of a person's orders, as of today.
     pub fn progress(&self, person_id: String) -> Result<Vec<CpoProgress>> {
-        Ok(self.core.cpo_progress(&person_id)?)
+        Ok(self.core.cpo().progress(&person_id)?)
     }
 
     /// Erase an order and its history (e.g. when the conviction is spent).
     pub fn purge(&self, person_id: String, order_id: String) -> Result<()> {
-        Ok(self.core.purge_cpo(&person_id, &order_id)?)
+        Ok(self.core.cpo().purge(&person_id, &order_id)?)
     }
 }

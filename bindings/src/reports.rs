@@ -15,23 +15,23 @@ sub_object!(
 impl Reports {
     /// Hours per person and hour type for shifts on local dates `from_date..=to_date` (`YYYY-MM-DD`).
     pub fn hours(&self, from_date: String, to_date: String) -> Result<Vec<HoursRow>> {
-        Ok(self.core.hours_report(&from_date, &to_date)?)
+        Ok(self.core.reports().hours(&from_date, &to_date)?)
     }
 
     /// The hours report as CSV: `person_id,person_name,hour_type,shifts,minutes`.
     pub fn hours_csv(&self, from_date: String, to_date: String) -> Result<String> {
-        Ok(self.core.hours_report_csv(&from_date, &to_date)?)
+        Ok(self.core.reports().hours_csv(&from_date, &to_date)?)
     }
 
     /// Head-count ratio of disadvantaged workers (Law 381/1991).
     pub fn ratio(&self, from_date: String, to_date: String) -> Result<RatioReport> {
-        Ok(self.core.ratio_report(&from_date, &to_date)?)
+        Ok(self.core.reports().ratio(&from_date, &to_date)?)
     }
 
     /// Everything this device holds about a person, as pretty-printed JSON (subject
     /// access request).
     pub fn export_person(&self, person_id: String) -> Result<String> {
-        let value = self.core.export_person(&person_id)?;
+        let value = self.core.reports().export_person(&person_id)?;
         serde_json::to_string_pretty(&value).map_err(|e| LogbookError::Storage {
             reason: format!("could not write the export: {e}"),
         })

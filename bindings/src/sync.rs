@@ -122,20 +122,28 @@ impl SyncClient {
         code: String,
         device_name: String,
     ) -> Result<JoinInfo> {
-        Ok(self.core.join(&relay_url, &code, &device_name).await?)
+        Ok(self
+            .core
+            .sync()
+            .join(&relay_url, &code, &device_name)
+            .await?)
     }
 
     /// Push what the relay has not acknowledged, then pull until nothing is left.
     /// Observers hear about the remote changes it applied.
     pub async fn run(&self) -> Result<SyncSummary> {
-        Ok(self.core.sync().await?)
+        Ok(self.core.sync().run().await?)
     }
 
     /// Mint a one-time join code for a new device (coordinators). Expires after
     /// `expires_in_hours` (the relay's default, 72 h, if absent).
     #[uniffi::method(default(expires_in_hours = None))]
     pub async fn invite(&self, grant: Grant, expires_in_hours: Option<u32>) -> Result<Invite> {
-        let r = self.core.invite(grant.into(), expires_in_hours).await?;
+        let r = self
+            .core
+            .sync()
+            .invite(grant.into(), expires_in_hours)
+            .await?;
         Ok(Invite {
             code: r.code,
             expires_at: r.expires_at,
@@ -146,6 +154,7 @@ impl SyncClient {
     pub async fn devices(&self) -> Result<Vec<DeviceInfo>> {
         Ok(self
             .core
+            .sync()
             .devices()
             .await?
             .into_iter()
@@ -155,16 +164,16 @@ impl SyncClient {
 
     /// Revoke a device (coordinators): it can no longer sync.
     pub async fn revoke_device(&self, device_id: String) -> Result<()> {
-        Ok(self.core.revoke_device(&device_id).await?)
+        Ok(self.core.sync().revoke_device(&device_id).await?)
     }
 
     /// Local changes the relay has not acknowledged yet.
     pub fn pending_changes(&self) -> Result<u64> {
-        Ok(self.core.pending_changes()?)
+        Ok(self.core.sync().pending_changes()?)
     }
 
     /// Forget this device's relay membership (after it was revoked, say); data stays.
     pub fn leave_relay(&self) -> Result<()> {
-        Ok(self.core.leave_relay()?)
+        Ok(self.core.sync().leave_relay()?)
     }
 }

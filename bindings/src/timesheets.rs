@@ -2,18 +2,11 @@
 //! review (corrections, approvals, week locks, audit trail).
 
 use logbook_core::{
-    AuditEntry, HourType, IgnoredPunch, PunchKind, PunchSource, Shift, ShiftCorrection,
+    AuditEntry, HourType, IgnoredPunch, PunchKind, PunchSource, Shift, ShiftCorrection, WeekState,
 };
 
 use crate::error::Result;
 use crate::logbook::sub_object;
-
-/// A week's review state for one person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct WeekState {
-    pub approved: bool,
-    pub locked: bool,
-}
 
 sub_object!(
     /// Time: clock in/out, breaks, shifts, review.
@@ -21,11 +14,10 @@ sub_object!(
 );
 
 impl Timesheets {
+    /// A tap now, as this device. On a kiosk the core refuses it: kiosk taps go through
+    /// `kiosk().punch` with the person's PIN.
     fn tap(&self, person_id: &str, kind: PunchKind, hour_type: Option<HourType>) -> Result<String> {
-        let source = self.core.punch_source()?;
-        Ok(self
-            .core
-            .punch(person_id, kind, None, hour_type, None, source)?)
+        Ok(self.core.timesheets().tap(person_id, kind, hour_type)?)
     }
 }
 
@@ -62,9 +54,14 @@ impl Timesheets {
         hour_type: Option<HourType>,
         site_id: Option<String>,
     ) -> Result<String> {
-        Ok(self
-            .core
-            .punch(&person_id, kind, at, hour_type, site_id.as_deref(), source)?)
+        Ok(self.core.timesheets().punch(
+            &person_id,
+            kind,
+            at,
+            hour_type,
+            site_id.as_deref(),
+            source,
+        )?)
     }
 
     /// A person's shifts on local dates `from_date..=to_date` (`YYYY-MM-DD`; open-ended if
@@ -78,17 +75,21 @@ impl Timesheets {
     ) -> Result<Vec<Shift>> {
         Ok(self
             .core
+            .timesheets()
             .shifts(&person_id, from_date.as_deref(), to_date.as_deref())?)
     }
 
     /// Punches counted as nothing (duplicates), with the reason.
     pub fn ignored_punches(&self, person_id: String) -> Result<Vec<IgnoredPunch>> {
-        Ok(self.core.ignored_punches(&person_id)?)
+        Ok(self.core.timesheets().ignored_punches(&person_id)?)
     }
 
     /// A coordinator corrects (or voids) a shift; returns the correction's id.
     pub fn correct_shift(&self, shift_id: String, correction: ShiftCorrection) -> Result<String> {
-        Ok(self.core.correct_shift(&shift_id, correction)?)
+        Ok(self
+            .core
+            .timesheets()
+            .correct_shift(&shift_id, correction)?)
     }
 
     /// Approve (or, with `lock`, lock) the week containing `date` for `people` (everyone
@@ -99,16 +100,15 @@ impl Timesheets {
         people: Vec<String>,
         lock: bool,
     ) -> Result<Vec<String>> {
-        Ok(self.core.review_week(&date, &people, lock)?)
+        Ok(self.core.timesheets().review_week(&date, &people, lock)?)
     }
 
     pub fn week_state(&self, person_id: String, date: String) -> Result<WeekState> {
-        let (approved, locked) = self.core.week_state(&person_id, &date)?;
-        Ok(WeekState { approved, locked })
+        Ok(self.core.timesheets().week_state(&person_id, &date)?)
     }
 
     /// Every edit to a shift: who, when, what it was before, what changed.
     pub fn shift_history(&self, shift_id: String) -> Result<Vec<AuditEntry>> {
-        Ok(self.core.shift_history(&shift_id)?)
+        Ok(self.core.timesheets().shift_history(&shift_id)?)
     }
 }

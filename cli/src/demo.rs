@@ -44,31 +44,39 @@ async fn week(root: &std::path::Path) -> Result<()> {
 
     // The coordinator sets up the coop, people, the kiosk's site and PINs.
     let coord = Logbook::open(root.join("coordinator"))?;
-    coord.init("Riverside Bakery Co-op", "Europe/London")?;
     coord
+        .directory()
+        .init("Riverside Bakery Co-op", "Europe/London")?;
+    coord
+        .sync()
         .join(&url, &coop.coordinator_code, "coordinator laptop")
         .await?;
-    let bakery = coord.add_site("Bakery")?;
+    let bakery = coord.directory().add_site("Bakery")?;
     let site = std::slice::from_ref(&bakery);
-    let aisha = coord.add_person("Aisha", &[PersonRole::Worker], site, true)?;
-    let ben = coord.add_person("Ben", &[PersonRole::Worker], site, true)?;
-    let carla = coord.add_person(
+    let aisha = coord
+        .directory()
+        .add_person("Aisha", &[PersonRole::Worker], site, true)?;
+    let ben = coord
+        .directory()
+        .add_person("Ben", &[PersonRole::Worker], site, true)?;
+    let carla = coord.directory().add_person(
         "Carla",
         &[PersonRole::Worker, PersonRole::Supporter],
         site,
         false,
     )?;
     for (p, pin) in [(&aisha, "1111"), (&ben, "2222"), (&carla, "3333")] {
-        coord.set_pin(p, pin)?;
+        coord.directory().set_pin(p, pin)?;
     }
-    coord.set_cpo(&ben, 60, "2026-11-02", None)?;
-    coord.sync().await?;
+    coord.cpo().set_order(&ben, 60, "2026-11-02", None)?;
+    coord.sync().run().await?;
     println!("coordinator added 3 workers, a site and Ben's 60-hour CPO");
 
     // Each worker's phone and the kiosk join with one-time codes.
     let mut phones = Vec::new();
     for (name, person) in [("Aisha", &aisha), ("Ben", &ben), ("Carla", &carla)] {
         let code = coord
+            .sync()
             .invite(
                 Grant {
                     role: Role::Worker,
@@ -81,10 +89,14 @@ async fn week(root: &std::path::Path) -> Result<()> {
             .await?
             .code;
         let phone = Logbook::open(root.join(format!("phone-{name}")))?;
-        phone.join(&url, &code, &format!("{name}'s phone")).await?;
+        phone
+            .sync()
+            .join(&url, &code, &format!("{name}'s phone"))
+            .await?;
         phones.push((name, person.clone(), phone));
     }
     let code = coord
+        .sync()
         .invite(
             Grant {
                 role: Role::Kiosk,
@@ -97,7 +109,7 @@ async fn week(root: &std::path::Path) -> Result<()> {
         .await?
         .code;
     let kiosk = Logbook::open(root.join("kiosk"))?;
-    kiosk.join(&url, &code, "bakery kiosk").await?;
+    kiosk.sync().join(&url, &code, "bakery kiosk").await?;
     println!("3 phones and the kiosk joined; everyone now works offline until Friday");
 
     let phone = |who: &str| {
@@ -108,12 +120,13 @@ async fn week(root: &std::path::Path) -> Result<()> {
             .2
     };
     let tap = |book: &Logbook, person: &str, kind, when: &str, t: Option<HourType>| -> Result<()> {
-        book.punch(person, kind, at(when)?, t, None, PunchSource::Phone)?;
+        book.timesheets()
+            .punch(person, kind, at(when)?, t, None, PunchSource::Phone)?;
         Ok(())
     };
     let kiosk_tap =
         |person: &str, pin: &str, kind, when: &str, t: Option<HourType>| -> Result<()> {
-            kiosk.kiosk_punch(person, pin, kind, at(when)?, t)?;
+            kiosk.kiosk().punch(person, pin, kind, at(when)?, t)?;
             Ok(())
         };
     use PunchKind::*;
@@ -160,34 +173,39 @@ async fn week(root: &std::path::Path) -> Result<()> {
     println!("replayed Monday-Friday: 1 phone-and-kiosk double punch, 1 forgotten clock-out");
 
     // Friday evening: everyone finds a signal.
-    let k = kiosk.sync().await?;
+    let k = kiosk.sync().run().await?;
     println!("kiosk synced: pushed {} changes", k.pushed_changes);
     for (name, _, book) in &phones {
-        let s = book.sync().await?;
+        let s = book.sync().run().await?;
         println!(
             "{name}'s phone synced: pushed {} changes, pulled {} blobs",
             s.pushed_changes, s.pulled_blobs
         );
     }
-    let s = coord.sync().await?;
+    let s = coord.sync().run().await?;
     println!(
         "coordinator synced: pulled {} blobs, {} duplicates recognised",
         s.pulled_blobs, s.duplicates_found
     );
     for (_, _, book) in &phones {
-        book.sync().await?;
+        book.sync().run().await?;
     }
 
     // Every device derives the same shifts.
     for (name, person, book) in &phones {
-        let mine = book.shifts(person, Some("2026-11-16"), Some("2026-11-20"))?;
-        let theirs = coord.shifts(person, Some("2026-11-16"), Some("2026-11-20"))?;
+        let mine = book
+            .timesheets()
+            .shifts(person, Some("2026-11-16"), Some("2026-11-20"))?;
+        let theirs = coord
+            .timesheets()
+            .shifts(person, Some("2026-11-16"), Some("2026-11-20"))?;
         anyhow::ensure!(
             mine == theirs,
             "{name}'s phone and the coordinator disagree"
         );
     }
     let review = coord
+        .timesheets()
         .shifts(&carla, Some("2026-11-18"), Some("2026-11-18"))?
         .into_iter()
         .filter(|s| s.status == logbook_core::ShiftStatus::NeedsReview)
@@ -197,8 +215,8 @@ async fn week(root: &std::path::Path) -> Result<()> {
     );
 
     println!("\nHours, 16-20 November 2026 (coordinator):");
-    print!("{}", coord.hours_report_csv("2026-11-16", "2026-11-20")?);
-    for p in coord.cpo_progress(&ben)? {
+    print!("{}", coord.reports().hours_csv("2026-11-16", "2026-11-20")?);
+    for p in coord.cpo().progress(&ben)? {
         println!(
             "\nCPO progress, Ben: {}h ordered, {}:{:02} done ({}:{:02} other activity counted of a {}h cap), {}:{:02} left, {} days to the {} deadline, {}",
             p.hours_ordered,

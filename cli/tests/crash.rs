@@ -67,7 +67,7 @@ fn every_acknowledged_punch_survives_sigkill_many_times_in_a_row() {
         book.check_integrity().expect("integrity"),
         "SQLite integrity check passes"
     );
-    let export = book.export_person(&person).expect("export");
+    let export = book.reports().export_person(&person).expect("export");
     let stored: std::collections::BTreeSet<String> = export["punches"]
         .as_array()
         .expect("punches")

@@ -48,10 +48,13 @@ fn clock_in_latency(dir: &Path) {
         let _ = std::fs::remove_file(dir.join(f));
     }
     let book = Logbook::open(dir.join("latency")).expect("open");
-    book.init("Bench Co-op", "Europe/London").expect("init");
+    book.directory()
+        .init("Bench Co-op", "Europe/London")
+        .expect("init");
     let people: Vec<String> = (0..40)
         .map(|i| {
-            book.add_person(&format!("P{i}"), &[], &[], false)
+            book.directory()
+                .add_person(&format!("P{i}"), &[], &[], false)
                 .expect("person")
         })
         .collect();
@@ -62,25 +65,27 @@ fn clock_in_latency(dir: &Path) {
         let p = &people[i % people.len()];
         let at = start + (i as i64) * 3600;
         let t = Instant::now();
-        book.punch(
-            p,
-            PunchKind::ClockIn,
-            Some(at),
-            Some(HourType::Paid),
-            None,
-            PunchSource::Phone,
-        )
-        .expect("clock in");
+        book.timesheets()
+            .punch(
+                p,
+                PunchKind::ClockIn,
+                Some(at),
+                Some(HourType::Paid),
+                None,
+                PunchSource::Phone,
+            )
+            .expect("clock in");
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
-        book.punch(
-            p,
-            PunchKind::ClockOut,
-            Some(at + 1800),
-            None,
-            None,
-            PunchSource::Phone,
-        )
-        .expect("clock out");
+        book.timesheets()
+            .punch(
+                p,
+                PunchKind::ClockOut,
+                Some(at + 1800),
+                None,
+                None,
+                PunchSource::Phone,
+            )
+            .expect("clock out");
     }
     lat.sort_by(f64::total_cmp);
 
@@ -117,17 +122,20 @@ fn clock_in_latency(dir: &Path) {
 /// Five years of a 40-person coop.
 fn generate(home: &Path) -> (u64, u64, u64) {
     let book = Logbook::open(home).expect("open");
-    book.init("Five Year Co-op", "Europe/London").expect("init");
-    let site = book.add_site("Café").expect("site");
+    book.directory()
+        .init("Five Year Co-op", "Europe/London")
+        .expect("init");
+    let site = book.directory().add_site("Café").expect("site");
     let people: Vec<String> = (0..40)
         .map(|i| {
-            book.add_person(
-                &format!("Worker {i}"),
-                &[],
-                std::slice::from_ref(&site),
-                i % 3 == 0,
-            )
-            .expect("person")
+            book.directory()
+                .add_person(
+                    &format!("Worker {i}"),
+                    &[],
+                    std::slice::from_ref(&site),
+                    i % 3 == 0,
+                )
+                .expect("person")
         })
         .collect();
     // 2021-11-01 .. 2026-10-31, every weekday, one shift a day each.
@@ -159,40 +167,44 @@ fn generate(home: &Path) -> (u64, u64, u64) {
             }
         }
         punches += batch.len() as u64;
-        book.import_punches(&batch).expect("import");
+        book.timesheets().import_punches(&batch).expect("import");
     }
     let mut training = 0u64;
     for (pi, p) in people.iter().enumerate() {
         for i in 0..50 {
-            book.add_training(NewTraining {
-                person_id: p.clone(),
-                course: if i % 2 == 0 {
-                    "Food hygiene".into()
-                } else {
-                    format!("Course {}", i % 7)
-                },
-                date: format!(
-                    "{}-{:02}-{:02}",
-                    2022 + (i % 4),
-                    1 + (i % 12),
-                    1 + (pi % 28)
-                ),
-                minutes: 180,
-                certificate_ref: Some(format!("CERT-{pi}-{i}")),
-                ..Default::default()
-            })
-            .expect("training");
+            book.training()
+                .add_training(NewTraining {
+                    person_id: p.clone(),
+                    course: if i % 2 == 0 {
+                        "Food hygiene".into()
+                    } else {
+                        format!("Course {}", i % 7)
+                    },
+                    date: format!(
+                        "{}-{:02}-{:02}",
+                        2022 + (i % 4),
+                        1 + (i % 12),
+                        1 + (pi % 28)
+                    ),
+                    minutes: 180,
+                    certificate_ref: Some(format!("CERT-{pi}-{i}")),
+                    ..Default::default()
+                })
+                .expect("training");
             training += 1;
         }
     }
     let mut notes = 0u64;
     for p in &people {
         for i in 0..125 {
-            book.add_note(
-                p,
-                &format!("Check-in {i}: talked about the week, the bus pass and the next course."),
-            )
-            .expect("note");
+            book.notes()
+                .add_thread(
+                    p,
+                    &format!(
+                        "Check-in {i}: talked about the week, the bus pass and the next course."
+                    ),
+                )
+                .expect("note");
             notes += 1;
         }
     }
@@ -217,12 +229,14 @@ fn measure(home: &Path) {
     let open_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let rows = book
-        .hours_report("2026-03-01", "2026-03-31")
+        .reports()
+        .hours("2026-03-01", "2026-03-31")
         .expect("report");
     let report_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let csv = book
-        .hours_report_csv("2026-03-01", "2026-03-31")
+        .reports()
+        .hours_csv("2026-03-01", "2026-03-31")
         .expect("csv");
     let csv_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();

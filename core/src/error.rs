@@ -16,9 +16,12 @@ pub enum Error {
     /// The action contradicts the current state (e.g. clock-out while not clocked in).
     #[error("{0}")]
     Conflict(String),
-    /// This device may not do that (its role or the kiosk PIN says no).
+    /// This device may not do that (its role says no).
     #[error("{0}")]
     Forbidden(String),
+    /// The PIN did not match; `tries_left` more wrong PINs lock the person out here.
+    #[error("wrong PIN ({tries_left} tries left)")]
+    WrongPin { tries_left: u32 },
     /// Too many wrong PINs: try again later.
     #[error("locked out after too many wrong PINs; try again in {retry_after_seconds} s")]
     LockedOut { retry_after_seconds: i64 },

@@ -6,7 +6,7 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}-{n:016x}")
 }
 
-/// A new punch id. Punches with the same device time are ordered by id (PRODUCT.md), so
+/// A new punch id. Punches with the same device time are ordered by id (docs/DOMAIN.md), so
 /// the id starts with the creation time in milliseconds: a clock-in and a clock-out
 /// tapped within one second on one device keep their order. 32 random bits follow.
 pub fn new_punch_id() -> String {

@@ -3,36 +3,51 @@
 //! The offline half of Co-op Logbook: the domain, the automerge documents, the durable
 //! local store, the derivation of shifts, the reports, and the sync client.
 //!
-//! Read top-down:
-//! - [`logbook`]: `Logbook`, the public API a device uses (open, punch, review, training,
-//!   CPO, notes). Every write is one fsynced SQLite transaction.
-//! - [`reports`]: hours, CPO progress, training expiry, head-count ratio, subject access.
-//! - [`sync`]: join a relay, push and pull blobs.
-//! - [`model`]: the domain's nouns. [`derive`]: punches → shifts, pure. [`cpo`]: CPO rules.
-//! - [`docs`]: the automerge document kinds. [`db`]: SQLite, migrations, chunks.
-//!   [`index`]: the cached tables derived from documents. [`pin`]: kiosk PINs.
-//! - [`error`]: the rich error; messages carry no personal data.
+//! Read top-down (docs/ARCHITECTURE.md maps every file):
+//! - [`logbook`]: `Logbook`, the root a device opens. It hands out one handle per
+//!   feature: `directory()`, `timesheets()`, `kiosk()`, `training()`, `cpo()`,
+//!   `notes()`, `reports()`, `sync()`.
+//! - One folder per feature, each owning its documents (`doc.rs`), its cached rows and
+//!   their SQL (`cache.rs`), its rules, and its unit tests: [`directory`],
+//!   [`timesheets`], [`kiosk`], [`training`], [`cpo`], [`notes`], [`reports`], [`sync`].
+//! - Shared ground: [`store`] (the writer, chunks, outbox, meta, schema and migrations,
+//!   the cache routing), [`access`] (every permission check), [`clock`] (an injectable
+//!   clock), [`model`] (the domain's nouns), [`error`] (messages carry no personal data),
+//!   [`observer`] (change notification).
+//!
+//! The domain rules, the access table and the privacy requirements the code follows are
+//! written down in docs/DOMAIN.md.
 
+pub(crate) mod access;
+pub mod clock;
 pub mod cpo;
-pub mod db;
-pub mod derive;
-pub mod docs;
+pub mod directory;
 pub mod error;
 pub mod ids;
-pub mod index;
+pub mod kiosk;
 pub mod logbook;
 pub mod model;
+pub mod notes;
 pub mod observer;
-pub mod pin;
 pub mod reports;
+pub mod store;
 pub mod sync;
+pub mod timesheets;
+pub mod training;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use cpo::CpoProgress;
+pub use directory::CoopInfo;
 pub use error::{Error, Result};
-pub use logbook::{AuditEntry, CoopInfo, Logbook, NewTraining, RebuildSummary, ShiftCorrection};
+pub use kiosk::RosterEntry;
+pub use logbook::{Logbook, RebuildSummary};
 pub use logbook_protocol as protocol;
 pub use model::*;
 pub use observer::{ChangeOrigin, LogbookObserver, Subscription};
 pub use reports::{HoursRow, RatioReport};
+pub use sync::{JoinInfo, SyncSummary};
+pub use timesheets::{AuditEntry, ShiftCorrection, WeekState};
+pub use training::NewTraining;
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

@@ -233,7 +233,7 @@ pub struct Correction {
     pub at: UnixSeconds,
 }
 
-/// Coop-wide rules that are settings, not constants (PRODUCT.md "Domain rules").
+/// Coop-wide rules that are settings, not constants (docs/DOMAIN.md "Domain rules").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Settings {

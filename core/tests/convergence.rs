@@ -82,10 +82,10 @@ proptest! {
         let replicas: Vec<Logbook> = (0..n)
             .map(|i| Logbook::open(dir.path().join(format!("r{i}"))).expect("open"))
             .collect();
-        replicas[0].init("Converge Co-op", "Europe/London").expect("init");
+        replicas[0].directory().init("Converge Co-op", "Europe/London").expect("init");
         let people: Vec<String> = ["A", "B", "C"]
             .iter()
-            .map(|name| replicas[0].add_person(name, &[], &[], false).expect("person"))
+            .map(|name| replicas[0].directory().add_person(name, &[], &[], false).expect("person"))
             .collect();
         for r in &replicas[1..] {
             gossip(&replicas[0], r);
@@ -106,7 +106,7 @@ proptest! {
         }
         for (r, punches) in replicas.iter().zip(&per_replica) {
             if !punches.is_empty() {
-                r.import_punches(punches).expect("import");
+                r.timesheets().import_punches(punches).expect("import");
             }
         }
         for (from, to) in order {
@@ -119,23 +119,23 @@ proptest! {
         }
         let reference = &replicas[0];
         let docs0 = documents(reference);
-        let report0 = reference.hours_report("2026-11-01", "2026-11-30").expect("report");
-        let shifts0: Vec<_> = people.iter().map(|p| reference.shifts(p, None, None).expect("shifts")).collect();
-        let ignored0: Vec<_> = people.iter().map(|p| reference.ignored_punches(p).expect("ignored")).collect();
+        let report0 = reference.reports().hours("2026-11-01", "2026-11-30").expect("report");
+        let shifts0: Vec<_> = people.iter().map(|p| reference.timesheets().shifts(p, None, None).expect("shifts")).collect();
+        let ignored0: Vec<_> = people.iter().map(|p| reference.timesheets().ignored_punches(p).expect("ignored")).collect();
         // The duplicates and shifts are exactly what the pure derivation says of all events.
         let all: usize = shifts0.iter().map(Vec::len).sum::<usize>() + ignored0.iter().map(Vec::len).sum::<usize>();
         let clock_ins = events.iter().filter(|e| e.kind == 0).count();
         prop_assert!(all <= events.len() && shifts0.iter().map(Vec::len).sum::<usize>() <= clock_ins);
         for r in &replicas[1..] {
             prop_assert_eq!(&documents(r), &docs0);
-            prop_assert_eq!(&r.hours_report("2026-11-01", "2026-11-30").expect("report"), &report0);
+            prop_assert_eq!(&r.reports().hours("2026-11-01", "2026-11-30").expect("report"), &report0);
             for (i, p) in people.iter().enumerate() {
-                prop_assert_eq!(&r.shifts(p, None, None).expect("shifts"), &shifts0[i]);
-                prop_assert_eq!(&r.ignored_punches(p).expect("ignored"), &ignored0[i]);
+                prop_assert_eq!(&r.timesheets().shifts(p, None, None).expect("shifts"), &shifts0[i]);
+                prop_assert_eq!(&r.timesheets().ignored_punches(p).expect("ignored"), &ignored0[i]);
             }
             // A rebuild from the documents agrees with the incrementally kept cache.
             r.rebuild().expect("rebuild");
-            prop_assert_eq!(&r.hours_report("2026-11-01", "2026-11-30").expect("report"), &report0);
+            prop_assert_eq!(&r.reports().hours("2026-11-01", "2026-11-30").expect("report"), &report0);
         }
     }
 }
@@ -149,16 +149,16 @@ proptest! {
     fn incremental_derivation_matches_a_full_rebuild(taps in prop::collection::vec((0..4usize, 0..(2 * 24 * 60i64)), 0..40)) {
         let dir = tempfile::tempdir().expect("tempdir");
         let book = Logbook::open(dir.path()).expect("open");
-        book.init("Incremental Co-op", "Europe/London").expect("init");
-        let person = book.add_person("A", &[], &[], false).expect("person");
+        book.directory().init("Incremental Co-op", "Europe/London").expect("init");
+        let person = book.directory().add_person("A", &[], &[], false).expect("person");
         let monday = 1_794_787_200i64;
         for (kind, minute) in taps {
             // Refused taps (the device knows they are wrong) are part of the behaviour.
-            let _ = book.punch(&person, KINDS[kind], Some(monday + minute * 60), None, None, PunchSource::Phone);
+            let _ = book.timesheets().punch(&person, KINDS[kind], Some(monday + minute * 60), None, None, PunchSource::Phone);
         }
-        let before = (book.shifts(&person, None, None).expect("shifts"), book.ignored_punches(&person).expect("ignored"));
+        let before = (book.timesheets().shifts(&person, None, None).expect("shifts"), book.timesheets().ignored_punches(&person).expect("ignored"));
         book.rebuild().expect("rebuild");
-        let after = (book.shifts(&person, None, None).expect("shifts"), book.ignored_punches(&person).expect("ignored"));
+        let after = (book.timesheets().shifts(&person, None, None).expect("shifts"), book.timesheets().ignored_punches(&person).expect("ignored"));
         prop_assert_eq!(before, after);
     }
 }
@@ -168,30 +168,45 @@ proptest! {
 fn a_clock_in_and_out_in_the_same_second_make_a_shift() {
     let dir = tempfile::tempdir().expect("tempdir");
     let book = Logbook::open(dir.path()).expect("open");
-    book.init("Quick Co-op", "Europe/London").expect("init");
-    let person = book.add_person("A", &[], &[], false).expect("person");
+    book.directory()
+        .init("Quick Co-op", "Europe/London")
+        .expect("init");
+    let person = book
+        .directory()
+        .add_person("A", &[], &[], false)
+        .expect("person");
     let at = Some(1_794_819_600);
     for _ in 0..20 {
-        book.punch(
-            &person,
-            PunchKind::ClockIn,
-            at,
-            None,
-            None,
-            PunchSource::Phone,
-        )
-        .expect("in");
-        book.punch(
-            &person,
-            PunchKind::ClockOut,
-            at,
-            None,
-            None,
-            PunchSource::Phone,
-        )
-        .expect("out");
+        book.timesheets()
+            .punch(
+                &person,
+                PunchKind::ClockIn,
+                at,
+                None,
+                None,
+                PunchSource::Phone,
+            )
+            .expect("in");
+        book.timesheets()
+            .punch(
+                &person,
+                PunchKind::ClockOut,
+                at,
+                None,
+                None,
+                PunchSource::Phone,
+            )
+            .expect("out");
     }
-    let shifts = book.shifts(&person, None, None).expect("shifts");
+    let shifts = book
+        .timesheets()
+        .shifts(&person, None, None)
+        .expect("shifts");
     assert_eq!(shifts.len(), 20);
-    assert!(book.ignored_punches(&person).expect("ignored").is_empty());
+    assert!(
+        book.timesheets()
+            .ignored_punches(&person)
+            .expect("ignored")
+            .is_empty()
+    );
 }

@@ -1,6 +1,7 @@
 //! Stores written by older versions open and migrate; newer ones are refused.
 
-use logbook_core::{Logbook, PunchKind, PunchSource, db};
+use logbook_core::store as db;
+use logbook_core::{Logbook, PunchKind, PunchSource};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -14,28 +15,35 @@ const FIXTURE: &str = concat!(
 fn write_v1_fixture() {
     let dir = tempfile::tempdir().expect("tempdir");
     let book = Logbook::open(dir.path()).expect("open");
-    book.init("Old Co-op", "Europe/London").expect("init");
-    let site = book.add_site("Kitchen").expect("site");
-    let p = book.add_person("Ola", &[], &[site], false).expect("person");
-    book.set_pin(&p, "2468").expect("pin");
-    book.punch(
-        &p,
-        PunchKind::ClockIn,
-        Some(1_794_819_600),
-        None,
-        None,
-        PunchSource::Phone,
-    )
-    .expect("in");
-    book.punch(
-        &p,
-        PunchKind::ClockOut,
-        Some(1_794_848_400),
-        None,
-        None,
-        PunchSource::Phone,
-    )
-    .expect("out");
+    book.directory()
+        .init("Old Co-op", "Europe/London")
+        .expect("init");
+    let site = book.directory().add_site("Kitchen").expect("site");
+    let p = book
+        .directory()
+        .add_person("Ola", &[], &[site], false)
+        .expect("person");
+    book.directory().set_pin(&p, "2468").expect("pin");
+    book.timesheets()
+        .punch(
+            &p,
+            PunchKind::ClockIn,
+            Some(1_794_819_600),
+            None,
+            None,
+            PunchSource::Phone,
+        )
+        .expect("in");
+    book.timesheets()
+        .punch(
+            &p,
+            PunchKind::ClockOut,
+            Some(1_794_848_400),
+            None,
+            None,
+            PunchSource::Phone,
+        )
+        .expect("out");
     drop(book);
     let conn = rusqlite::Connection::open(dir.path().join(db::STORE_FILE)).expect("sqlite");
     conn.execute_batch("DROP TABLE kiosk_lockouts; PRAGMA user_version = 1;")
@@ -55,22 +63,28 @@ fn a_store_from_schema_1_is_migrated_and_keeps_its_data() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(version, db::SCHEMA_VERSION);
-    let people = book.people().expect("people");
+    let people = book.directory().people().expect("people");
     assert_eq!(people.len(), 1);
     assert_eq!(people[0].name, "Ola");
-    let shifts = book.shifts(&people[0].id, None, None).expect("shifts");
+    let shifts = book
+        .timesheets()
+        .shifts(&people[0].id, None, None)
+        .expect("shifts");
     assert_eq!(shifts.len(), 1);
     assert_eq!(shifts[0].counted_seconds, 8 * 3600);
-    // The table added by migration 2 works: wrong PINs are counted.
+    // The table added by migration 2 works: wrong PINs are counted (a wrong PIN is its
+    // own error, no longer a role refusal).
     assert!(matches!(
-        book.kiosk_check_pin(&people[0].id, "0000"),
-        Err(logbook_core::Error::Forbidden(_))
+        book.kiosk().check_pin(&people[0].id, "0000"),
+        Err(logbook_core::Error::WrongPin { tries_left: 4 })
     ));
-    assert!(book.kiosk_check_pin(&people[0].id, "2468").is_ok());
+    assert!(book.kiosk().check_pin(&people[0].id, "2468").is_ok());
     // And the documents agree with the migrated cache.
     book.rebuild().expect("rebuild");
     assert_eq!(
-        book.shifts(&people[0].id, None, None).expect("shifts"),
+        book.timesheets()
+            .shifts(&people[0].id, None, None)
+            .expect("shifts"),
         shifts
     );
 }

@@ -176,7 +176,7 @@ pub struct Grant {
     pub supports: Vec<String>,
 }
 
-/// The access table (PRODUCT.md), one place for the relay and the core to share.
+/// The access table (docs/DOMAIN.md), one place for the relay and the core to share.
 /// `consented` is whether the person a `notes:` scope is about has consented to
 /// coordinators reading their notes; it is ignored for other scopes.
 pub fn may_read(grant: &Grant, scope: &Scope, consented: bool) -> bool {
@@ -229,6 +229,29 @@ pub fn may_set_consent(grant: &Grant, person: &str) -> bool {
         Role::Worker => grant.person.as_deref() == Some(person),
         Role::Supporter => grant.supports.iter().any(|s| s == person),
         Role::Coordinator | Role::Kiosk => false,
+    }
+}
+
+/// Checks a grant is complete and its ids are well formed, before a join code is minted
+/// for it. The relay refuses an invite that fails this; clients check it first.
+pub fn validate_invite_grant(grant: &Grant) -> Result<(), &'static str> {
+    let valid = validate_entity_id;
+    let ids_ok = grant.person.iter().all(|p| valid(p).is_ok())
+        && grant.site.iter().all(|s| valid(s).is_ok())
+        && grant.supports.iter().all(|p| valid(p).is_ok());
+    if !ids_ok {
+        return Err("invalid id in grant");
+    }
+    if grant.supports.len() > 1_000 {
+        return Err("too many people in supports");
+    }
+    match grant.role {
+        Role::Worker if grant.person.is_none() => Err("a worker grant needs a person"),
+        Role::Kiosk if grant.site.is_none() => Err("a kiosk grant needs a site"),
+        Role::Supporter if grant.supports.is_empty() => {
+            Err("a supporter grant needs at least one person in supports")
+        }
+        _ => Ok(()),
     }
 }
 

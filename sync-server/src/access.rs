@@ -73,27 +73,9 @@ pub fn read_filter(grant: &Grant, consented: &[String]) -> (ReadFilter, Vec<Stri
     }
 }
 
-/// Checks a grant is complete and its ids are well formed, before a code is minted for it.
-pub fn validate_grant(grant: &Grant) -> Result<(), &'static str> {
-    use logbook_protocol::validate_entity_id as valid;
-    let ids_ok = grant.person.iter().all(|p| valid(p).is_ok())
-        && grant.site.iter().all(|s| valid(s).is_ok())
-        && grant.supports.iter().all(|p| valid(p).is_ok());
-    if !ids_ok {
-        return Err("invalid id in grant");
-    }
-    if grant.supports.len() > 1_000 {
-        return Err("too many people in supports");
-    }
-    match grant.role {
-        Role::Worker if grant.person.is_none() => Err("a worker grant needs a person"),
-        Role::Kiosk if grant.site.is_none() => Err("a kiosk grant needs a site"),
-        Role::Supporter if grant.supports.is_empty() => {
-            Err("a supporter grant needs at least one person in supports")
-        }
-        _ => Ok(()),
-    }
-}
+/// Grant validation for new join codes lives in `logbook-protocol`, shared with the
+/// clients that ask for codes.
+pub use logbook_protocol::validate_invite_grant as validate_grant;
 
 #[cfg(test)]
 mod tests {

@@ -148,23 +148,38 @@ impl Coop {
     ) -> Coop {
         assert!(phones + kiosk_only <= WORKER_NAMES.len());
         let coordinator = Logbook::open(root.path().join("coordinator")).expect("open store");
-        coordinator.init("Riverside Bakery", TZ).expect("init coop");
         coordinator
+            .directory()
+            .init("Riverside Bakery", TZ)
+            .expect("init coop");
+        coordinator
+            .sync()
             .join(&url, coordinator_code, "office laptop")
             .await
             .expect("coordinator joins");
-        let site = coordinator.add_site("Bakery").expect("add site");
+        let site = coordinator
+            .directory()
+            .add_site("Bakery")
+            .expect("add site");
         let sites = std::slice::from_ref(&site);
         let mut people = Vec::new();
         for (i, name) in WORKER_NAMES.iter().take(phones + kiosk_only).enumerate() {
             let person = coordinator
+                .directory()
                 .add_person(name, &[PersonRole::Worker], sites, i % 2 == 0)
                 .expect("add person");
             let pin = format!("{}", 1111 * (i + 1));
-            coordinator.set_pin(&person, &pin).expect("set PIN");
+            coordinator
+                .directory()
+                .set_pin(&person, &pin)
+                .expect("set PIN");
             people.push((name.to_string(), person, pin));
         }
-        coordinator.sync().await.expect("coordinator's first sync");
+        coordinator
+            .sync()
+            .run()
+            .await
+            .expect("coordinator's first sync");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -196,11 +211,13 @@ impl Coop {
         coop.kiosk_only = kiosk_only_people;
         let code = coop
             .coordinator
+            .sync()
             .invite(kiosk_grant(&coop.site), None)
             .await
             .expect("invite the kiosk")
             .code;
         coop.kiosk
+            .sync()
             .join(&coop.url, &code, "bakery kiosk")
             .await
             .expect("kiosk joins");
@@ -211,12 +228,16 @@ impl Coop {
     pub async fn join_device(&self, grant: &Grant, name: &str) -> Logbook {
         let code = self
             .coordinator
+            .sync()
             .invite(grant.clone(), None)
             .await
             .expect("invite")
             .code;
         let book = Logbook::open(self.root.path().join(name)).expect("open store");
-        book.join(&self.url, &code, name).await.expect("join");
+        book.sync()
+            .join(&self.url, &code, name)
+            .await
+            .expect("join");
         book
     }
 
@@ -268,7 +289,7 @@ pub fn device_id(home: &Path) -> String {
 
 /// Every punch a device holds for a person (as its subject-access export shows them).
 pub fn punches(book: &Logbook, person: &str) -> Vec<Punch> {
-    let export = book.export_person(person).expect("export person");
+    let export = book.reports().export_person(person).expect("export person");
     serde_json::from_value(export["punches"].clone()).expect("punches in the export")
 }
 
@@ -535,7 +556,7 @@ impl Drop for RelayProcess {
 pub async fn sync_until_ok(book: &Logbook, limit: Duration) -> logbook_core::sync::SyncSummary {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        match book.sync().await {
+        match book.sync().run().await {
             Ok(s) => return s,
             Err(e) => {
                 assert!(

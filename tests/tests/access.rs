@@ -1,4 +1,4 @@
-//! PRODUCT.md's access table, enforced by the relay: every row checked with raw HTTP
+//! The access table (docs/DOMAIN.md), enforced by the relay: every row checked with raw HTTP
 //! using each device's own token, plus the consent rules for coordinators and notes.
 
 use logbook_e2e::logbook_core::{Error, PersonRole};
@@ -38,9 +38,14 @@ async fn access_table_is_enforced_by_the_relay() {
         .join_device(&supporter_grant(&[a]), "supporter-phone")
         .await;
     // A second site with its own roster, which the kiosk must never see.
-    let cafe = coop.coordinator.add_site("Cafe").expect("add site");
+    let cafe = coop
+        .coordinator
+        .directory()
+        .add_site("Cafe")
+        .expect("add site");
     let dana = coop
         .coordinator
+        .directory()
         .add_person(
             "Dana",
             &[PersonRole::Worker],
@@ -48,10 +53,17 @@ async fn access_table_is_enforced_by_the_relay() {
             false,
         )
         .expect("add person");
-    coop.coordinator.set_pin(&dana, "4444").expect("PIN");
-    coop.coordinator.sync().await.expect("coordinator sync");
+    coop.coordinator
+        .directory()
+        .set_pin(&dana, "4444")
+        .expect("PIN");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
     for book in [&aisha.phone, &ben.phone, &coop.kiosk, &supporter] {
-        book.sync().await.expect("sync");
+        book.sync().run().await.expect("sync");
     }
 
     let coord = coop.raw(&coop.coordinator);
@@ -165,35 +177,51 @@ async fn access_table_is_enforced_by_the_relay() {
 
     // ---- the apps refuse locally too ----
     assert!(matches!(
-        aisha.phone.shifts(b, None, None),
+        aisha.phone.timesheets().shifts(b, None, None),
         Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        aisha.phone.hours_report("2026-11-01", "2026-11-30"),
+        aisha.phone.reports().hours("2026-11-01", "2026-11-30"),
         Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        coop.kiosk.shifts(a, None, None),
+        coop.kiosk.timesheets().shifts(a, None, None),
         Err(Error::Forbidden(_))
     ));
-    assert!(matches!(coop.kiosk.notes(a), Err(Error::Forbidden(_))));
-    assert!(matches!(coop.kiosk.training(a), Err(Error::Forbidden(_))));
-    assert!(matches!(supporter.notes(b), Err(Error::Forbidden(_))));
     assert!(matches!(
-        coop.coordinator.add_note(a, "hello"),
+        coop.kiosk.notes().threads(a),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        coop.kiosk.training().records(a),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        supporter.notes().threads(b),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        coop.coordinator.notes().add_thread(a, "hello"),
         Err(Error::Forbidden(_))
     ));
 
     // ---- consent: coordinators read a person's notes only while they consent ----
     let before = aisha
         .phone
-        .add_note(a, "written before consent")
+        .notes()
+        .add_thread(a, "written before consent")
         .expect("note");
-    aisha.phone.sync().await.expect("sync");
-    coop.coordinator.sync().await.expect("sync");
-    assert!(coop.coordinator.notes(a).expect("notes").is_empty());
+    aisha.phone.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    assert!(
+        coop.coordinator
+            .notes()
+            .threads(a)
+            .expect("notes")
+            .is_empty()
+    );
     assert!(matches!(
-        coop.coordinator.set_consent(a, true).await,
+        coop.coordinator.notes().set_consent(a, true).await,
         Err(Error::Forbidden(_))
     ));
     let status = coord
@@ -220,11 +248,18 @@ async fn access_table_is_enforced_by_the_relay() {
         StatusCode::FORBIDDEN,
         "nor a supporter for someone else"
     );
-    assert!(coop.coordinator.sync().await.is_ok());
-    assert!(coop.coordinator.notes(a).expect("notes").is_empty());
+    assert!(coop.coordinator.sync().run().await.is_ok());
+    assert!(
+        coop.coordinator
+            .notes()
+            .threads(a)
+            .expect("notes")
+            .is_empty()
+    );
 
     aisha
         .phone
+        .notes()
         .set_consent(a, true)
         .await
         .expect("Aisha consents");
@@ -236,26 +271,32 @@ async fn access_table_is_enforced_by_the_relay() {
     );
     let after_consent = aisha
         .phone
-        .add_note(a, "written after consent")
+        .notes()
+        .add_thread(a, "written after consent")
         .expect("note");
-    aisha.phone.sync().await.expect("sync");
-    coop.coordinator.sync().await.expect("sync");
-    let threads = coop.coordinator.notes(a).expect("notes");
+    aisha.phone.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    let threads = coop.coordinator.notes().threads(a).expect("notes");
     assert!(
         threads.iter().any(|t| t.id == after_consent),
         "the coordinator reads her notes once she consents: {threads:?}"
     );
-    assert!(matches!(coop.coordinator.notes(b), Ok(v) if v.is_empty()));
+    assert!(matches!(coop.coordinator.notes().threads(b), Ok(v) if v.is_empty()));
 
     aisha
         .phone
+        .notes()
         .set_consent(a, false)
         .await
         .expect("Aisha withdraws consent");
-    let s = coop.coordinator.sync().await.expect("sync");
+    let s = coop.coordinator.sync().run().await.expect("sync");
     assert!(s.erased_documents >= 1, "{s:?}");
     assert!(
-        coop.coordinator.notes(a).expect("notes").is_empty(),
+        coop.coordinator
+            .notes()
+            .threads(a)
+            .expect("notes")
+            .is_empty(),
         "withdrawn: the coordinator's copies are erased"
     );
     let c = coord.pull_all(0, None).await;
@@ -264,9 +305,9 @@ async fn access_table_is_enforced_by_the_relay() {
     let (status, _) = coord.pull_query(&format!("after=0&scope=notes:{a}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Her own devices and her supporter keep them.
-    supporter.sync().await.expect("sync");
-    assert_eq!(supporter.notes(a).expect("notes").len(), 2);
-    assert_eq!(aisha.phone.notes(a).expect("notes").len(), 2);
+    supporter.sync().run().await.expect("sync");
+    assert_eq!(supporter.notes().threads(a).expect("notes").len(), 2);
+    assert_eq!(aisha.phone.notes().threads(a).expect("notes").len(), 2);
 
     coop.shutdown().await;
 }
@@ -278,29 +319,53 @@ async fn coordinator_receives_notes_written_before_consent() {
     let a = aisha.person.as_str();
     let thread = aisha
         .phone
-        .add_note(a, "written before consent")
+        .notes()
+        .add_thread(a, "written before consent")
         .expect("note");
-    aisha.phone.sync().await.expect("sync");
-    coop.coordinator.sync().await.expect("sync");
-    assert!(coop.coordinator.notes(a).expect("notes").is_empty());
-    aisha.phone.set_consent(a, true).await.expect("consent");
-    coop.coordinator.sync().await.expect("sync");
-    let threads = coop.coordinator.notes(a).expect("notes");
+    aisha.phone.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    assert!(
+        coop.coordinator
+            .notes()
+            .threads(a)
+            .expect("notes")
+            .is_empty()
+    );
+    aisha
+        .phone
+        .notes()
+        .set_consent(a, true)
+        .await
+        .expect("consent");
+    coop.coordinator.sync().run().await.expect("sync");
+    let threads = coop.coordinator.notes().threads(a).expect("notes");
     assert!(
         threads.iter().any(|t| t.id == thread),
         "the coordinator reads the note written before consent: {threads:?}"
     );
     // Withdrawn, then given again: the erased copies come back.
-    aisha.phone.set_consent(a, false).await.expect("withdraw");
-    coop.coordinator.sync().await.expect("sync");
-    assert!(coop.coordinator.notes(a).expect("notes").is_empty());
     aisha
         .phone
+        .notes()
+        .set_consent(a, false)
+        .await
+        .expect("withdraw");
+    coop.coordinator.sync().run().await.expect("sync");
+    assert!(
+        coop.coordinator
+            .notes()
+            .threads(a)
+            .expect("notes")
+            .is_empty()
+    );
+    aisha
+        .phone
+        .notes()
         .set_consent(a, true)
         .await
         .expect("consent again");
-    coop.coordinator.sync().await.expect("sync");
-    let threads = coop.coordinator.notes(a).expect("notes");
+    coop.coordinator.sync().run().await.expect("sync");
+    let threads = coop.coordinator.notes().threads(a).expect("notes");
     assert_eq!(threads.len(), 1, "{threads:?}");
     assert_eq!(threads[0].id, thread);
     coop.shutdown().await;

@@ -17,7 +17,8 @@ fn tap(
     ht: Option<HourType>,
     source: PunchSource,
 ) -> String {
-    book.punch(person, kind, Some(at(when)), ht, None, source)
+    book.timesheets()
+        .punch(person, kind, Some(at(when)), ht, None, source)
         .unwrap_or_else(|e| panic!("{kind:?} at {when}: {e}"))
 }
 
@@ -48,16 +49,19 @@ fn kiosk_shift(
 ) {
     let t = |hm: &str| at(&format!("{day}T{hm}:00Z"));
     coop.kiosk
-        .kiosk_punch(person, pin, PunchKind::ClockIn, Some(t(from)), Some(ht))
+        .kiosk()
+        .punch(person, pin, PunchKind::ClockIn, Some(t(from)), Some(ht))
         .expect("kiosk clock-in");
     coop.kiosk
-        .kiosk_punch(person, pin, PunchKind::ClockOut, Some(t(to)), None)
+        .kiosk()
+        .punch(person, pin, PunchKind::ClockOut, Some(t(to)), None)
         .expect("kiosk clock-out");
 }
 
 async fn in_order(round: &str, books: &[(&str, &Logbook)]) {
     for (name, book) in books {
         book.sync()
+            .run()
             .await
             .unwrap_or_else(|e| panic!("round {round}: {name} sync: {e}"));
     }
@@ -105,6 +109,7 @@ async fn four_devices_converge() {
         ByCoordinator,
     );
     coord
+        .training()
         .add_training(NewTraining {
             person_id: a.to_string(),
             course: "Food hygiene".into(),
@@ -130,6 +135,7 @@ async fn four_devices_converge() {
 
     // ---- offline again: corrections on both coordinator devices, more punches ----
     coord
+        .timesheets()
         .correct_shift(
             &aisha_monday,
             ShiftCorrection {
@@ -140,6 +146,7 @@ async fn four_devices_converge() {
         )
         .expect("coordinator corrects Aisha's Monday");
     let carla_tuesday = tablet
+        .timesheets()
         .shifts(c, Some("2026-11-17"), Some("2026-11-17"))
         .expect("shifts")
         .first()
@@ -147,6 +154,7 @@ async fn four_devices_converge() {
         .id
         .clone();
     tablet
+        .timesheets()
         .correct_shift(
             &carla_tuesday,
             ShiftCorrection {
@@ -184,6 +192,7 @@ async fn four_devices_converge() {
         Training,
     );
     coord
+        .training()
         .add_training(NewTraining {
             person_id: b.to_string(),
             course: "First aid".into(),
@@ -192,8 +201,13 @@ async fn four_devices_converge() {
             ..Default::default()
         })
         .expect("training");
-    let (r1, r2, r3, r4, r5) =
-        tokio::join!(pa.sync(), pb.sync(), k.sync(), coord.sync(), tablet.sync());
+    let (r1, r2, r3, r4, r5) = tokio::join!(
+        pa.sync().run(),
+        pb.sync().run(),
+        k.sync().run(),
+        coord.sync().run(),
+        tablet.sync().run()
+    );
     for r in [r1, r2, r3, r4, r5] {
         r.expect("concurrent sync");
     }
@@ -220,8 +234,13 @@ async fn four_devices_converge() {
         ],
     )
     .await;
-    let (r1, r2, r3, r4, r5) =
-        tokio::join!(pa.sync(), pb.sync(), k.sync(), coord.sync(), tablet.sync());
+    let (r1, r2, r3, r4, r5) = tokio::join!(
+        pa.sync().run(),
+        pb.sync().run(),
+        k.sync().run(),
+        coord.sync().run(),
+        tablet.sync().run()
+    );
     for r in [r1, r2, r3, r4, r5] {
         assert_eq!(r.expect("sync").pulled_blobs, 0, "nothing left to pull");
     }
@@ -230,57 +249,73 @@ async fn four_devices_converge() {
     let week = (Some("2026-11-16"), Some("2026-11-22"));
     for p in [a, b, c] {
         assert_eq!(
-            coord.shifts(p, week.0, week.1).expect("shifts"),
-            tablet.shifts(p, week.0, week.1).expect("shifts"),
+            coord
+                .timesheets()
+                .shifts(p, week.0, week.1)
+                .expect("shifts"),
+            tablet
+                .timesheets()
+                .shifts(p, week.0, week.1)
+                .expect("shifts"),
             "both coordinator devices show the same shifts for {p}"
         );
         assert_eq!(
-            coord.ignored_punches(p).expect("ignored"),
-            tablet.ignored_punches(p).expect("ignored")
+            coord.timesheets().ignored_punches(p).expect("ignored"),
+            tablet.timesheets().ignored_punches(p).expect("ignored")
         );
         assert_eq!(
-            coord.training(p).expect("training"),
-            tablet.training(p).expect("training")
+            coord.training().records(p).expect("training"),
+            tablet.training().records(p).expect("training")
         );
     }
     for (w, phone) in [(a, pa), (b, pb)] {
         assert_eq!(
-            phone.shifts(w, week.0, week.1).expect("own shifts"),
-            coord.shifts(w, week.0, week.1).expect("shifts"),
+            phone
+                .timesheets()
+                .shifts(w, week.0, week.1)
+                .expect("own shifts"),
+            coord
+                .timesheets()
+                .shifts(w, week.0, week.1)
+                .expect("shifts"),
             "a worker's phone shows their shifts as the coordinator does"
         );
         assert_eq!(
-            phone.ignored_punches(w).expect("ignored"),
-            coord.ignored_punches(w).expect("ignored")
+            phone.timesheets().ignored_punches(w).expect("ignored"),
+            coord.timesheets().ignored_punches(w).expect("ignored")
         );
         assert_eq!(
-            phone.training(w).expect("own training"),
-            coord.training(w).expect("training")
+            phone.training().records(w).expect("own training"),
+            coord.training().records(w).expect("training")
         );
         // Workers read only their own timesheet, and no reports.
         let other = if w == a { b } else { a };
         assert!(matches!(
-            phone.shifts(other, None, None),
+            phone.timesheets().shifts(other, None, None),
             Err(Error::Forbidden(_))
         ));
         assert!(matches!(
-            phone.shifts(c, None, None),
+            phone.timesheets().shifts(c, None, None),
             Err(Error::Forbidden(_))
         ));
         assert!(matches!(
-            phone.hours_report("2026-11-16", "2026-11-22"),
+            phone.reports().hours("2026-11-16", "2026-11-22"),
             Err(Error::Forbidden(_))
         ));
     }
     // The kiosk writes punches and never reads them back.
     for p in [a, b, c] {
-        assert!(matches!(k.shifts(p, None, None), Err(Error::Forbidden(_))));
+        assert!(matches!(
+            k.timesheets().shifts(p, None, None),
+            Err(Error::Forbidden(_))
+        ));
     }
-    assert_eq!(pa.training(a).expect("training").len(), 1);
-    assert_eq!(pb.training(b).expect("training").len(), 1);
+    assert_eq!(pa.training().records(a).expect("training").len(), 1);
+    assert_eq!(pb.training().records(b).expect("training").len(), 1);
 
     // The corrected shifts, their audit trail, on every device that may read them.
     let monday = pa
+        .timesheets()
         .shifts(a, Some("2026-11-16"), Some("2026-11-16"))
         .expect("shifts");
     assert_eq!(monday.len(), 1);
@@ -291,14 +326,24 @@ async fn four_devices_converge() {
         "09:00-16:30 less a 30 minute break"
     );
     assert_eq!(
-        pa.shift_history(&aisha_monday).expect("history"),
-        coord.shift_history(&aisha_monday).expect("history")
+        pa.timesheets()
+            .shift_history(&aisha_monday)
+            .expect("history"),
+        coord
+            .timesheets()
+            .shift_history(&aisha_monday)
+            .expect("history")
     );
     assert_eq!(
-        tablet.shift_history(&aisha_monday).expect("history").len(),
+        tablet
+            .timesheets()
+            .shift_history(&aisha_monday)
+            .expect("history")
+            .len(),
         1
     );
     let tuesday = coord
+        .timesheets()
         .shifts(c, Some("2026-11-17"), Some("2026-11-17"))
         .expect("shifts");
     assert_eq!(tuesday[0].status, ShiftStatus::Corrected);
@@ -306,12 +351,14 @@ async fn four_devices_converge() {
 
     // The same hours report on both coordinator devices, with the expected numbers.
     let report = coord
-        .hours_report("2026-11-16", "2026-11-22")
+        .reports()
+        .hours("2026-11-16", "2026-11-22")
         .expect("report");
     assert_eq!(
         report,
         tablet
-            .hours_report("2026-11-16", "2026-11-22")
+            .reports()
+            .hours("2026-11-16", "2026-11-22")
             .expect("report")
     );
     let got: BTreeSet<(String, HourType, u32, u64)> = report
@@ -330,6 +377,7 @@ async fn four_devices_converge() {
     // And each worker's own shifts add up to their row of the coordinator's report.
     for (w, phone) in [(a, pa), (b, pb)] {
         let own: i64 = phone
+            .timesheets()
             .shifts(w, week.0, week.1)
             .expect("shifts")
             .iter()
@@ -372,11 +420,12 @@ async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
         Some(HourType::Paid),
         PunchSource::Phone,
     );
-    pa.sync().await.expect("sync");
-    coord.sync().await.expect("sync");
-    tablet.sync().await.expect("sync");
+    pa.sync().run().await.expect("sync");
+    coord.sync().run().await.expect("sync");
+    tablet.sync().run().await.expect("sync");
     for book in [pa, coord, &tablet] {
         let s = book
+            .timesheets()
             .shifts(a, Some("2026-11-17"), Some("2026-11-17"))
             .expect("shifts");
         assert_eq!(
@@ -389,6 +438,7 @@ async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
     // Both coordinator devices correct Monday differently while offline; the tablet
     // also fixes Tuesday.
     coord
+        .timesheets()
         .correct_shift(
             &monday,
             ShiftCorrection {
@@ -399,6 +449,7 @@ async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
         )
         .expect("correction");
     tablet
+        .timesheets()
         .correct_shift(
             &monday,
             ShiftCorrection {
@@ -409,6 +460,7 @@ async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
         )
         .expect("correction");
     tablet
+        .timesheets()
         .correct_shift(
             &tuesday,
             ShiftCorrection {
@@ -418,23 +470,38 @@ async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
             },
         )
         .expect("correction");
-    let (r1, r2) = tokio::join!(coord.sync(), tablet.sync());
+    let (r1, r2) = tokio::join!(coord.sync().run(), tablet.sync().run());
     r1.expect("sync");
     r2.expect("sync");
     for book in [coord, &tablet, pa] {
-        book.sync().await.expect("sync");
+        book.sync().run().await.expect("sync");
     }
-    coord.sync().await.expect("sync");
+    coord.sync().run().await.expect("sync");
     let week = (Some("2026-11-16"), Some("2026-11-22"));
-    let theirs = coord.shifts(a, week.0, week.1).expect("shifts");
-    assert_eq!(theirs, tablet.shifts(a, week.0, week.1).expect("shifts"));
-    assert_eq!(theirs, pa.shifts(a, week.0, week.1).expect("shifts"));
+    let theirs = coord
+        .timesheets()
+        .shifts(a, week.0, week.1)
+        .expect("shifts");
     assert_eq!(
-        coord.shift_history(&monday).expect("history"),
-        tablet.shift_history(&monday).expect("history")
+        theirs,
+        tablet
+            .timesheets()
+            .shifts(a, week.0, week.1)
+            .expect("shifts")
     );
     assert_eq!(
-        pa.shift_history(&monday).expect("history").len(),
+        theirs,
+        pa.timesheets().shifts(a, week.0, week.1).expect("shifts")
+    );
+    assert_eq!(
+        coord.timesheets().shift_history(&monday).expect("history"),
+        tablet.timesheets().shift_history(&monday).expect("history")
+    );
+    assert_eq!(
+        pa.timesheets()
+            .shift_history(&monday)
+            .expect("history")
+            .len(),
         2,
         "both corrections are in the audit trail"
     );
@@ -443,10 +510,12 @@ async fn concurrent_corrections_and_a_forgotten_clock_out_converge() {
     assert_eq!(theirs[1].counted_seconds, 6 * 3600, "Tuesday 09:00-15:00");
     assert_eq!(
         coord
-            .hours_report("2026-11-16", "2026-11-22")
+            .reports()
+            .hours("2026-11-16", "2026-11-22")
             .expect("report"),
         tablet
-            .hours_report("2026-11-16", "2026-11-22")
+            .reports()
+            .hours("2026-11-16", "2026-11-22")
             .expect("report")
     );
     coop.shutdown().await;

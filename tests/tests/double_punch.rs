@@ -1,4 +1,4 @@
-//! PRODUCT.md story 3: the same worker punched on the kiosk and on their phone while both
+//! docs/DOMAIN.md story 3: the same worker punched on the kiosk and on their phone while both
 //! were offline. After sync every device shows the same shift, counted once, with the
 //! duplicate taps recognised.
 
@@ -13,6 +13,7 @@ async fn phone_and_kiosk_double_punch_counts_once() {
 
     // Both offline: the phone taps first, the kiosk a minute later, in and out.
     let phone_in = phone
+        .timesheets()
         .punch(
             p,
             PunchKind::ClockIn,
@@ -23,7 +24,8 @@ async fn phone_and_kiosk_double_punch_counts_once() {
         )
         .expect("phone clock-in");
     let kiosk_in = kiosk
-        .kiosk_punch(
+        .kiosk()
+        .punch(
             p,
             &aisha.pin,
             PunchKind::ClockIn,
@@ -32,6 +34,7 @@ async fn phone_and_kiosk_double_punch_counts_once() {
         )
         .expect("kiosk clock-in");
     let phone_out = phone
+        .timesheets()
         .punch(
             p,
             PunchKind::ClockOut,
@@ -42,7 +45,8 @@ async fn phone_and_kiosk_double_punch_counts_once() {
         )
         .expect("phone clock-out");
     let kiosk_out = kiosk
-        .kiosk_punch(
+        .kiosk()
+        .punch(
             p,
             &aisha.pin,
             PunchKind::ClockOut,
@@ -51,18 +55,23 @@ async fn phone_and_kiosk_double_punch_counts_once() {
         )
         .expect("kiosk clock-out");
 
-    kiosk.sync().await.expect("kiosk sync");
-    phone.sync().await.expect("phone sync");
-    let summary = coop.coordinator.sync().await.expect("coordinator sync");
+    kiosk.sync().run().await.expect("kiosk sync");
+    phone.sync().run().await.expect("phone sync");
+    let summary = coop
+        .coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
     assert!(
         summary.duplicates_found > 0,
         "the coordinator's sync recognised the duplicates: {summary:?}"
     );
-    phone.sync().await.expect("phone sync again");
+    phone.sync().run().await.expect("phone sync again");
 
     let day = Some("2026-11-16");
     for (who, book) in [("coordinator", &coop.coordinator), ("phone", phone)] {
-        let shifts = book.shifts(p, day, day).expect("shifts");
+        let shifts = book.timesheets().shifts(p, day, day).expect("shifts");
         assert_eq!(shifts.len(), 1, "{who}: one shift, not two: {shifts:?}");
         let s = &shifts[0];
         assert_eq!(s.id, phone_in, "{who}: the shift opens at the first tap");
@@ -72,6 +81,7 @@ async fn phone_and_kiosk_double_punch_counts_once() {
         assert_eq!(s.counted_seconds, 8 * 3600, "{who}: eight hours, once");
 
         let ignored: Vec<String> = book
+            .timesheets()
             .ignored_punches(p)
             .expect("ignored punches")
             .into_iter()
@@ -85,14 +95,18 @@ async fn phone_and_kiosk_double_punch_counts_once() {
         assert!(!ignored.contains(&phone_out), "{who}");
     }
     assert_eq!(
-        coop.coordinator.shifts(p, day, day).expect("shifts"),
-        phone.shifts(p, day, day).expect("shifts"),
+        coop.coordinator
+            .timesheets()
+            .shifts(p, day, day)
+            .expect("shifts"),
+        phone.timesheets().shifts(p, day, day).expect("shifts"),
         "phone and coordinator show the same shift"
     );
 
     let report = coop
         .coordinator
-        .hours_report("2026-11-16", "2026-11-16")
+        .reports()
+        .hours("2026-11-16", "2026-11-16")
         .expect("hours report");
     assert_eq!(report.len(), 1, "{report:?}");
     assert_eq!(report[0].person_id, *p);
@@ -110,6 +124,7 @@ async fn kiosk_clock_out_after_phone_clock_in_is_accepted() {
     let p = &aisha.person;
     aisha
         .phone
+        .timesheets()
         .punch(
             p,
             PunchKind::ClockIn,
@@ -119,10 +134,11 @@ async fn kiosk_clock_out_after_phone_clock_in_is_accepted() {
             PunchSource::Phone,
         )
         .expect("phone clock-in");
-    aisha.phone.sync().await.expect("phone sync");
-    coop.kiosk.sync().await.expect("kiosk sync");
+    aisha.phone.sync().run().await.expect("phone sync");
+    coop.kiosk.sync().run().await.expect("kiosk sync");
     coop.kiosk
-        .kiosk_punch(
+        .kiosk()
+        .punch(
             p,
             &aisha.pin,
             PunchKind::ClockOut,
@@ -130,10 +146,15 @@ async fn kiosk_clock_out_after_phone_clock_in_is_accepted() {
             None,
         )
         .expect("the kiosk accepts the clock-out of a shift begun on the phone");
-    coop.kiosk.sync().await.expect("kiosk sync");
-    coop.coordinator.sync().await.expect("coordinator sync");
+    coop.kiosk.sync().run().await.expect("kiosk sync");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
     let shifts = coop
         .coordinator
+        .timesheets()
         .shifts(p, Some("2026-11-16"), Some("2026-11-16"))
         .expect("shifts");
     assert_eq!(shifts.len(), 1);

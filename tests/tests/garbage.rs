@@ -202,6 +202,7 @@ async fn garbage_is_refused_and_the_relay_keeps_serving() {
             let phone = &aisha.phone;
             ids.push(
                 phone
+                    .timesheets()
                     .punch(
                         p,
                         PunchKind::ClockIn,
@@ -214,6 +215,7 @@ async fn garbage_is_refused_and_the_relay_keeps_serving() {
             );
             ids.push(
                 phone
+                    .timesheets()
                     .punch(
                         p,
                         PunchKind::ClockOut,
@@ -226,6 +228,7 @@ async fn garbage_is_refused_and_the_relay_keeps_serving() {
             );
             phone
                 .sync()
+                .run()
                 .await
                 .expect("Aisha's sync works during the flood");
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -258,8 +261,16 @@ async fn garbage_is_refused_and_the_relay_keeps_serving() {
         .await
         .expect("healthz");
     assert_eq!(health.status(), StatusCode::OK);
-    coop.coordinator.sync().await.expect("coordinator sync");
-    ben.phone.sync().await.expect("Ben's own sync still works");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
+    ben.phone
+        .sync()
+        .run()
+        .await
+        .expect("Ben's own sync still works");
     let mut held: Vec<String> = punches(&coop.coordinator, &aisha.person)
         .into_iter()
         .map(|p| p.id)
@@ -270,7 +281,8 @@ async fn garbage_is_refused_and_the_relay_keeps_serving() {
     assert_eq!(held, ids, "every punch arrived, once");
     let report = coop
         .coordinator
-        .hours_report("2026-10-01", "2026-10-31")
+        .reports()
+        .hours("2026-10-01", "2026-10-31")
         .expect("report");
     assert_eq!(report.len(), 1);
     assert_eq!((report[0].shifts, report[0].minutes), (10, 10 * 8 * 60));

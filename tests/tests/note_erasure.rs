@@ -1,4 +1,4 @@
-//! PRODUCT.md "Erasure and retention are real": deleting a note removes it from every
+//! docs/DOMAIN.md "Erasure and retention are real": deleting a note removes it from every
 //! device and the relay, history included, down to the bytes on disk.
 
 use std::path::{Path, PathBuf};
@@ -26,12 +26,14 @@ async fn write_share_and_delete() -> (Coop, Logbook, Vec<(&'static str, PathBuf,
 
     let thread = aisha
         .phone
-        .add_note(&aisha.person, SECRET)
+        .notes()
+        .add_thread(&aisha.person, SECRET)
         .expect("Aisha writes a note about herself");
-    aisha.phone.sync().await.expect("Aisha syncs");
-    supporter.sync().await.expect("supporter syncs");
+    aisha.phone.sync().run().await.expect("Aisha syncs");
+    supporter.sync().run().await.expect("supporter syncs");
     let seen = supporter
-        .notes(&aisha.person)
+        .notes()
+        .threads(&aisha.person)
         .expect("supporter reads notes");
     assert_eq!(seen.len(), 1, "the supporter sees the thread");
     assert_eq!(seen[0].id, thread);
@@ -52,24 +54,54 @@ async fn write_share_and_delete() -> (Coop, Logbook, Vec<(&'static str, PathBuf,
 
     aisha
         .phone
-        .delete_note_thread(&thread)
+        .notes()
+        .delete_thread(&thread)
         .expect("Aisha deletes the thread");
-    assert!(aisha.phone.notes(&aisha.person).expect("notes").is_empty());
-    aisha.phone.sync().await.expect("Aisha syncs the deletion");
-    let s = supporter.sync().await.expect("supporter syncs");
+    assert!(
+        aisha
+            .phone
+            .notes()
+            .threads(&aisha.person)
+            .expect("notes")
+            .is_empty()
+    );
+    aisha
+        .phone
+        .sync()
+        .run()
+        .await
+        .expect("Aisha syncs the deletion");
+    let s = supporter.sync().run().await.expect("supporter syncs");
     assert_eq!(s.erased_documents, 1, "the supporter erased it: {s:?}");
     assert!(
-        supporter.notes(&aisha.person).expect("notes").is_empty(),
+        supporter
+            .notes()
+            .threads(&aisha.person)
+            .expect("notes")
+            .is_empty(),
         "the thread is gone from the supporter"
     );
     // Later syncs do not bring it back.
-    aisha.phone.sync().await.expect("Aisha syncs again");
-    supporter.sync().await.expect("supporter syncs again");
-    assert!(supporter.notes(&aisha.person).expect("notes").is_empty());
-    assert!(aisha.phone.notes(&aisha.person).expect("notes").is_empty());
+    aisha.phone.sync().run().await.expect("Aisha syncs again");
+    supporter.sync().run().await.expect("supporter syncs again");
+    assert!(
+        supporter
+            .notes()
+            .threads(&aisha.person)
+            .expect("notes")
+            .is_empty()
+    );
+    assert!(
+        aisha
+            .phone
+            .notes()
+            .threads(&aisha.person)
+            .expect("notes")
+            .is_empty()
+    );
     assert!(
         matches!(
-            supporter.reply_note(&thread, "still there?"),
+            supporter.notes().reply(&thread, "still there?"),
             Err(logbook_e2e::logbook_core::Error::NotFound(_))
         ),
         "the supporter cannot reply to an erased thread"
@@ -107,8 +139,12 @@ async fn relay_erases_a_note_while_other_devices_keep_pulling() {
     let coop = Coop::start(2, 0).await;
     let (aisha, ben) = (coop.worker("Aisha"), coop.worker("Ben"));
     let relay_db = coop.relay_dir.join("relay.sqlite3");
-    let thread = aisha.phone.add_note(&aisha.person, SECRET).expect("note");
-    aisha.phone.sync().await.expect("sync");
+    let thread = aisha
+        .phone
+        .notes()
+        .add_thread(&aisha.person, SECRET)
+        .expect("note");
+    aisha.phone.sync().run().await.expect("sync");
     assert!(!sqlite_contains(&relay_db, SECRET.as_bytes()).is_empty());
 
     // Three devices pull from the start of the log, over and over, while Aisha erases.
@@ -132,8 +168,8 @@ async fn relay_erases_a_note_while_other_devices_keep_pulling() {
     };
     let eraser = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        aisha.phone.delete_note_thread(&thread).expect("delete");
-        aisha.phone.sync().await.expect("sync the deletion");
+        aisha.phone.notes().delete_thread(&thread).expect("delete");
+        aisha.phone.sync().run().await.expect("sync the deletion");
         tokio::time::sleep(Duration::from_millis(100)).await;
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
     };
@@ -161,33 +197,34 @@ async fn an_offline_reply_does_not_resurrect_a_deleted_thread() {
     let supporter = coop
         .join_device(&supporter_grant(&[a]), "supporter-phone")
         .await;
-    let thread = aisha.phone.add_note(a, SECRET).expect("note");
-    aisha.phone.sync().await.expect("sync");
-    supporter.sync().await.expect("sync");
+    let thread = aisha.phone.notes().add_thread(a, SECRET).expect("note");
+    aisha.phone.sync().run().await.expect("sync");
+    supporter.sync().run().await.expect("sync");
     // The supporter replies offline while Aisha erases the thread.
     supporter
-        .reply_note(&thread, "zq-reply-4410 see you Tuesday")
+        .notes()
+        .reply(&thread, "zq-reply-4410 see you Tuesday")
         .expect("offline reply");
-    aisha.phone.delete_note_thread(&thread).expect("delete");
-    aisha.phone.sync().await.expect("sync the deletion");
+    aisha.phone.notes().delete_thread(&thread).expect("delete");
+    aisha.phone.sync().run().await.expect("sync the deletion");
     // The supporter's sync pushes the reply (the relay drops it) and learns of the erasure.
-    supporter.sync().await.expect("supporter sync");
-    assert!(supporter.notes(a).expect("notes").is_empty());
-    assert_eq!(supporter.pending_changes().expect("pending"), 0);
+    supporter.sync().run().await.expect("supporter sync");
+    assert!(supporter.notes().threads(a).expect("notes").is_empty());
+    assert_eq!(supporter.sync().pending_changes().expect("pending"), 0);
     for _ in 0..2 {
-        aisha.phone.sync().await.expect("sync");
-        supporter.sync().await.expect("sync");
+        aisha.phone.sync().run().await.expect("sync");
+        supporter.sync().run().await.expect("sync");
     }
     assert!(
-        aisha.phone.notes(a).expect("notes").is_empty(),
+        aisha.phone.notes().threads(a).expect("notes").is_empty(),
         "the reply did not bring the thread back to Aisha"
     );
-    assert!(supporter.notes(a).expect("notes").is_empty());
+    assert!(supporter.notes().threads(a).expect("notes").is_empty());
     // A fresh device of hers never receives it either.
     let fresh = coop
         .join_device(&logbook_e2e::worker_grant(a), "aisha-new-phone")
         .await;
-    assert!(fresh.notes(a).expect("notes").is_empty());
+    assert!(fresh.notes().threads(a).expect("notes").is_empty());
     let relay_db = coop.relay_dir.join("relay.sqlite3");
     for text in [SECRET, "zq-reply-4410"] {
         let left = sqlite_contains(&relay_db, text.as_bytes());

@@ -34,10 +34,12 @@ impl Tapper<'_> {
             (PunchKind::ClockOut, None)
         };
         match &self.pin {
-            Some(pin) => self.book.kiosk_punch(&self.person, pin, kind, at, ht),
-            None => self
-                .book
-                .punch(&self.person, kind, at, ht, None, PunchSource::Phone),
+            Some(pin) => self.book.kiosk().punch(&self.person, pin, kind, at, ht),
+            None => {
+                self.book
+                    .timesheets()
+                    .punch(&self.person, kind, at, ht, None, PunchSource::Phone)
+            }
         }
         .unwrap_or_else(|e| panic!("{}: punch {n}: {e}", self.name))
     }
@@ -60,11 +62,11 @@ async fn tapping(i: usize, t: &Tapper<'_>, shared: &Shared) -> Vec<String> {
             made.push(t.tap(n));
             n += 1;
         }
-        match t.book.sync().await {
+        match t.book.sync().run().await {
             Ok(s) => {
                 shared.retries.fetch_add(s.retries, Ordering::SeqCst);
                 assert_eq!(
-                    t.book.pending_changes().expect("pending"),
+                    t.book.sync().pending_changes().expect("pending"),
                     0,
                     "{}: an Ok sync pushed everything",
                     t.name
@@ -187,7 +189,7 @@ async fn relay_killed_mid_push_loses_nothing_acknowledged() {
     // Everyone catches up; nothing lost, nothing doubled.
     for t in &tappers {
         sync_until_ok(t.book, Duration::from_secs(10)).await;
-        assert_eq!(t.book.pending_changes().expect("pending"), 0);
+        assert_eq!(t.book.sync().pending_changes().expect("pending"), 0);
     }
     sync_until_ok(&coop.coordinator, Duration::from_secs(10)).await;
     for t in &tappers {
@@ -211,7 +213,10 @@ async fn relay_killed_mid_push_loses_nothing_acknowledged() {
                 t.name
             );
             assert_eq!(held, expected, "{who}: {}'s punches", t.name);
-            let shifts = book.shifts(&t.person, None, None).expect("shifts");
+            let shifts = book
+                .timesheets()
+                .shifts(&t.person, None, None)
+                .expect("shifts");
             assert_eq!(shifts.len(), made.len() / 2, "{who}: {}", t.name);
             assert!(
                 shifts
@@ -220,12 +225,21 @@ async fn relay_killed_mid_push_loses_nothing_acknowledged() {
                 "{who}: {}: every shift counted once",
                 t.name
             );
-            assert!(book.ignored_punches(&t.person).expect("ignored").is_empty());
+            assert!(
+                book.timesheets()
+                    .ignored_punches(&t.person)
+                    .expect("ignored")
+                    .is_empty()
+            );
         }
         if t.pin.is_none() {
             assert_eq!(
-                t.book.shifts(&t.person, None, None).expect("shifts"),
+                t.book
+                    .timesheets()
+                    .shifts(&t.person, None, None)
+                    .expect("shifts"),
                 coop.coordinator
+                    .timesheets()
                     .shifts(&t.person, None, None)
                     .expect("shifts"),
                 "{} agrees with the coordinator",
@@ -235,10 +249,12 @@ async fn relay_killed_mid_push_loses_nothing_acknowledged() {
     }
     assert_eq!(
         fresh
-            .hours_report("2026-09-01", "2026-12-31")
+            .reports()
+            .hours("2026-09-01", "2026-12-31")
             .expect("report"),
         coop.coordinator
-            .hours_report("2026-09-01", "2026-12-31")
+            .reports()
+            .hours("2026-09-01", "2026-12-31")
             .expect("report")
     );
     relay.kill();

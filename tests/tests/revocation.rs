@@ -1,4 +1,4 @@
-//! PRODUCT.md story 9: a lost phone is revoked and can no longer sync or read anything new.
+//! docs/DOMAIN.md story 9: a lost phone is revoked and can no longer sync or read anything new.
 
 use logbook_e2e::logbook_core::{Error, HourType, NewTraining, PersonRole, PunchKind, PunchSource};
 use logbook_e2e::{Coop, at, device_id, punches};
@@ -13,28 +13,44 @@ async fn revoked_device_gets_401_and_nothing_new() {
     let raw = coop.raw(lost);
 
     // Before: the phone syncs its own punches fine.
-    lost.punch(
-        &aisha.person,
-        PunchKind::ClockIn,
-        Some(at("2026-11-16T09:00:00Z")),
-        Some(HourType::Paid),
-        None,
-        PunchSource::Phone,
-    )
-    .expect("punch");
-    lost.sync().await.expect("sync before revocation");
-    coop.coordinator.sync().await.expect("coordinator sync");
+    lost.timesheets()
+        .punch(
+            &aisha.person,
+            PunchKind::ClockIn,
+            Some(at("2026-11-16T09:00:00Z")),
+            Some(HourType::Paid),
+            None,
+            PunchSource::Phone,
+        )
+        .expect("punch");
+    lost.sync().run().await.expect("sync before revocation");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
 
-    let devices = coop.coordinator.devices().await.expect("list devices");
+    let devices = coop
+        .coordinator
+        .sync()
+        .devices()
+        .await
+        .expect("list devices");
     assert!(
         devices.iter().any(|d| d.device_id == lost_id && !d.revoked),
         "the coordinator sees the phone"
     );
     coop.coordinator
+        .sync()
         .revoke_device(&lost_id)
         .await
         .expect("revoke the lost phone");
-    let devices = coop.coordinator.devices().await.expect("list devices");
+    let devices = coop
+        .coordinator
+        .sync()
+        .devices()
+        .await
+        .expect("list devices");
     assert!(
         devices.iter().any(|d| d.device_id == lost_id && d.revoked),
         "listed as revoked"
@@ -43,7 +59,8 @@ async fn revoked_device_gets_401_and_nothing_new() {
     // Others write after the revocation: the kiosk clocks Aisha in next day, the coordinator
     // records her training and adds a person, Ben's phone punches.
     coop.kiosk
-        .kiosk_punch(
+        .kiosk()
+        .punch(
             &aisha.person,
             &aisha.pin,
             PunchKind::ClockIn,
@@ -51,8 +68,9 @@ async fn revoked_device_gets_401_and_nothing_new() {
             Some(HourType::Paid),
         )
         .expect("kiosk punch");
-    coop.kiosk.sync().await.expect("kiosk sync");
+    coop.kiosk.sync().run().await.expect("kiosk sync");
     coop.coordinator
+        .training()
         .add_training(NewTraining {
             person_id: aisha.person.clone(),
             course: "Food hygiene".into(),
@@ -63,6 +81,7 @@ async fn revoked_device_gets_401_and_nothing_new() {
         .expect("add training");
     let newcomer = coop
         .coordinator
+        .directory()
         .add_person(
             "Newcomer",
             &[PersonRole::Worker],
@@ -70,8 +89,13 @@ async fn revoked_device_gets_401_and_nothing_new() {
             false,
         )
         .expect("add person");
-    coop.coordinator.sync().await.expect("coordinator sync");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
     ben.phone
+        .timesheets()
         .punch(
             &ben.person,
             PunchKind::ClockIn,
@@ -81,41 +105,46 @@ async fn revoked_device_gets_401_and_nothing_new() {
             PunchSource::Phone,
         )
         .expect("Ben punches");
-    ben.phone.sync().await.expect("Ben syncs");
+    ben.phone.sync().run().await.expect("Ben syncs");
 
     // The lost phone keeps working offline (a punch is saved locally)...
-    lost.punch(
-        &aisha.person,
-        PunchKind::ClockOut,
-        Some(at("2026-11-16T16:59:00Z")),
-        None,
-        None,
-        PunchSource::Phone,
-    )
-    .expect("offline punch on the revoked phone is kept locally");
-    let pending = lost.pending_changes().expect("pending");
+    lost.timesheets()
+        .punch(
+            &aisha.person,
+            PunchKind::ClockOut,
+            Some(at("2026-11-16T16:59:00Z")),
+            None,
+            None,
+            PunchSource::Phone,
+        )
+        .expect("offline punch on the revoked phone is kept locally");
+    let pending = lost.sync().pending_changes().expect("pending");
     assert!(pending > 0);
     // ...but every sync is refused as unauthorized, and nothing new arrives.
     for _ in 0..2 {
-        match lost.sync().await {
+        match lost.sync().run().await {
             Err(Error::Unauthorized(_)) => {}
             other => panic!("expected Unauthorized, got {other:?}"),
         }
     }
     assert_eq!(
-        lost.pending_changes().expect("pending"),
+        lost.sync().pending_changes().expect("pending"),
         pending,
         "nothing lost"
     );
     assert!(
-        lost.people()
+        lost.directory()
+            .people()
             .expect("people")
             .iter()
             .all(|p| p.id != newcomer),
         "the person added after revocation is not on the revoked phone"
     );
     assert!(
-        lost.training(&aisha.person).expect("training").is_empty(),
+        lost.training()
+            .records(&aisha.person)
+            .expect("training")
+            .is_empty(),
         "training recorded after revocation is not on the revoked phone"
     );
     let held = punches(lost, &aisha.person);
@@ -135,7 +164,11 @@ async fn revoked_device_gets_401_and_nothing_new() {
         StatusCode::UNAUTHORIZED
     );
     // Its refused offline punch never reached the relay; the others did.
-    coop.coordinator.sync().await.expect("coordinator sync");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator sync");
     let at_coordinator = punches(&coop.coordinator, &aisha.person);
     assert_eq!(at_coordinator.len(), 2, "{at_coordinator:?}");
     assert!(
@@ -144,7 +177,7 @@ async fn revoked_device_gets_401_and_nothing_new() {
             .all(|p| p.at != at("2026-11-16T16:59:00Z"))
     );
     // Ben's phone is unaffected.
-    ben.phone.sync().await.expect("Ben still syncs");
+    ben.phone.sync().run().await.expect("Ben still syncs");
 
     coop.shutdown().await;
 }

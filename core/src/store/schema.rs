@@ -1,18 +1,16 @@
-//! The local SQLite store: opening (WAL, one writer, fsync on commit), numbered schema
-//! migrations, moving a damaged file aside, and the chunk log that is the truth.
+//! Opening the SQLite store (WAL, one writer, fsync on commit), the numbered schema
+//! migrations, and moving a damaged file aside.
 //!
 //! Tables fall in two groups:
 //! - truth: `meta`, `chunks` (automerge changes and snapshots per document), `outbox`
 //!   (changes this device made that the relay has not acknowledged), `pending_deletes`;
-//! - cache: everything else (people, punches, shifts, …), derived from the chunks by
-//!   `index` and rebuilt on demand. Screens and reports read only the cache, so opening
-//!   a store never loads documents.
+//! - cache: everything else (people, punches, shifts, …), derived from the chunks by each
+//!   feature's projection (see `store::cache`) and rebuilt on demand. Screens and reports
+//!   read only the cache, so opening a store never loads documents.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
@@ -172,92 +170,6 @@ fn move_aside(path: &Path) -> Result<Error> {
 /// processes on one store queue instead of failing halfway.
 pub fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
-}
-
-pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
-}
-
-pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
-}
-
-pub fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
-    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
-    Ok(())
-}
-
-/// All chunks of a document, in the order they were stored, with the last chunk's id.
-pub fn doc_chunks(conn: &Connection, doc: &str) -> Result<(Vec<Vec<u8>>, i64)> {
-    let mut stmt = conn.prepare_cached("SELECT id, data FROM chunks WHERE doc = ?1 ORDER BY id")?;
-    let mut last = 0;
-    let mut out = Vec::new();
-    let rows = stmt.query_map([doc], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-    })?;
-    for row in rows {
-        let (id, data) = row?;
-        last = id;
-        out.push(data);
-    }
-    Ok((out, last))
-}
-
-/// The id of the newest chunk of a document (0 if none): cheap cache validation.
-pub fn last_chunk_id(conn: &Connection, doc: &str) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT coalesce(max(id), 0) FROM chunks WHERE doc = ?1")?
-        .query_row([doc], |r| r.get(0))?)
-}
-
-pub fn chunk_count(conn: &Connection, doc: &str) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT count(*) FROM chunks WHERE doc = ?1")?
-        .query_row([doc], |r| r.get(0))?)
-}
-
-/// Append a chunk; if `outgoing`, also queue it for the relay. Returns the chunk id.
-pub fn append_chunk(conn: &Connection, doc: &str, data: &[u8], outgoing: bool) -> Result<i64> {
-    conn.prepare_cached("INSERT INTO chunks (doc, data) VALUES (?1, ?2)")?
-        .execute(params![doc, data])?;
-    let id = conn.last_insert_rowid();
-    if outgoing {
-        conn.prepare_cached("INSERT INTO outbox (doc, data) VALUES (?1, ?2)")?
-            .execute(params![doc, data])?;
-    }
-    Ok(id)
-}
-
-/// Replace all of a document's chunks with one snapshot. The outbox is untouched: what
-/// the relay has not acknowledged is still sent as the original changes.
-pub fn replace_with_snapshot(conn: &Connection, doc: &str, snapshot: &[u8]) -> Result<i64> {
-    conn.prepare_cached("DELETE FROM chunks WHERE doc = ?1")?
-        .execute([doc])?;
-    conn.prepare_cached("INSERT INTO chunks (doc, data, snapshot) VALUES (?1, ?2, 1)")?
-        .execute(params![doc, snapshot])?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// Every document id held, in id order.
-pub fn all_docs(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT DISTINCT doc FROM chunks ORDER BY doc")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Erase a document: its chunks, anything queued for the relay. Derived rows are the
-/// caller's (the index knows which tables hold them).
-pub fn erase_doc(conn: &Connection, doc: &str) -> Result<()> {
-    conn.execute("DELETE FROM chunks WHERE doc = ?1", [doc])?;
-    conn.execute("DELETE FROM outbox WHERE doc = ?1", [doc])?;
-    Ok(())
 }
 
 #[cfg(test)]

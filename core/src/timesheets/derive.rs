@@ -3,7 +3,7 @@
 //! whatever order the events arrived in, because it sorts them first and reads nothing
 //! else (no clock, no device state).
 //!
-//! Rules (PRODUCT.md, "Domain rules"):
+//! Rules (docs/DOMAIN.md, "Domain rules"):
 //! - Punches are ordered by device time, ties by punch id.
 //! - A clock-in opens a shift; the next clock-out closes it. Breaks inside are subtracted;
 //!   a break still open at clock-out ends there.
@@ -21,9 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::tz::TimeZone;
 
-use crate::model::{
-    Correction, HourType, IgnoredPunch, Punch, PunchKind, Shift, ShiftStatus, UnixSeconds,
-};
+use crate::model::{Correction, IgnoredPunch, Punch, PunchKind, Shift, ShiftStatus, UnixSeconds};
 
 /// A week lock as the derivation needs it: the Monday of the locked week and when it
 /// was locked.
@@ -254,23 +252,10 @@ pub fn apply_one(shift: &mut Shift, c: &Correction) {
     }
 }
 
-/// Sum of counted seconds per hour type for shifts on local dates `from..=to`.
-pub fn seconds_by_type(shifts: &[Shift], from: &str, to: &str) -> BTreeMap<HourType, (u32, i64)> {
-    let mut sums: BTreeMap<HourType, (u32, i64)> = BTreeMap::new();
-    for s in shifts {
-        if s.local_date.as_str() >= from && s.local_date.as_str() <= to && s.counted_seconds > 0 {
-            let e = sums.entry(s.hour_type).or_default();
-            e.0 += 1;
-            e.1 += s.counted_seconds;
-        }
-    }
-    sums
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PunchSource;
+    use crate::model::{HourType, PunchSource};
 
     const H: i64 = 3600;
     // 2026-11-02 00:00:00 UTC, a Monday.

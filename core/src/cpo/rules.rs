@@ -1,4 +1,4 @@
-//! Community Payback Order rules (Scotland, PRODUCT.md): 20–300 hours; up to 100 hours
+//! Community Payback Order rules (Scotland, docs/DOMAIN.md): 20–300 hours; up to 100 hours
 //! complete within 3 months, 101–300 within 6, unless the court sets otherwise; "other
 //! activity" counts for at most 30 % of the hours ordered or 30 hours, whichever is less.
 

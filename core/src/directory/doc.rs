@@ -1,0 +1,108 @@
+//! The directory's documents: the coop directory (`directory/main`: coop name, time
+//! zone, settings, sites, people, courses), each site's kiosk roster
+//! (`site:<site>/roster`: names and PIN verifiers only) and each person's profile
+//! (`records:<person>/profile`: the disadvantaged flag, which implies a conviction).
+
+use std::collections::HashMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct DirectoryDoc {
+    #[autosurgeon(missing = "Default::default")]
+    pub coop_name: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub timezone: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub review_after_seconds: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub pin_max_failures: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub pin_lockout_seconds: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub disadvantaged_min_percent: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub sites: HashMap<String, SiteDoc>,
+    #[autosurgeon(missing = "Default::default")]
+    pub people: HashMap<String, PersonDoc>,
+    #[autosurgeon(missing = "Default::default")]
+    pub courses: HashMap<String, CourseDoc>,
+}
+
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct SiteDoc {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct PersonDoc {
+    pub name: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub roles: Vec<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub sites: Vec<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct CourseDoc {
+    pub name: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub review_months: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct RosterDoc {
+    #[autosurgeon(missing = "Default::default")]
+    pub members: HashMap<String, RosterEntryDoc>,
+}
+
+/// What a kiosk knows of a person: a name to tap and a PIN verifier. Nothing else.
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct RosterEntryDoc {
+    pub name: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub pin: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]
+pub struct ProfileDoc {
+    #[autosurgeon(missing = "Default::default")]
+    pub disadvantaged: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::documents::{DocKind, container, genesis};
+    use automerge::ActorId;
+
+    #[test]
+    fn two_devices_adding_people_concurrently_both_keep_theirs() {
+        let base = genesis(DocKind::Directory).unwrap();
+        let mut a = base.fork().with_actor(ActorId::random());
+        let mut b = base.fork().with_actor(ActorId::random());
+        for (doc, id) in [(&mut a, "p-a"), (&mut b, "p-b")] {
+            let people = container(doc, "people").unwrap();
+            let mut tx = doc.transaction();
+            autosurgeon::reconcile_prop(
+                &mut tx,
+                &people,
+                id,
+                PersonDoc {
+                    name: id.into(),
+                    active: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            tx.commit();
+        }
+        a.merge(&mut b).unwrap();
+        let dir: DirectoryDoc = autosurgeon::hydrate(&a).unwrap();
+        assert_eq!(dir.people.len(), 2);
+    }
+}

@@ -1,0 +1,64 @@
+//! Reports for payroll, funders and justice social work. They read only the cached
+//! tables, so a month's report for a 40-person coop is one indexed query, and they are
+//! for coordinators (a kiosk or a worker's phone is refused).
+//!
+//! - [`hours`]: hours per person and hour type (CSV, JSON).
+//! - [`ratio`]: the disadvantaged head-count ratio.
+//! - [`subject_access`]: everything held about one person, readable.
+
+pub mod hours;
+pub mod ratio;
+pub mod subject_access;
+
+pub use hours::{HOURS_CSV_HEADER, HoursRow};
+pub use ratio::RatioReport;
+
+use jiff::civil::Date;
+
+use crate::error::{Error, Result};
+use crate::logbook::Logbook;
+use crate::store::meta;
+use crate::timesheets::parse_date;
+
+/// `logbook.reports()`.
+#[derive(Clone, Copy)]
+pub struct Reports<'a> {
+    lb: &'a Logbook,
+}
+
+impl<'a> Reports<'a> {
+    pub(crate) fn new(lb: &'a Logbook) -> Reports<'a> {
+        Reports { lb }
+    }
+
+    /// Hours per person and hour type for shifts on local dates `from..=to`.
+    pub fn hours(&self, from: &str, to: &str) -> Result<Vec<HoursRow>> {
+        let (from, to) = period(from, to)?;
+        self.lb.access().require_reports()?;
+        self.lb.store.read(|c| hours::hours_rows(c, from, to))
+    }
+
+    /// The same as CSV with the header `person_id,person_name,hour_type,shifts,minutes`.
+    pub fn hours_csv(&self, from: &str, to: &str) -> Result<String> {
+        hours::hours_csv(&self.hours(from, to)?)
+    }
+
+    /// The average monthly head count of disadvantaged workers over a period.
+    pub fn ratio(&self, from: &str, to: &str) -> Result<RatioReport> {
+        let (from, to) = period(from, to)?;
+        self.lb.access().require_reports()?;
+        self.lb.store.read(|c| {
+            let min = meta::settings(c)?.disadvantaged_min_percent;
+            ratio::ratio(c, from, to, min)
+        })
+    }
+}
+
+/// A period as typed: two dates, the second not before the first.
+fn period(from: &str, to: &str) -> Result<(Date, Date)> {
+    let (from, to) = (parse_date(from)?, parse_date(to)?);
+    if to < from {
+        return Err(Error::invalid("the period ends before it starts"));
+    }
+    Ok((from, to))
+}

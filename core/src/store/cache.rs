@@ -1,0 +1,96 @@
+//! The cache: plain tables derived from the documents, indexed for screens and reports.
+//! Each feature projects its own documents (`<feature>/cache.rs`); this file only routes
+//! a document to its feature, forgets an erased document's rows, and clears everything
+//! for a rebuild. Everything here can be thrown away and rebuilt from the chunks.
+
+use automerge::Automerge;
+use rusqlite::Connection;
+
+use crate::error::Result;
+use crate::store::documents::{self, DocKind};
+use crate::{cpo, directory, notes, timesheets, training};
+
+/// Tables holding rows derived from one document, keyed by that document's id.
+const PER_DOC_TABLES: &[&str] = &[
+    "punches",
+    "reviews",
+    "training",
+    "induction",
+    "cpo_orders",
+    "note_threads",
+];
+
+/// Every cache table, cleared by a rebuild.
+const CACHE_TABLES: &[&str] = &[
+    "people",
+    "sites",
+    "courses",
+    "roster",
+    "profiles",
+    "punches",
+    "reviews",
+    "shifts",
+    "ignored_punches",
+    "training",
+    "induction",
+    "cpo_orders",
+    "note_threads",
+];
+
+/// Replace the cached rows of one document. Returns the person whose shifts must be
+/// derived again (the document held their punches or review events).
+pub fn refresh_doc(conn: &Connection, doc_id: &str, doc: &Automerge) -> Result<Option<String>> {
+    let kind = DocKind::of(doc_id)?;
+    let person = documents::doc_person(doc_id);
+    let person_ref = person.as_deref().unwrap_or_default();
+    match kind {
+        DocKind::Directory => directory::cache::project_directory(conn, doc)?,
+        DocKind::Roster => {
+            let site = doc_id
+                .split_once('/')
+                .and_then(|(s, _)| s.strip_prefix("site:"))
+                .unwrap_or_default();
+            directory::cache::project_roster(conn, site, doc)?;
+        }
+        DocKind::Profile => directory::cache::project_profile(conn, person_ref, doc)?,
+        DocKind::Punches => {
+            timesheets::cache::project_punches(conn, doc_id, person_ref, doc)?;
+            return Ok(person);
+        }
+        DocKind::Review => {
+            timesheets::cache::project_review(conn, doc_id, person_ref, doc)?;
+            return Ok(person);
+        }
+        DocKind::Training => training::cache::project_training(conn, doc_id, person_ref, doc)?,
+        DocKind::Cpo => cpo::cache::project_order(conn, doc_id, person_ref, doc)?,
+        DocKind::Notes => notes::cache::project_thread(conn, doc_id, person_ref, doc)?,
+    }
+    Ok(None)
+}
+
+/// Remove every cached row that came from one document (used when it is erased).
+/// Returns the person whose shifts must be derived again.
+pub fn forget_doc(conn: &Connection, doc_id: &str) -> Result<Option<String>> {
+    for table in PER_DOC_TABLES {
+        conn.execute(&format!("DELETE FROM {table} WHERE doc = ?1"), [doc_id])?;
+    }
+    let person = documents::doc_person(doc_id);
+    match DocKind::of(doc_id)? {
+        DocKind::Profile => {
+            conn.execute(
+                "DELETE FROM profiles WHERE person = ?1",
+                [person.as_deref()],
+            )?;
+            Ok(None)
+        }
+        DocKind::Punches | DocKind::Review => Ok(person),
+        _ => Ok(None),
+    }
+}
+
+pub fn clear_cache(conn: &Connection) -> Result<()> {
+    for table in CACHE_TABLES {
+        conn.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The chunk log, the truth of every document: automerge changes and compacted
+//! snapshots per document, and the outbox of changes the relay has not acknowledged.
+
+use rusqlite::{Connection, params};
+
+use crate::error::Result;
+
+/// All chunks of a document, in the order they were stored, with the last chunk's id.
+pub fn doc_chunks(conn: &Connection, doc: &str) -> Result<(Vec<Vec<u8>>, i64)> {
+    let mut stmt = conn.prepare_cached("SELECT id, data FROM chunks WHERE doc = ?1 ORDER BY id")?;
+    let mut last = 0;
+    let mut out = Vec::new();
+    let rows = stmt.query_map([doc], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    for row in rows {
+        let (id, data) = row?;
+        last = id;
+        out.push(data);
+    }
+    Ok((out, last))
+}
+
+/// The id of the newest chunk of a document (0 if none): cheap cache validation.
+pub fn last_chunk_id(conn: &Connection, doc: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM chunks WHERE doc = ?1")?
+        .query_row([doc], |r| r.get(0))?)
+}
+
+pub fn chunk_count(conn: &Connection, doc: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM chunks WHERE doc = ?1")?
+        .query_row([doc], |r| r.get(0))?)
+}
+
+/// Append a chunk; if `outgoing`, also queue it for the relay. Returns the chunk id.
+pub fn append_chunk(conn: &Connection, doc: &str, data: &[u8], outgoing: bool) -> Result<i64> {
+    conn.prepare_cached("INSERT INTO chunks (doc, data) VALUES (?1, ?2)")?
+        .execute(params![doc, data])?;
+    let id = conn.last_insert_rowid();
+    if outgoing {
+        conn.prepare_cached("INSERT INTO outbox (doc, data) VALUES (?1, ?2)")?
+            .execute(params![doc, data])?;
+    }
+    Ok(id)
+}
+
+/// Replace all of a document's chunks with one snapshot. The outbox is untouched: what
+/// the relay has not acknowledged is still sent as the original changes.
+pub fn replace_with_snapshot(conn: &Connection, doc: &str, snapshot: &[u8]) -> Result<i64> {
+    conn.prepare_cached("DELETE FROM chunks WHERE doc = ?1")?
+        .execute([doc])?;
+    conn.prepare_cached("INSERT INTO chunks (doc, data, snapshot) VALUES (?1, ?2, 1)")?
+        .execute(params![doc, snapshot])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Every document id held, in id order.
+pub fn all_docs(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT DISTINCT doc FROM chunks ORDER BY doc")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Erase a document: its chunks, anything queued for the relay. Derived rows are the
+/// caller's (the index knows which tables hold them).
+pub fn erase_doc(conn: &Connection, doc: &str) -> Result<()> {
+    conn.execute("DELETE FROM chunks WHERE doc = ?1", [doc])?;
+    conn.execute("DELETE FROM outbox WHERE doc = ?1", [doc])?;
+    Ok(())
+}
+
+/// Every stored chunk with its document id, in the order stored.
+pub fn all_chunks(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut stmt = conn.prepare("SELECT doc, data FROM chunks ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Queue a document's erasure for the relay (kept until the relay confirms it).
+pub fn queue_delete(conn: &Connection, doc: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO pending_deletes (doc) VALUES (?1)",
+        [doc],
+    )?;
+    Ok(())
+}

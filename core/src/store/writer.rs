@@ -1,0 +1,226 @@
+//! The writer: one durable write in progress. It holds one IMMEDIATE SQLite transaction,
+//! applies automerge changes to documents, appends them to the chunk log and the outbox,
+//! refreshes the cached rows they feed, and re-derives the shifts they touch. Nothing is
+//! visible (to the in-memory document cache or to observers) until it commits.
+
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::{Automerge, transaction::CommitOptions};
+use logbook_protocol::Scope;
+use rusqlite::Connection;
+
+use super::documents::{self, DocKind};
+use super::{Device, DocCache, cache, chunks, meta};
+use crate::error::Result;
+use crate::model::UnixSeconds;
+use crate::timesheets;
+
+/// Compact a document's chunks into one snapshot once it has more than this many.
+const COMPACT_AFTER_CHUNKS: i64 = 64;
+
+/// A write in progress: one SQLite transaction plus the documents it changed.
+pub(crate) struct Writer<'a> {
+    pub(crate) tx: rusqlite::Transaction<'a>,
+    cache: &'a mut DocCache,
+    device: &'a Device,
+    /// The time this write is stamped with (the logbook's clock, read once).
+    pub(crate) now: UnixSeconds,
+    pending: HashMap<String, (i64, Automerge)>,
+    rederive: BTreeSet<(String, Option<(i64, String)>)>,
+    scopes: BTreeSet<String>,
+}
+
+impl<'a> Writer<'a> {
+    pub(super) fn new(
+        tx: rusqlite::Transaction<'a>,
+        cache: &'a mut DocCache,
+        device: &'a Device,
+        now: UnixSeconds,
+    ) -> Writer<'a> {
+        Writer {
+            tx,
+            cache,
+            device,
+            now,
+            pending: HashMap::new(),
+            rederive: BTreeSet::new(),
+            scopes: BTreeSet::new(),
+        }
+    }
+
+    /// The key that names this device's documents.
+    pub(crate) fn device_key(&self) -> &str {
+        &self.device.key
+    }
+
+    /// The document as stored (or its genesis if new), from this write, the cache or disk.
+    pub(crate) fn load(&mut self, doc_id: &str) -> Result<Automerge> {
+        if let Some((_, doc)) = self.pending.get(doc_id) {
+            return Ok(doc.clone());
+        }
+        Ok(load_doc(&self.tx, self.cache, doc_id)?.1)
+    }
+
+    /// Apply `f` as one automerge change to `doc_id`, store and queue it, refresh the cache.
+    pub(crate) fn change<F>(&mut self, doc_id: &str, f: F) -> Result<()>
+    where
+        F: FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<()>,
+    {
+        DocKind::of(doc_id)?;
+        let mut doc = self.load(doc_id)?;
+        let existed =
+            chunks::last_chunk_id(&self.tx, doc_id)? > 0 || self.pending.contains_key(doc_id);
+        let heads = doc.get_heads();
+        doc.set_actor(self.device.actor.clone());
+        let mut t = doc.transaction();
+        f(&mut t)?;
+        t.commit_with(CommitOptions::default().with_time(self.now));
+        let bytes = if existed {
+            doc.save_after(&heads)
+        } else {
+            doc.save()
+        };
+        let mut last = chunks::append_chunk(&self.tx, doc_id, &bytes, true)?;
+        if chunks::chunk_count(&self.tx, doc_id)? > COMPACT_AFTER_CHUNKS
+            && automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty()
+        {
+            last = chunks::replace_with_snapshot(&self.tx, doc_id, &doc.save())?;
+        }
+        self.after_change(doc_id, last, doc)
+    }
+
+    /// Merge chunks that arrived from the relay. Returns how many added something new.
+    pub(crate) fn merge_remote(&mut self, doc_id: &str, blobs: &[Vec<u8>]) -> Result<usize> {
+        DocKind::of(doc_id)?;
+        let mut doc = self.load(doc_id)?;
+        let mut last = chunks::last_chunk_id(&self.tx, doc_id)?;
+        let mut added = 0;
+        for blob in blobs {
+            let before = doc.get_heads();
+            // A blob that does not parse is skipped (and kept out of the store): the relay
+            // is untrusted transport, and one bad blob must not block the others.
+            if doc.load_incremental(blob).is_err() {
+                doc = self.load(doc_id)?;
+                continue;
+            }
+            if doc.get_heads() != before
+                || !automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty()
+            {
+                last = chunks::append_chunk(&self.tx, doc_id, blob, false)?;
+                added += 1;
+            }
+        }
+        if added > 0 {
+            self.after_change(doc_id, last, doc)?;
+        }
+        Ok(added)
+    }
+
+    fn after_change(&mut self, doc_id: &str, last: i64, doc: Automerge) -> Result<()> {
+        if let Some(person) = cache::refresh_doc(&self.tx, doc_id, &doc)? {
+            self.rederive.insert((person, None));
+        }
+        self.touch_doc(doc_id);
+        self.pending.insert(doc_id.to_string(), (last, doc));
+        Ok(())
+    }
+
+    fn touch_doc(&mut self, doc_id: &str) {
+        if let Ok(scope) = Scope::of_doc(doc_id) {
+            self.scopes.insert(scope.to_string());
+        }
+    }
+
+    /// Tell observers about a change that is not a document's (device state such as
+    /// its relay membership or a kiosk lockout), under a name of the caller's choosing.
+    pub(crate) fn touch(&mut self, what: &str) {
+        self.scopes.insert(what.to_string());
+    }
+
+    /// Record that only shifts from this punch on can have changed (the hot path).
+    pub(crate) fn narrow_rederive(&mut self, person: &str, at: i64, punch_id: &str) {
+        self.rederive
+            .retain(|(p, since)| !(p == person && since.is_none()));
+        self.rederive
+            .insert((person.to_string(), Some((at, punch_id.to_string()))));
+    }
+
+    /// Derive a person's shifts again at commit (all of them).
+    pub(crate) fn rederive(&mut self, person: &str) {
+        self.rederive.insert((person.to_string(), None));
+    }
+
+    /// Erase a document here: chunks, queued changes, cached rows.
+    pub(crate) fn erase(&mut self, doc_id: &str) -> Result<()> {
+        chunks::erase_doc(&self.tx, doc_id)?;
+        self.cache.remove(doc_id);
+        self.pending.remove(doc_id);
+        if let Some(person) = cache::forget_doc(&self.tx, doc_id)? {
+            self.rederive.insert((person, None));
+        }
+        self.touch_doc(doc_id);
+        Ok(())
+    }
+
+    pub(crate) fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        meta::set_meta(&self.tx, key, value)
+    }
+
+    pub(crate) fn delete_meta(&mut self, key: &str) -> Result<()> {
+        meta::delete_meta(&self.tx, key)
+    }
+
+    /// Commit; returns the scopes that changed, for observers.
+    pub(super) fn finish(mut self) -> Result<BTreeSet<String>> {
+        // A full re-derivation of a person makes any narrower one for them redundant.
+        let full: BTreeSet<String> = self
+            .rederive
+            .iter()
+            .filter(|(_, s)| s.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        for (person, since) in std::mem::take(&mut self.rederive) {
+            if since.is_some() && full.contains(&person) {
+                continue;
+            }
+            timesheets::cache::rederive_person(
+                &self.tx,
+                &person,
+                since.as_ref().map(|(a, i)| (*a, i.as_str())),
+            )?;
+        }
+        self.tx.commit()?;
+        // Only now, with the change durable, may the cache hold it.
+        for (doc_id, entry) in self.pending {
+            put_back(self.cache, doc_id, entry);
+        }
+        Ok(self.scopes)
+    }
+}
+
+/// A document and the id of its newest chunk, taken out of the cache when it is current
+/// there (no copy), else loaded from its chunks. Whoever takes it puts it back when done:
+/// a write after its commit, a read at once; a failed write leaves it out, to be loaded
+/// again from disk next time.
+pub(super) fn load_doc(
+    conn: &Connection,
+    cache: &mut DocCache,
+    doc_id: &str,
+) -> Result<(i64, Automerge)> {
+    let kind = DocKind::of(doc_id)?;
+    let last = chunks::last_chunk_id(conn, doc_id)?;
+    if let Some((cached_last, doc)) = cache.remove(doc_id)
+        && cached_last == last
+    {
+        return Ok((last, doc));
+    }
+    let (chunks, last) = chunks::doc_chunks(conn, doc_id)?;
+    Ok((last, documents::load(kind, &chunks)?))
+}
+
+pub(super) fn put_back(cache: &mut DocCache, doc_id: String, entry: (i64, Automerge)) {
+    if cache.len() > 256 {
+        cache.clear();
+    }
+    cache.insert(doc_id, entry);
+}

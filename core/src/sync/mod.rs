@@ -1,0 +1,337 @@
+//! The sync client: join a relay with a one-time code, then push what the relay has not
+//! acknowledged and pull what this device may read after its cursor.
+//!
+//! - [`transport`]: the relay requests behind a small trait (HTTP in [`transport::HttpRelay`]).
+//! - [`push`]: erasures and the outbox. [`pull`]: pages after the cursor, consent back-fill.
+//!
+//! Crash safety: pushed changes leave the outbox only after the relay acknowledged them
+//! (a re-push after a crash is a no-op at the relay: same content id), and each pulled
+//! page is merged and its cursor saved in one local transaction. Killing the process at
+//! any point therefore loses nothing and duplicates nothing. No database transaction is
+//! held across an `await`, so cancelling a sync (dropping its future) is safe too.
+
+mod pull;
+mod push;
+pub(crate) mod transport;
+
+use std::time::Duration;
+
+use logbook_protocol as proto;
+use logbook_protocol::{Grant, Role};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::logbook::{Logbook, validate_device_name};
+use crate::observer::ChangeOrigin;
+use crate::store::{DEVICE, MEMBERSHIP, meta};
+use crate::timesheets;
+use transport::{HttpRelay, Transport};
+
+/// Attempts for a request that failed for a reason worth retrying (network, 5xx, 429).
+const ATTEMPTS: u32 = 4;
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncSummary {
+    /// Blobs sent (one per document with unacknowledged changes, per round).
+    pub pushed_blobs: u32,
+    /// Local changes the relay acknowledged.
+    pub pushed_changes: u32,
+    /// Blobs received that added something new here.
+    pub pulled_blobs: u32,
+    /// Documents erased because they were deleted elsewhere (or access was withdrawn).
+    pub erased_documents: u32,
+    /// Punches newly recognised as duplicates by this sync.
+    pub duplicates_found: u32,
+    /// Changes this device's role may not send (kept locally, never lost).
+    pub held_back: u32,
+    /// Requests that were retried after a transient failure.
+    pub retries: u32,
+}
+
+/// What joining told this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct JoinInfo {
+    pub device_id: String,
+    pub coop_id: String,
+    pub coop_name: String,
+    pub role: String,
+    pub person_id: Option<String>,
+    pub site_id: Option<String>,
+    /// The first sync completed (else `sync_error` says why; the next sync completes it).
+    pub synced: bool,
+    pub sync_error: Option<String>,
+    /// This device was the coop's first coordinator and started its directory (with the
+    /// coop's name from the relay and `timezone`).
+    pub started_coop: bool,
+    pub timezone: Option<String>,
+}
+
+/// `logbook.sync()`.
+#[derive(Clone, Copy)]
+pub struct SyncClient<'a> {
+    lb: &'a Logbook,
+}
+
+/// Where this device syncs, once joined.
+struct Membership {
+    relay: HttpRelay,
+    grant: Grant,
+}
+
+impl<'a> SyncClient<'a> {
+    pub(crate) fn new(lb: &'a Logbook) -> SyncClient<'a> {
+        SyncClient { lb }
+    }
+
+    fn membership(&self) -> Result<Membership> {
+        let (url, token) = self
+            .lb
+            .store
+            .read(|c| Ok((meta::get_meta(c, "relay_url")?, meta::get_meta(c, "token")?)))?;
+        let (Some(url), Some(token), Some(grant)) = (url, token, self.lb.store.grant()) else {
+            return Err(Error::conflict(
+                "this device has not joined a relay: run `join` first",
+            ));
+        };
+        Ok(Membership {
+            relay: HttpRelay::new(&url, &token)?,
+            grant,
+        })
+    }
+
+    /// Redeem a one-time join code at a relay, then sync once. See [`Self::join_with`].
+    pub async fn join(self, relay_url: &str, code: &str, device_name: &str) -> Result<JoinInfo> {
+        self.join_with(relay_url, code, device_name, None).await
+    }
+
+    /// Redeem a one-time join code, then sync once. The join stands even if that first
+    /// sync fails (the result says so, and the next sync completes it).
+    ///
+    /// The first coordinator of a new coop starts from here alone: if the relay holds no
+    /// directory yet, this device starts it with the coop's name (from the relay) and
+    /// `timezone` (an IANA name; default this computer's zone, else UTC).
+    pub async fn join_with(
+        self,
+        relay_url: &str,
+        code: &str,
+        device_name: &str,
+        timezone: Option<&str>,
+    ) -> Result<JoinInfo> {
+        if self.lb.store.grant().is_some() {
+            return Err(Error::conflict("this device has already joined a relay"));
+        }
+        let url = relay_url.trim().trim_end_matches('/').to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Error::invalid(
+                "the relay address must start with http:// or https://",
+            ));
+        }
+        let name = validate_device_name(device_name)?;
+        let timezone = match timezone {
+            Some(tz) => {
+                jiff::tz::TimeZone::get(tz).map_err(|_| {
+                    Error::invalid("unknown time zone: use an IANA name such as Europe/London")
+                })?;
+                tz.to_string()
+            }
+            None => jiff::tz::TimeZone::system()
+                .iana_name()
+                .unwrap_or("UTC")
+                .to_string(),
+        };
+        let joined = HttpRelay::new(&url, "")?
+            .join(&proto::JoinRequest {
+                code: code.trim().to_string(),
+                device_name: name.clone(),
+            })
+            .await?;
+        let grant_json =
+            serde_json::to_string(&joined.grant).map_err(|e| Error::Corrupt(e.to_string()))?;
+        self.lb.store.set_device_name(&name)?;
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            w.set_meta("relay_url", &url)?;
+            w.set_meta("token", &joined.token)?;
+            w.set_meta("relay_device_id", &joined.device_id)?;
+            w.set_meta("coop_id", &joined.coop_id)?;
+            w.set_meta("relay_coop_name", &joined.coop_name)?;
+            w.set_meta("join_timezone", &timezone)?;
+            w.set_meta("grant", &grant_json)?;
+            w.set_meta("cursor", "0")?;
+            w.touch(MEMBERSHIP);
+            Ok(())
+        })?;
+        let had_directory = self.lb.directory().coop().is_ok();
+        let (synced, sync_error) = match self.run().await {
+            Ok(_) => (true, None),
+            Err(e) => (false, Some(e.to_string())),
+        };
+        let started_coop = !had_directory
+            && joined.grant.role == Role::Coordinator
+            && self
+                .lb
+                .store
+                .read(|c| meta::get_meta(c, "started_coop"))?
+                .is_some();
+        Ok(JoinInfo {
+            device_id: joined.device_id,
+            coop_id: joined.coop_id,
+            coop_name: joined.coop_name,
+            role: joined.grant.role.as_str().to_string(),
+            person_id: joined.grant.person.clone(),
+            site_id: joined.grant.site.clone(),
+            synced,
+            sync_error,
+            started_coop,
+            timezone: started_coop.then_some(timezone),
+        })
+    }
+
+    /// Push, then pull until nothing is left.
+    pub async fn run(self) -> Result<SyncSummary> {
+        let m = self.membership()?;
+        let mut summary = SyncSummary::default();
+        let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
+        self.push_deletes(&m.relay, &mut summary).await?;
+        self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
+        self.pull_all(&m.relay, &m.grant, &mut summary).await?;
+        if self.start_coop_if_empty(&m.grant)? {
+            self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
+        }
+        summary.duplicates_found = self
+            .lb
+            .store
+            .read(timesheets::cache::ignored_count)?
+            .saturating_sub(duplicates_before);
+        let now = self.lb.store.now();
+        self.lb.store.write(ChangeOrigin::Sync, |w| {
+            w.set_meta("last_sync_at", &now.to_string())?;
+            w.touch(DEVICE);
+            Ok(())
+        })?;
+        Ok(summary)
+    }
+
+    /// A coordinator that has pulled everything and still holds no directory is the
+    /// first of a new coop: it starts the directory with the name the relay gave at join
+    /// and the time zone chosen then. Returns whether it did.
+    fn start_coop_if_empty(&self, grant: &Grant) -> Result<bool> {
+        if grant.role != Role::Coordinator {
+            return Ok(false);
+        }
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            if meta::get_meta(&w.tx, "coop_name")?.is_some() {
+                return Ok(false);
+            }
+            let (Some(name), Some(tz)) = (
+                meta::get_meta(&w.tx, "relay_coop_name")?,
+                meta::get_meta(&w.tx, "join_timezone")?,
+            ) else {
+                return Ok(false);
+            };
+            crate::directory::write_genesis_directory(w, &name, &tz)?;
+            w.set_meta("started_coop", "yes")?;
+            Ok(true)
+        })
+    }
+
+    // ---------- coordinator calls (online only) ----------
+
+    /// Ask the relay for a one-time join code (coordinators). The grant is checked here
+    /// first with the same rules the relay applies.
+    pub async fn invite(
+        self,
+        grant: Grant,
+        expires_in_hours: Option<u32>,
+    ) -> Result<proto::InviteResponse> {
+        proto::validate_invite_grant(&grant).map_err(|e| Error::invalid(e.to_string()))?;
+        let m = self.membership()?;
+        m.relay
+            .invite(&proto::InviteRequest {
+                grant,
+                expires_in_hours,
+            })
+            .await
+    }
+
+    /// The coop's devices (coordinators).
+    pub async fn devices(self) -> Result<Vec<proto::DeviceInfo>> {
+        self.membership()?.relay.devices().await
+    }
+
+    /// Revoke a device (coordinators): it can no longer sync or read anything new.
+    pub async fn revoke_device(self, device_id: &str) -> Result<()> {
+        proto::validate_entity_id(device_id).map_err(|_| Error::invalid("invalid device id"))?;
+        self.membership()?.relay.revoke(device_id).await
+    }
+
+    pub(crate) async fn send_consent(self, person_id: &str, coordinator_notes: bool) -> Result<()> {
+        self.membership()?
+            .relay
+            .consent(person_id, coordinator_notes)
+            .await
+    }
+
+    /// Changes waiting for the relay.
+    pub fn pending_changes(&self) -> Result<u64> {
+        self.lb.store.read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+    }
+
+    /// When this device last completed a sync (Unix seconds), if ever.
+    pub fn last_sync_at(&self) -> Result<Option<i64>> {
+        self.lb
+            .store
+            .read(|c| Ok(meta::get_meta(c, "last_sync_at")?.and_then(|v| v.parse().ok())))
+    }
+
+    /// Forget this device's relay membership locally (after it was revoked, say). The
+    /// data stays.
+    pub fn leave_relay(&self) -> Result<()> {
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            for k in [
+                "relay_url",
+                "token",
+                "relay_device_id",
+                "coop_id",
+                "grant",
+                "cursor",
+            ] {
+                w.delete_meta(k)?;
+            }
+            w.tx.execute("DELETE FROM pending_deletes", [])?;
+            w.touch(MEMBERSHIP);
+            Ok(())
+        })
+    }
+}
+
+fn retryable(e: &Error) -> bool {
+    matches!(e, Error::Network(_))
+        || matches!(e, Error::Relay { status, .. } if *status >= 500 || *status == 429)
+}
+
+/// Run `attempt` up to [`ATTEMPTS`] times with exponential backoff on transient errors.
+pub(crate) async fn with_retries<T, F, Fut>(retries: &mut u32, mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut n = 1;
+    loop {
+        match attempt().await {
+            Err(e) if retryable(&e) && n < ATTEMPTS => {
+                *retries += 1;
+                let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+                tokio::time::sleep(delay + jitter).await;
+                delay *= 2;
+                n += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Pulling: pages after the cursor, each merged and its cursor saved in one transaction;
+//! erasures and withdrawn consent applied as they arrive; and, when a person newly
+//! consents, a back-fill of their older notes (the cursor passed them while they were
+//! not readable).
+
+use std::collections::BTreeSet;
+
+use logbook_protocol as proto;
+use logbook_protocol::{Grant, Role, Scope};
+
+use super::transport::Transport;
+use super::{SyncClient, SyncSummary, with_retries};
+use crate::error::{Error, Result};
+use crate::notes;
+use crate::observer::ChangeOrigin;
+use crate::store::documents::DocKind;
+use crate::store::{chunks, meta};
+
+impl SyncClient<'_> {
+    async fn pull_page(
+        &self,
+        relay: &impl Transport,
+        after: u64,
+        scope: Option<&str>,
+        summary: &mut SyncSummary,
+    ) -> Result<proto::PullResponse> {
+        let mut retries = 0;
+        let page = with_retries(&mut retries, || relay.pull(after, scope)).await;
+        summary.retries += retries;
+        page
+    }
+
+    pub(super) async fn pull_all(
+        &self,
+        relay: &impl Transport,
+        grant: &Grant,
+        summary: &mut SyncSummary,
+    ) -> Result<()> {
+        let (first_cursor, known) = self.lb.store.read(|c| {
+            let cursor: u64 = meta::get_meta(c, "cursor")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .unwrap_or_default();
+            Ok((cursor, known))
+        })?;
+        let mut cursor = first_cursor;
+        let readable = loop {
+            let page = self.pull_page(relay, cursor, None, summary).await?;
+            let more = page.more && page.next > cursor;
+            cursor = page.next;
+            let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
+            self.apply_page(page, grant, true, summary)?;
+            if !more {
+                break readable;
+            }
+        };
+        // Consent given since the last sync: the cursor already passed that person's
+        // older notes (they were not readable then), so fetch their scope from the start.
+        if first_cursor > 0 {
+            for person in readable.difference(&known) {
+                let scope = Scope::Notes(person.clone()).to_string();
+                let mut after = 0;
+                loop {
+                    let page = self.pull_page(relay, after, Some(&scope), summary).await?;
+                    let more = page.more && page.next > after;
+                    after = page.next;
+                    self.apply_page(page, grant, false, summary)?;
+                    if !more {
+                        break;
+                    }
+                }
+            }
+        }
+        let json = serde_json::to_string(&readable).map_err(|e| Error::Corrupt(e.to_string()))?;
+        self.lb
+            .store
+            .write(ChangeOrigin::Sync, |w| w.set_meta("notes_readable", &json))
+    }
+
+    /// Merge one pulled page and (unless it is a back-fill) save its cursor, atomically.
+    fn apply_page(
+        &self,
+        page: proto::PullResponse,
+        grant: &Grant,
+        save_cursor: bool,
+        summary: &mut SyncSummary,
+    ) -> Result<()> {
+        let readable_notes: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
+        let stale_notes: Vec<String> = if grant.role == Role::Coordinator {
+            // Consent withdrawn: a coordinator forgets the notes it may no longer read.
+            self.lb.store.read(|c| {
+                Ok(notes::cache::all_threads(c)?
+                    .into_iter()
+                    .filter(|(_, p)| !readable_notes.contains(p))
+                    .map(|(d, _)| d)
+                    .collect())
+            })?
+        } else {
+            Vec::new()
+        };
+        let erased_before = summary.erased_documents;
+        self.lb.store.write(ChangeOrigin::Sync, |w| {
+            for d in &page.docs {
+                if DocKind::of(&d.doc).is_err() {
+                    // A document kind this version does not know: skip it, keep going.
+                    continue;
+                }
+                let blobs: Vec<Vec<u8>> = d.blobs.iter().map(|b| b.to_vec()).collect();
+                summary.pulled_blobs += w.merge_remote(&d.doc, &blobs)? as u32;
+            }
+            for doc in page.deleted.iter().chain(stale_notes.iter()) {
+                if chunks::last_chunk_id(&w.tx, doc)? > 0 {
+                    w.erase(doc)?;
+                    summary.erased_documents += 1;
+                }
+            }
+            if save_cursor {
+                w.set_meta("cursor", &page.next.to_string())?;
+            }
+            Ok(())
+        })?;
+        if summary.erased_documents > erased_before {
+            self.lb.store.scrub_wal()?;
+        }
+        Ok(())
+    }
+}
