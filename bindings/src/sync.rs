@@ -115,17 +115,22 @@ sub_object!(
 
 #[uniffi::export(async_runtime = "tokio")]
 impl SyncClient {
-    /// Redeem a one-time join code at a relay (`https://…`), then sync once.
+    /// Redeem a one-time join code at a relay (`https://…`), then sync once. The join
+    /// stands even if that first sync fails (`JoinInfo.synced` is false and
+    /// `sync_error` says why; the next sync completes it). The first coordinator of a
+    /// new coop starts its directory here, in `timezone` (IANA; default the device's).
+    #[uniffi::method(default(timezone = None))]
     pub async fn join(
         &self,
         relay_url: String,
         code: String,
         device_name: String,
+        timezone: Option<String>,
     ) -> Result<JoinInfo> {
         Ok(self
             .core
             .sync()
-            .join(&relay_url, &code, &device_name)
+            .join_with(&relay_url, &code, &device_name, timezone.as_deref())
             .await?)
     }
 

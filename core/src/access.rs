@@ -121,6 +121,17 @@ impl Access {
         Ok(())
     }
 
+    /// PIN taps (the kiosk's PIN pad) are for a kiosk, or a coordinator's device standing
+    /// in for one; a worker's or supporter's phone taps as itself.
+    pub(crate) fn require_pin_pad(&self) -> Result<()> {
+        match self.role() {
+            Some(Role::Worker | Role::Supporter) => Err(Error::forbidden(
+                "this phone taps for its own person; PIN taps are for the kiosk",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Where a tap on this device comes from, by its role: a kiosk, a worker's or
     /// supporter's phone, or a coordinator (also a standalone logbook).
     pub(crate) fn punch_source(&self) -> PunchSource {

@@ -15,7 +15,10 @@ pub enum ChangeOrigin {
 
 /// Implemented by the apps (a foreign trait through the bindings).
 pub trait LogbookObserver: Send + Sync {
-    /// `scopes` are the changed scopes, e.g. `timesheet:p-…`, `directory`.
+    /// `scopes` are the changed scopes, e.g. `timesheet:p-…`, `directory`, or a name
+    /// for device state that is not a document: `device` (sync status, name, pending
+    /// changes), `device:membership` (joined or left a relay), `kiosk:lockouts` (PIN
+    /// tries), `consent:p-…` (this device's copy of a person's consent).
     fn on_change(&self, origin: ChangeOrigin, scopes: Vec<String>);
 }
 

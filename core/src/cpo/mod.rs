@@ -116,3 +116,95 @@ impl<'a> Cpo<'a> {
         self.lb.erase_doc(&documents::cpo_doc(person_id, order_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::model::{PunchKind, PunchSource};
+
+    /// 2026-11-02 09:00 UTC, a Monday.
+    const MON: i64 = 1_793_610_000;
+    const H: i64 = 3600;
+
+    fn shift(lb: &Logbook, p: &str, start: i64, hours: i64, t: HourType) {
+        let ts = lb.timesheets();
+        ts.punch(
+            p,
+            PunchKind::ClockIn,
+            Some(start),
+            Some(t),
+            None,
+            PunchSource::Coordinator,
+        )
+        .unwrap();
+        ts.punch(
+            p,
+            PunchKind::ClockOut,
+            Some(start + hours * H),
+            None,
+            None,
+            PunchSource::Coordinator,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn hours_count_towards_the_order_in_force_and_other_activity_is_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let lb = Logbook::open_with_clock(dir.path(), ManualClock::at(MON + 20 * 86_400)).unwrap();
+        lb.directory().init("Test", "Europe/London").unwrap();
+        let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
+        let cpo = lb.cpo();
+        // 40 hours: other activity may count for at most 12 h (30 %).
+        let first = cpo.set_order(&p, 40, "2026-11-02", None).unwrap();
+        // A second order starting a week later takes the hours from then on.
+        let second = cpo.set_order(&p, 20, "2026-11-09", None).unwrap();
+        shift(&lb, &p, MON, 5, HourType::CpoUnpaidWork);
+        shift(&lb, &p, MON + 86_400, 8, HourType::CpoOtherActivity);
+        shift(&lb, &p, MON + 2 * 86_400, 7, HourType::CpoOtherActivity);
+        shift(&lb, &p, MON + 3 * 86_400, 6, HourType::Paid);
+        shift(&lb, &p, MON + 7 * 86_400, 4, HourType::CpoUnpaidWork);
+        let progress = cpo.progress(&p).unwrap();
+        assert_eq!(progress.len(), 2);
+        let a = progress.iter().find(|o| o.order_id == first).unwrap();
+        assert_eq!(a.unpaid_work_minutes, 5 * 60);
+        assert_eq!(a.other_activity_minutes, 15 * 60);
+        assert_eq!(
+            a.other_activity_counted_minutes,
+            12 * 60,
+            "capped at 30 % of 40 h"
+        );
+        assert_eq!(a.done_minutes, 17 * 60);
+        assert_eq!(a.left_minutes, 23 * 60);
+        assert_eq!(a.deadline, "2027-02-02", "up to 100 hours: three months");
+        let b = progress.iter().find(|o| o.order_id == second).unwrap();
+        assert_eq!(
+            b.unpaid_work_minutes,
+            4 * 60,
+            "hours after the second order starts are its"
+        );
+        assert_eq!(b.other_activity_cap_minutes, 6 * 60);
+    }
+
+    #[test]
+    fn an_order_outside_the_legal_range_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let lb = Logbook::open(dir.path()).unwrap();
+        lb.directory().init("Test", "Europe/London").unwrap();
+        let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
+        assert!(matches!(
+            lb.cpo().set_order(&p, 19, "2026-11-02", None),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            lb.cpo().set_order(&p, 301, "2026-11-02", None),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            lb.cpo().set_order(&p, 40, "2026-11-02", Some("2026-11-01")),
+            Err(Error::Invalid(_))
+        ));
+        assert!(lb.cpo().orders(&p).unwrap().is_empty());
+    }
+}

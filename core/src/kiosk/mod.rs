@@ -97,8 +97,10 @@ impl<'a> Kiosk<'a> {
     /// right PIN clears the count. The count is written through the store's writer, so
     /// observers (the kiosk screen) hear about it.
     pub fn check_pin(&self, person_id: &str, entered_pin: &str) -> Result<()> {
+        let access = self.lb.access();
+        access.require_pin_pad()?;
         pin::validate_pin(entered_pin)?;
-        let site = self.lb.access().site().map(str::to_string);
+        let site = access.site().map(str::to_string);
         let now = self.lb.store.now();
         let (verifier, lockout) = self.lb.store.read(|c| {
             let verifier: Option<Option<String>> = match &site {

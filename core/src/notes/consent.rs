@@ -45,3 +45,77 @@ impl Notes<'_> {
 fn consent_key(person_id: &str) -> String {
     format!("consent:{person_id}")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::logbook::Logbook;
+
+    #[test]
+    fn a_standalone_logbook_records_consent_locally_and_observers_hear_it() {
+        use std::sync::{Arc, Mutex};
+        struct Heard(Mutex<Vec<String>>);
+        impl crate::observer::LogbookObserver for Heard {
+            fn on_change(&self, _: crate::observer::ChangeOrigin, scopes: Vec<String>) {
+                self.0.lock().unwrap().extend(scopes);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let lb = Logbook::open(dir.path()).unwrap();
+        lb.directory().init("Test", "Europe/London").unwrap();
+        let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
+        let heard = Arc::new(Heard(Mutex::new(Vec::new())));
+        let _sub = lb.subscribe(heard.clone());
+        assert_eq!(lb.notes().consent(&p).unwrap(), None);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(lb.notes().set_consent(&p, true)).unwrap();
+        assert_eq!(lb.notes().consent(&p).unwrap(), Some(true));
+        rt.block_on(lb.notes().set_consent(&p, false)).unwrap();
+        assert_eq!(lb.notes().consent(&p).unwrap(), Some(false));
+        assert_eq!(heard.0.lock().unwrap().len(), 2, "each change is heard");
+        assert!(
+            rt.block_on(lb.notes().set_consent("not an id!", true))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn only_the_person_or_their_supporter_may_set_consent() {
+        use crate::access::Access;
+        use logbook_protocol::{Grant, Role};
+        let grant = |role, person: Option<&str>, supports: &[&str]| {
+            Access::new(Some(Grant {
+                role,
+                person: person.map(str::to_string),
+                site: None,
+                supports: supports.iter().map(|s| s.to_string()).collect(),
+            }))
+        };
+        assert!(
+            grant(Role::Worker, Some("p-ann"), &[])
+                .require_consent_setter("p-ann")
+                .is_ok()
+        );
+        assert!(
+            grant(Role::Worker, Some("p-bob"), &[])
+                .require_consent_setter("p-ann")
+                .is_err()
+        );
+        assert!(
+            grant(Role::Supporter, None, &["p-ann"])
+                .require_consent_setter("p-ann")
+                .is_ok()
+        );
+        assert!(
+            grant(Role::Coordinator, None, &[])
+                .require_consent_setter("p-ann")
+                .is_err()
+        );
+        assert!(
+            grant(Role::Kiosk, None, &[])
+                .require_consent_setter("p-ann")
+                .is_err()
+        );
+    }
+}

@@ -248,3 +248,32 @@ pub(crate) fn parse_date(s: &str) -> Result<jiff::civil::Date> {
     s.parse()
         .map_err(|_| Error::invalid("dates are written YYYY-MM-DD"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::model::ShiftStatus;
+
+    const T0: i64 = 1_793_610_000; // 2026-11-02 09:00 UTC
+
+    #[test]
+    fn a_forgotten_clock_out_reads_as_needing_review_once_sixteen_hours_have_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::at(T0);
+        let lb = Logbook::open_with_clock(dir.path(), clock.clone()).unwrap();
+        lb.directory().init("Test", "Europe/London").unwrap();
+        let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
+        lb.timesheets().tap(&p, PunchKind::ClockIn, None).unwrap();
+        let status = |lb: &Logbook| lb.timesheets().shifts(&p, None, None).unwrap()[0].status;
+        assert_eq!(status(&lb), ShiftStatus::Open);
+        clock.advance(16 * 3600 - 1);
+        assert_eq!(status(&lb), ShiftStatus::Open);
+        clock.advance(1);
+        assert_eq!(status(&lb), ShiftStatus::NeedsReview);
+        assert_eq!(
+            lb.timesheets().shifts(&p, None, None).unwrap()[0].counted_seconds,
+            0
+        );
+    }
+}

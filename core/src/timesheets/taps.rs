@@ -92,7 +92,7 @@ mod tests {
     use crate::logbook::Logbook;
     use crate::model::PunchSource;
 
-    const T0: i64 = 1_795_000_000; // a Tuesday in November 2026, 08:26 UTC
+    const T0: i64 = 1_795_000_000; // 2026-11-18 11:06 UTC, a Wednesday
 
     fn coop() -> (tempfile::TempDir, Logbook, String) {
         let dir = tempfile::tempdir().unwrap();

@@ -33,10 +33,12 @@ public struct KioskFlow {
         do {
             let id = try logbook.kiosk.punch(personId: personId, pin: pin, kind: kind, hourType: hourType)
             return .punched(punchId: id)
-        } catch LogbookError.Forbidden {
+        } catch LogbookError.WrongPin {
             return .wrongPin
         } catch let LogbookError.LockedOut(retryAfterSeconds, _) {
             return .lockedOut(retryAfter: TimeInterval(retryAfterSeconds))
+        } catch let LogbookError.Forbidden(reason) {
+            return .refused(reason: reason)
         } catch let LogbookError.Conflict(reason) {
             return .refused(reason: reason)
         } catch let LogbookError.Invalid(reason) {

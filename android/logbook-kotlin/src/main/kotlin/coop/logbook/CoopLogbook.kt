@@ -77,9 +77,11 @@ class CoopLogbook private constructor(
 
     // ---------- relay ----------
 
-    /** Redeem a one-time join code at [relayUrl], then sync once. */
-    suspend fun join(relayUrl: String, code: String, deviceName: String): JoinInfo =
-        relay.join(relayUrl, code, deviceName)
+    /** Redeem a one-time join code at [relayUrl], then sync once ([JoinInfo.synced] says
+     *  whether that sync completed). The first coordinator of a new coop starts its
+     *  directory in [timezone] (IANA; default the device's). */
+    suspend fun join(relayUrl: String, code: String, deviceName: String, timezone: String? = null): JoinInfo =
+        relay.join(relayUrl, code, deviceName, timezone)
 
     /** Push local changes and pull remote ones. Observers hear about what it applied. */
     suspend fun sync(): SyncSummary = relay.run()

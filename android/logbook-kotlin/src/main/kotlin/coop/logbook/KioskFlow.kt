@@ -14,7 +14,8 @@ sealed interface KioskResult {
     /** The tap was recorded. */
     data class Punched(val punchId: String, val kind: PunchKind) : KioskResult
 
-    /** Wrong PIN: try again (a few more wrong ones lock this person out here). */
+    /** Wrong PIN: try again (a few more wrong ones lock this person out here). A device
+     *  that may not tap at all is [Refused], never a wrong PIN. */
     data object WrongPin : KioskResult
 
     /** Too many wrong PINs: this person may try again after [retryAfter]. */
@@ -35,10 +36,12 @@ class KioskFlow(private val logbook: CoopLogbook) {
     fun tap(personId: String, pin: String, kind: PunchKind, hourType: HourType? = null): KioskResult =
         try {
             KioskResult.Punched(logbook.kiosk.punch(personId, pin, kind, hourType), kind)
-        } catch (e: LogbookException.Forbidden) {
+        } catch (e: LogbookException.WrongPin) {
             KioskResult.WrongPin
         } catch (e: LogbookException.LockedOut) {
             KioskResult.LockedOut(e.retryAfterSeconds.seconds)
+        } catch (e: LogbookException.Forbidden) {
+            KioskResult.Refused(e.reason)
         } catch (e: LogbookException.Conflict) {
             KioskResult.Refused(e.reason)
         } catch (e: LogbookException.Invalid) {

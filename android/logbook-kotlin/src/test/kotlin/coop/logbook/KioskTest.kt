@@ -84,4 +84,18 @@ class KioskTest : AutoCloseable {
             flow.tap(coop.aisha, coop.pin, PunchKind.CLOCK_IN),
         )
     }
+
+    @Test
+    suspend fun aKioskTapWithoutThePinIsRefusedAndAWrongPinIsNotARoleRefusal() {
+        val coop = ws.smallCoop()
+        val kiosk = ws.joinDevice(coop, "bakery kiosk", kioskGrant(coop.siteId))
+        val e = assertFailsWith<LogbookException.Forbidden> { kiosk.timesheets.clockIn(coop.aisha, null) }
+        assertTrue("PIN" in e.reason, e.reason)
+        assertEquals(0, kiosk.pendingChanges, "nothing was written")
+        val wrong = assertFailsWith<LogbookException.WrongPin> { kiosk.kiosk.checkPin(coop.aisha, "0000") }
+        assertEquals(coop.coordinator.coop.settings.pinMaxFailures - 1u, wrong.triesLeft)
+        // A phone (not a kiosk) is refused the kiosk flow for a role reason: shown as such.
+        val phone = ws.joinDevice(coop, "Aisha's phone", workerGrant(coop.aisha))
+        assertIs<KioskResult.Refused>(KioskFlow(phone).tap(coop.aisha, coop.pin, PunchKind.CLOCK_IN))
+    }
 }
