@@ -15,7 +15,9 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn with_capacity(n: usize) -> Writer {
-        Writer { buf: Zeroizing::new(Vec::with_capacity(n.max(64))) }
+        Writer {
+            buf: Zeroizing::new(Vec::with_capacity(n.max(64))),
+        }
     }
 
     fn reserve(&mut self, extra: usize) {
@@ -74,10 +76,6 @@ impl Writer {
             self.str8(p)?;
         }
         Ok(())
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len()
     }
 
     pub(crate) fn as_slice(&self) -> &[u8] {
@@ -157,7 +155,12 @@ impl<'a> Reader<'a> {
         for _ in 0..n {
             supports.push(self.str8()?.to_string());
         }
-        Ok(Grant { role, person, site, supports })
+        Ok(Grant {
+            role,
+            person,
+            site,
+            supports,
+        })
     }
 
     pub(crate) fn pos(&self) -> usize {
@@ -172,7 +175,11 @@ impl<'a> Reader<'a> {
 
     /// Fails unless every byte was consumed.
     pub(crate) fn finish(&self) -> Result<()> {
-        if self.pos == self.buf.len() { Ok(()) } else { Err(CryptoError::Malformed) }
+        if self.pos == self.buf.len() {
+            Ok(())
+        } else {
+            Err(CryptoError::Malformed)
+        }
     }
 }
 

@@ -179,7 +179,12 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
     let mut signature = [0u8; 64];
     signature.copy_from_slice(sig);
     Ok(Parsed {
-        header: BlobHeader { format, compressed: flags & FLAG_DEFLATE != 0, key_version, writer },
+        header: BlobHeader {
+            format,
+            compressed: flags & FLAG_DEFLATE != 0,
+            key_version,
+            writer,
+        },
         clear: &bytes[..clear_len],
         enc,
         ciphertext,
@@ -248,9 +253,8 @@ pub fn seal_blob_to(
     let body = deflated.as_deref().unwrap_or(plaintext);
 
     let writer_id = writer.device_id();
-    let mut out = Writer::with_capacity(
-        BLOB_OVERHEAD_WITHOUT_WRITER + writer_id.len() + body.len(),
-    );
+    let mut out =
+        Writer::with_capacity(BLOB_OVERHEAD_WITHOUT_WRITER + writer_id.len() + body.len());
     out.u8(BLOB_MAGIC);
     out.u8(BLOB_FORMAT_V1);
     out.u8(if deflated.is_some() { FLAG_DEFLATE } else { 0 });
@@ -272,7 +276,10 @@ pub fn seal_blob_to(
     out.bytes(&ciphertext);
     let sig = writer.sign(&signed_message(ctx, out.as_slice())?);
     out.bytes(&sig);
-    Ok(SealedBlob { bytes: out.into_public(), key_id: key.id().clone() })
+    Ok(SealedBlob {
+        bytes: out.into_public(),
+        key_id: key.id().clone(),
+    })
 }
 
 /// An opened blob: the plaintext and who wrote it.
@@ -294,7 +301,9 @@ fn verify_parsed<'d>(
     expected_writer: Option<&str>,
 ) -> Result<&'d DevicePublicKeys> {
     let scope = ctx.scope()?;
-    let writer = devices.get(&p.header.writer).ok_or(CryptoError::UnknownWriter)?;
+    let writer = devices
+        .get(&p.header.writer)
+        .ok_or(CryptoError::UnknownWriter)?;
     if expected_writer.is_some_and(|w| w != p.header.writer) {
         return Err(CryptoError::WrongWriter);
     }
@@ -336,14 +345,20 @@ pub fn open_blob(
     let scope = ctx.scope()?;
     let p = parse(bytes)?;
     verify_parsed(ctx, &p, devices, expected_writer)?;
-    let id = ScopeKeyId { scope, version: p.header.key_version };
+    let id = ScopeKeyId {
+        scope,
+        version: p.header.key_version,
+    };
     let secret: &ScopeSecretKey = match ring.get(&id) {
         None => return Err(CryptoError::UnknownKeyVersion),
-        Some(_) => ring.secret(&id.scope, id.version).ok_or(CryptoError::CannotOpen)?,
+        Some(_) => ring
+            .secret(&id.scope, id.version)
+            .ok_or(CryptoError::CannotOpen)?,
     };
     let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(secret.secret_bytes())
         .map_err(|_| CryptoError::CannotOpen)?;
-    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(p.enc).map_err(|_| CryptoError::Malformed)?;
+    let enc =
+        <Kem as hpke::Kem>::EncappedKey::from_bytes(p.enc).map_err(|_| CryptoError::Malformed)?;
     let body = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, Kem>(
         &OpModeR::Base,
         &sk,
@@ -363,7 +378,11 @@ pub fn open_blob(
     } else {
         body
     };
-    Ok(OpenedBlob { plaintext, writer: p.header.writer, key_version: p.header.key_version })
+    Ok(OpenedBlob {
+        plaintext,
+        writer: p.header.writer,
+        key_version: p.header.key_version,
+    })
 }
 
 /// Check the `key` field the relay returned with a pulled document (`PulledDoc.key`)

@@ -90,7 +90,11 @@ impl KeyRing {
     /// writers. Writers seal to the newest version from then on.
     pub fn rotate(&mut self, scope: &Scope) -> Result<ScopeSecretKey> {
         let newest = self.newest(scope).ok_or(CryptoError::NoKey)?;
-        let next = newest.id().version.checked_add(1).ok_or(CryptoError::Malformed)?;
+        let next = newest
+            .id()
+            .version
+            .checked_add(1)
+            .ok_or(CryptoError::Malformed)?;
         let key = ScopeSecretKey::generate_version(scope.clone(), next)?;
         self.insert(ScopeKey::Secret(key.clone()))?;
         Ok(key)
@@ -120,7 +124,9 @@ impl KeyRing {
 
     /// Can this device open blobs of the scope (holds a private key of some version)?
     pub fn can_read(&self, scope: &Scope) -> bool {
-        self.scopes.get(scope).is_some_and(|v| v.values().any(ScopeKey::is_secret))
+        self.scopes
+            .get(scope)
+            .is_some_and(|v| v.values().any(ScopeKey::is_secret))
     }
 
     /// Can this device seal blobs into the scope?
@@ -165,7 +171,10 @@ impl KeyRing {
                 && let Some(newest) = versions.values().next_back()
             {
                 let public = ScopeKey::Public(newest.public_key());
-                out.scopes.insert(scope.clone(), BTreeMap::from([(newest.id().version, public)]));
+                out.scopes.insert(
+                    scope.clone(),
+                    BTreeMap::from([(newest.id().version, public)]),
+                );
             }
         }
         out
@@ -200,7 +209,8 @@ impl KeyRing {
         let n = r.u32()?;
         let mut ring = KeyRing::new();
         for _ in 0..n {
-            ring.insert(ScopeKey::decode(r)?).map_err(|_| CryptoError::Malformed)?;
+            ring.insert(ScopeKey::decode(r)?)
+                .map_err(|_| CryptoError::Malformed)?;
         }
         Ok(ring)
     }

@@ -118,7 +118,11 @@ impl Identity {
         let seed = Zeroizing::new(r.array::<32>()?);
         let encryption = r.array::<32>()?;
         r.finish()?;
-        Ok(Identity { device_id, signing: SigningKey::from_bytes(&seed), encryption })
+        Ok(Identity {
+            device_id,
+            signing: SigningKey::from_bytes(&seed),
+            encryption,
+        })
     }
 }
 
@@ -180,7 +184,12 @@ impl DevicePublicKeys {
         let signing = r.array()?;
         VerifyingKey::from_bytes(&signing).map_err(|_| CryptoError::Malformed)?;
         let encryption = r.array()?;
-        Ok(DevicePublicKeys { device_id, grant, signing, encryption })
+        Ok(DevicePublicKeys {
+            device_id,
+            grant,
+            signing,
+            encryption,
+        })
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
@@ -277,7 +286,11 @@ impl ScopeSecretKey {
 
     /// The next version: a fresh key pair with `version + 1`.
     pub fn rotate(&self) -> Result<ScopeSecretKey> {
-        let next = self.id.version.checked_add(1).ok_or(CryptoError::Malformed)?;
+        let next = self
+            .id
+            .version
+            .checked_add(1)
+            .ok_or(CryptoError::Malformed)?;
         Self::generate_version(self.id.scope.clone(), next)
     }
 
@@ -286,7 +299,11 @@ impl ScopeSecretKey {
         let clamped = x25519_dalek::StaticSecret::from(secret).to_bytes();
         secret.zeroize();
         let public = x25519_public(&clamped);
-        ScopeSecretKey { id, secret: clamped, public }
+        ScopeSecretKey {
+            id,
+            secret: clamped,
+            public,
+        }
     }
 
     pub fn id(&self) -> &ScopeKeyId {
@@ -294,7 +311,10 @@ impl ScopeSecretKey {
     }
 
     pub fn public_key(&self) -> ScopePublicKey {
-        ScopePublicKey { id: self.id.clone(), public: self.public }
+        ScopePublicKey {
+            id: self.id.clone(),
+            public: self.public,
+        }
     }
 
     pub(crate) fn secret_bytes(&self) -> &[u8; 32] {
@@ -339,7 +359,11 @@ impl ScopeSecretKey {
 
 impl Clone for ScopeSecretKey {
     fn clone(&self) -> Self {
-        ScopeSecretKey { id: self.id.clone(), secret: self.secret, public: self.public }
+        ScopeSecretKey {
+            id: self.id.clone(),
+            secret: self.secret,
+            public: self.public,
+        }
     }
 }
 
@@ -408,7 +432,10 @@ impl ScopePublicKey {
         let scope = r.scope()?;
         let version = r.u32()?;
         let public = r.array()?;
-        Ok(ScopePublicKey { id: ScopeKeyId { scope, version }, public })
+        Ok(ScopePublicKey {
+            id: ScopeKeyId { scope, version },
+            public,
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -429,7 +456,9 @@ impl ScopePublicKey {
 
 impl fmt::Debug for ScopePublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScopePublicKey").field("id", &self.id.to_string()).finish_non_exhaustive()
+        f.debug_struct("ScopePublicKey")
+            .field("id", &self.id.to_string())
+            .finish_non_exhaustive()
     }
 }
 

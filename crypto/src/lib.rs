@@ -1,7 +1,52 @@
-//! placeholder
-#![forbid(unsafe_code)]
+//! End-to-end encryption for Co-op Logbook.
+//!
+//! The relay stores and forwards *sealed blobs*: each automerge chunk is encrypted to the
+//! public key of its document's **scope** (HPKE, RFC 9180) and signed by the writing
+//! **device** (Ed25519), bound to coop id and document id. A device holds the private keys
+//! of exactly the scopes it may read, and only public keys where it may only write (a kiosk
+//! seals punches it can never open). See docs/SECURITY.md for the threat model and
+//! crypto/README.md for the file map.
+//!
+//! # Wiring it in
+//!
+//! | when | call |
+//! |---|---|
+//! | first coordinator sets up a coop | [`Identity::generate`], [`KeyRing::create_scope`] for `directory` and each site/person scope (notes keys: see below) |
+//! | invite | `POST /v1/invites` → [`JoinCode::with_relay_code`], [`KeyRing::subset_for`] → [`seal_key_envelope`]; show [`JoinCode::typed`] / [`JoinCode::qr`]; keep [`SealedInvite::proof_key`] |
+//! | join | [`JoinCode::parse`], send [`JoinCode::relay_code`] to `POST /v1/join`, [`Identity::generate`] with the returned device id, [`open_key_envelope`], upload [`Identity::public_keys`] with [`join_proof`] |
+//! | inviter sees the new device | [`verify_join_proof`], then trust it ([`DeviceDirectory::insert`]) |
+//! | push | per document: [`seal_blob`] (plaintext → `PushDoc.blobs`, [`SealedBlob::key_id`] → `PushDoc.key`) |
+//! | pull | [`classify`]: legacy plaintext → load as today; sealed → [`open_blob`] |
+//! | consent / new reader / rotation | [`wrap_scope_key`] → deliver → [`unwrap_scope_key`] → [`KeyRing::insert`]; rotate with [`KeyRing::rotate`] |
+//! | relay (optional) | [`verify_blob`] on push: refuse unsigned or mis-filed blobs |
+//!
+//! Notes keys (`notes:<person>`) are created by the person's own device or a supporter
+//! ([`may_issue_key`]), never by a coordinator, so consent stays the person's decision.
+//!
+//! Secret types ([`Identity`], [`ScopeSecretKey`], [`JoinCode`]) zeroize on drop and print
+//! no key bytes with `Debug`; storage forms are versioned fixed binary layouts returned in
+//! [`zeroize::Zeroizing`] buffers.
+
 mod codec;
 pub mod envelope;
 pub mod error;
+pub mod join;
 pub mod keyring;
 pub mod keys;
+pub mod wrap;
+
+pub use envelope::{
+    AUTOMERGE_MAGIC, BLOB_FORMAT_V1, BLOB_MAGIC, BlobContext, BlobHeader, BlobKind, Compression,
+    MAX_PLAINTEXT_BYTES, OpenedBlob, SealedBlob, check_key_field, classify, open_blob, seal_blob,
+    seal_blob_to, verify_blob,
+};
+pub use error::{CryptoError, Result};
+pub use join::{
+    JoinCode, JoinedKeys, SealedInvite, join_proof, open_key_envelope, seal_key_envelope,
+    verify_join_proof,
+};
+pub use keyring::{DeviceDirectory, KeyRing, may_hold_public, may_hold_secret, may_issue_key};
+pub use keys::{DevicePublicKeys, Identity, ScopeKey, ScopeKeyId, ScopePublicKey, ScopeSecretKey};
+pub use logbook_protocol::{Grant, Role, Scope};
+pub use wrap::{unwrap_scope_key, wrap_scope_key};
+pub use zeroize;
