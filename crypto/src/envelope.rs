@@ -398,3 +398,64 @@ pub fn check_key_field(ctx: &BlobContext<'_>, key_field: &str, bytes: &[u8]) -> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logbook_protocol::{Grant, Role};
+
+    /// Encrypt-then-sign must not let a device take credit for someone else's ciphertext:
+    /// the writer id is in the AEAD associated data, so a blob whose signature was stripped
+    /// and replaced by another (allowed) writer's no longer decrypts.
+    #[test]
+    fn re_signing_someone_elses_ciphertext_does_not_open() {
+        let coop = "coop-1";
+        let doc = "timesheet:ann/2026-11/dev-a";
+        let ctx = BlobContext::new(coop, doc).unwrap();
+        let ann = Identity::generate("dev-ann1").unwrap();
+        let kiosk = Identity::generate("dev-kio1").unwrap();
+        let mut devices = DeviceDirectory::new();
+        let worker = Grant {
+            role: Role::Worker,
+            person: Some("ann".into()),
+            site: None,
+            supports: vec![],
+        };
+        let kiosk_grant = Grant {
+            role: Role::Kiosk,
+            person: None,
+            site: Some("cafe".into()),
+            supports: vec![],
+        };
+        devices.insert(ann.public_keys(worker)).unwrap();
+        devices.insert(kiosk.public_keys(kiosk_grant)).unwrap();
+        let mut ring = KeyRing::new();
+        ring.create_scope(Scope::Timesheet("ann".into())).unwrap();
+        let sealed = seal_blob(&ctx, &ann, &ring, b"clock-in", Compression::None).unwrap();
+
+        // The kiosk swaps the writer id (same length) and signs the result itself.
+        let mut forged = sealed.bytes.clone();
+        forged[8..16].copy_from_slice(b"dev-kio1");
+        let n = forged.len();
+        let sig = kiosk.sign(&signed_message(&ctx, &forged[..n - 64]).unwrap());
+        forged[n - 64..].copy_from_slice(&sig);
+        assert_eq!(
+            verify_blob(&ctx, &forged, &devices).unwrap().writer,
+            "dev-kio1"
+        );
+        assert_eq!(
+            open_blob(&ctx, &forged, &ring, &devices, None),
+            Err(CryptoError::CannotOpen)
+        );
+
+        // Signing as itself without changing the header fails Ann's signature check.
+        let mut resigned = sealed.bytes.clone();
+        let sig = kiosk.sign(&signed_message(&ctx, &resigned[..n - 64]).unwrap());
+        resigned[n - 64..].copy_from_slice(&sig);
+        assert_eq!(
+            open_blob(&ctx, &resigned, &ring, &devices, None),
+            Err(CryptoError::BadSignature)
+        );
+        assert!(open_blob(&ctx, &sealed.bytes, &ring, &devices, None).is_ok());
+    }
+}
