@@ -271,7 +271,7 @@ pub fn seal_blob_to(
         body,
         &aad,
     )
-    .map_err(|_| CryptoError::Random)?;
+    .map_err(|_| CryptoError::Malformed)?;
     out.bytes(&enc.to_bytes());
     out.bytes(&ciphertext);
     let sig = writer.sign(&signed_message(ctx, out.as_slice())?);
@@ -335,6 +335,12 @@ pub fn verify_blob(
 ///
 /// Order of checks: format, writer known and allowed, signature (so nothing unsigned is
 /// decrypted or inflated), key version held, private key held, decryption, inflation.
+///
+/// What to do with each error: [`CryptoError::UnknownKeyVersion`] — keep the blob and retry
+/// when keys arrive (a rotated key or a notes key after consent may still be on its way);
+/// [`CryptoError::CannotOpen`] on a write-only device — expected, skip; anything else
+/// (`BadSignature`, `WrongWriter`, `UnknownWriter`, `Malformed`) — drop the blob and report
+/// it (count, never content) as tampering or a bug.
 pub fn open_blob(
     ctx: &BlobContext<'_>,
     bytes: &[u8],

@@ -161,6 +161,9 @@ impl KeyRing {
     /// version of the private key where it may read (`consented(person)` decides notes for
     /// coordinators), only the newest *public* key where it may only write (a kiosk's
     /// timesheets), nothing elsewhere. Use it to fill a join envelope or to pick what to wrap.
+    ///
+    /// A coordinator building a join envelope passes `|_| false`: notes keys never travel
+    /// from a coordinator ([`may_issue_key`]); the person's device or a supporter wraps them.
     pub fn subset_for(&self, grant: &Grant, consented: impl Fn(&str) -> bool) -> KeyRing {
         let mut out = KeyRing::new();
         for (scope, versions) in &self.scopes {

@@ -104,7 +104,7 @@ pub fn wrap_scope_key(
         &*plaintext,
         &aad,
     )
-    .map_err(|_| CryptoError::Random)?;
+    .map_err(|_| CryptoError::Malformed)?;
     out.bytes(&enc.to_bytes());
     out.bytes(&ct);
     let sig = wrapper.sign(&signed_message(coop_id, out.as_slice())?);
