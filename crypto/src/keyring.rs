@@ -4,8 +4,8 @@
 use crate::codec::{Reader, Writer};
 use crate::error::{CryptoError, Result};
 use crate::keys::{
-    DevicePublicKeys, KIND_KEY_RING, ScopeKey, ScopeKeyId, ScopePublicKey, ScopeSecretKey,
-    read_key_header, write_key_header,
+    DevicePublicKeys, KIND_DEVICE_DIRECTORY, KIND_KEY_RING, ScopeKey, ScopeKeyId, ScopePublicKey,
+    ScopeSecretKey, read_key_header, write_key_header,
 };
 use logbook_protocol::{Grant, Role, Scope, may_read, may_write};
 use std::collections::BTreeMap;
@@ -285,5 +285,29 @@ impl DeviceDirectory {
 
     pub fn is_empty(&self) -> bool {
         self.devices.is_empty()
+    }
+
+    /// Storage form: `"LBK" 0x01 0x06`, u32 count, then each device's public keys body
+    /// (see [`DevicePublicKeys`]). Not secret.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(16 + self.devices.len() * 140);
+        write_key_header(&mut w, KIND_DEVICE_DIRECTORY);
+        w.u32(u32::try_from(self.devices.len()).map_err(|_| CryptoError::Malformed)?);
+        for d in self.devices.values() {
+            d.encode_body(&mut w)?;
+        }
+        Ok(w.into_public())
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<DeviceDirectory> {
+        let mut r = Reader::new(bytes);
+        read_key_header(&mut r, KIND_DEVICE_DIRECTORY)?;
+        let mut out = DeviceDirectory::new();
+        for _ in 0..r.u32()? {
+            out.insert(DevicePublicKeys::decode_body(&mut r)?)
+                .map_err(|_| CryptoError::Malformed)?;
+        }
+        r.finish()?;
+        Ok(out)
     }
 }

@@ -19,6 +19,7 @@ const KIND_SCOPE_SECRET: u8 = 2;
 const KIND_SCOPE_PUBLIC: u8 = 3;
 pub(crate) const KIND_KEY_RING: u8 = 4;
 const KIND_DEVICE_PUBLIC: u8 = 5;
+pub(crate) const KIND_DEVICE_DIRECTORY: u8 = 6;
 
 pub(crate) fn write_key_header(w: &mut Writer, kind: u8) {
     w.bytes(KEY_MAGIC);

@@ -14,7 +14,7 @@
 //! | first coordinator sets up a coop | [`Identity::generate`], [`KeyRing::create_scope`] for `directory` and each site/person scope (notes keys: see below) |
 //! | invite | `POST /v1/invites` → [`JoinCode::with_relay_code`], [`KeyRing::subset_for`] → [`seal_key_envelope`]; show [`JoinCode::typed`] / [`JoinCode::qr`]; keep [`SealedInvite::proof_key`] |
 //! | join | [`JoinCode::parse`], send [`JoinCode::relay_code`] to `POST /v1/join`, [`Identity::generate`] with the returned device id, [`open_key_envelope`], upload [`Identity::public_keys`] with [`join_proof`] |
-//! | inviter sees the new device | [`verify_join_proof`], then trust it ([`DeviceDirectory::insert`]) |
+//! | inviter sees the new device | [`verify_join_proof`], then [`certify_device`]; others add it with [`DeviceDirectory::insert_certified`] |
 //! | push | per document: [`seal_blob`] (plaintext → `PushDoc.blobs`, [`SealedBlob::key_id`] → `PushDoc.key`) |
 //! | pull | [`classify`]: legacy plaintext → load as today; sealed → [`open_blob`] |
 //! | consent / new reader / rotation | [`wrap_scope_key`] → deliver → [`unwrap_scope_key`] → [`KeyRing::insert`]; rotate with [`KeyRing::rotate`] |
@@ -27,6 +27,7 @@
 //! no key bytes with `Debug`; storage forms are versioned fixed binary layouts returned in
 //! [`zeroize::Zeroizing`] buffers.
 
+pub mod cert;
 mod codec;
 pub mod envelope;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod keyring;
 pub mod keys;
 pub mod wrap;
 
+pub use cert::certify_device;
 pub use envelope::{
     AUTOMERGE_MAGIC, BLOB_FORMAT_V1, BLOB_MAGIC, BlobContext, BlobHeader, BlobKind, Compression,
     MAX_PLAINTEXT_BYTES, OpenedBlob, SealedBlob, check_key_field, classify, open_blob, seal_blob,

@@ -975,3 +975,70 @@ fn errors_carry_no_personal_data() {
     }
     let _ = (&c.bob, &c.supporter);
 }
+
+#[test]
+fn device_certificates_come_only_from_trusted_coordinators() {
+    let c = coop();
+    // Ann's new phone knows only the coordinator (from its join envelope).
+    let mut dir = DeviceDirectory::new();
+    dir.insert(c.devices.get(c.coord.device_id()).unwrap().clone())
+        .unwrap();
+    let kiosk_pub = c.devices.get(c.kiosk.device_id()).unwrap().clone();
+    let cert = certify_device(COOP, &c.coord, &c.coord_grant, &kiosk_pub).unwrap();
+    assert_eq!(dir.insert_certified(COOP, &cert).unwrap(), kiosk_pub);
+    assert_eq!(dir.get(c.kiosk.device_id()), Some(&kiosk_pub));
+    // Another coop, a flipped byte: refused.
+    assert_eq!(
+        dir.insert_certified("coop-other", &cert).unwrap_err(),
+        CryptoError::BadSignature
+    );
+    let mut bad = cert.clone();
+    bad[20] ^= 1;
+    assert!(dir.insert_certified(COOP, &bad).is_err());
+    // A worker cannot certify; a relay-invented "coordinator" is unknown.
+    assert_eq!(
+        certify_device(COOP, &c.ann, &c.ann_grant, &kiosk_pub).unwrap_err(),
+        CryptoError::NotAllowed
+    );
+    let fake = Identity::generate("dev-fakecoord").unwrap();
+    let fake_cert = certify_device(COOP, &fake, &c.coord_grant, &kiosk_pub).unwrap();
+    assert_eq!(
+        dir.insert_certified(COOP, &fake_cert).unwrap_err(),
+        CryptoError::UnknownWriter
+    );
+    // Certified as a worker, a device cannot certify others even if it claims otherwise.
+    dir.insert(c.devices.get(c.ann.device_id()).unwrap().clone())
+        .unwrap();
+    let by_ann = certify_device(COOP, &c.ann, &c.coord_grant, &kiosk_pub).unwrap();
+    assert_eq!(
+        dir.insert_certified(COOP, &by_ann).unwrap_err(),
+        CryptoError::NotAllowed
+    );
+    // A certificate swapping a known device's keys is a conflict; a new grant is an update.
+    let swapped = Identity::generate(c.kiosk.device_id())
+        .unwrap()
+        .public_keys(c.kiosk_grant.clone());
+    let cert = certify_device(COOP, &c.coord, &c.coord_grant, &swapped).unwrap();
+    assert_eq!(
+        dir.insert_certified(COOP, &cert).unwrap_err(),
+        CryptoError::KeyConflict
+    );
+    let moved = DevicePublicKeys {
+        grant: Grant {
+            site: Some("bakery".into()),
+            ..c.kiosk_grant.clone()
+        },
+        ..kiosk_pub
+    };
+    let cert = certify_device(COOP, &c.coord, &c.coord_grant, &moved).unwrap();
+    dir.insert_certified(COOP, &cert).unwrap();
+    assert_eq!(
+        dir.get(c.kiosk.device_id()).unwrap().grant.site.as_deref(),
+        Some("bakery")
+    );
+    // The directory survives its storage form.
+    assert_eq!(
+        DeviceDirectory::from_bytes(&dir.to_bytes().unwrap()).unwrap(),
+        dir
+    );
+}
