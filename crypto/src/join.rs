@@ -238,7 +238,8 @@ pub struct JoinedKeys {
     pub grant: Grant,
     /// The inviting device: the new device's first trusted coordinator.
     pub inviter: DevicePublicKeys,
-    /// The inviter and every device it vouched for.
+    /// The inviter and every device it vouched for. Add the new device's own public keys
+    /// too, or it will not open its own blobs (`UnknownWriter`).
     pub devices: DeviceDirectory,
     /// The scope keys for this device: private where it reads, public where it only writes.
     pub keys: KeyRing,

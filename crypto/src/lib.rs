@@ -20,6 +20,53 @@
 //! | consent / new reader / rotation | [`wrap_scope_key`] → deliver → [`unwrap_scope_key`] → [`KeyRing::insert`]; rotate with [`KeyRing::rotate`] |
 //! | relay (optional) | [`verify_blob`] on push: refuse unsigned or mis-filed blobs |
 //!
+//! # Example: a coordinator invites the café kiosk, the kiosk records a punch
+//!
+//! ```
+//! use logbook_crypto::*;
+//! # fn main() -> Result<(), CryptoError> {
+//! let coop = "coop-7hq2k9x3m1t4p8vd";
+//! let coordinator = Grant { role: Role::Coordinator, person: None, site: None, supports: vec![] };
+//! let kiosk = Grant { role: Role::Kiosk, person: None, site: Some("cafe".into()), supports: vec![] };
+//!
+//! // The coordinator's laptop made its keys at join and created the scope keys.
+//! let laptop = Identity::generate("dev-laptop")?;
+//! let mut ring = KeyRing::new();
+//! ring.create_scope(Scope::parse("site:cafe").unwrap())?;
+//! ring.create_scope(Scope::parse("timesheet:ann").unwrap())?;
+//! let mut devices = DeviceDirectory::new();
+//! devices.insert(laptop.public_keys(coordinator.clone()))?;
+//!
+//! // Invite: the relay gave "K7QF-2M9X-T4PA"; add the secret part and seal the envelope.
+//! let code = JoinCode::with_relay_code("K7QF-2M9X-T4PA")?;
+//! let keys = ring.subset_for(&kiosk, |_| false); // site key, timesheet PUBLIC keys
+//! let invite = seal_key_envelope(&code, coop, &laptop, &coordinator, &kiosk, &keys, &devices)?;
+//! let shown = code.typed(); // "K7QF-2M9X-T4PA-…" on screen (or code.qr() as a QR code)
+//!
+//! // The kiosk: types the code, joins with the relay part, opens the envelope.
+//! let typed = JoinCode::parse(&shown)?;
+//! assert_eq!(typed.relay_code(), "K7QF-2M9X-T4PA"); // the only part the relay sees
+//! let mut joined = open_key_envelope(&typed, coop, &invite.envelope)?;
+//! let me = Identity::generate("dev-kiosk")?; // with the device id from POST /v1/join
+//! joined.devices.insert(me.public_keys(kiosk.clone()))?; // trust yourself too
+//! let proof = join_proof(&joined.proof_key, coop, &me.public_keys(kiosk.clone()))?;
+//!
+//! // The laptop checks the proof and certifies the kiosk.
+//! verify_join_proof(&invite.proof_key, coop, &me.public_keys(kiosk.clone()), &proof)?;
+//! let cert = certify_device(coop, &laptop, &coordinator, &me.public_keys(kiosk.clone()))?;
+//! devices.insert_certified(coop, &cert)?;
+//!
+//! // The kiosk seals a punch; it cannot read it back, the coordinator can.
+//! let ctx = BlobContext::new(coop, "timesheet:ann/2026-11/dev-kiosk")?;
+//! let sealed = seal_blob(&ctx, &me, &joined.keys, b"automerge bytes", Compression::Auto)?;
+//! // -> PushDoc { doc, blobs: [sealed.bytes], key: Some(sealed.key_id.to_string()), .. }
+//! assert_eq!(open_blob(&ctx, &sealed.bytes, &joined.keys, &joined.devices, None), Err(CryptoError::CannotOpen));
+//! let opened = open_blob(&ctx, &sealed.bytes, &ring, &devices, Some("dev-kiosk"))?;
+//! assert_eq!(opened.plaintext, b"automerge bytes");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Notes keys (`notes:<person>`) are created by the person's own device or a supporter
 //! ([`may_issue_key`]), never by a coordinator, so consent stays the person's decision.
 //!
