@@ -282,7 +282,7 @@ impl ScopeSecretKey {
     /// A fresh key with the given version (rotation uses [`ScopeSecretKey::rotate`]).
     pub fn generate_version(scope: Scope, version: u32) -> Result<ScopeSecretKey> {
         let secret = random_bytes::<32>()?;
-        Ok(Self::from_parts(ScopeKeyId { scope, version }, *secret))
+        Ok(Self::from_parts(ScopeKeyId { scope, version }, &secret))
     }
 
     /// The next version: a fresh key pair with `version + 1`.
@@ -295,15 +295,12 @@ impl ScopeSecretKey {
         Self::generate_version(self.id.scope.clone(), next)
     }
 
-    fn from_parts(id: ScopeKeyId, mut secret: [u8; 32]) -> ScopeSecretKey {
-        // Store clamped so that equal keys compare equal byte for byte.
-        let clamped = x25519_dalek::StaticSecret::from(secret).to_bytes();
-        secret.zeroize();
-        let public = x25519_public(&clamped);
+    fn from_parts(id: ScopeKeyId, secret: &[u8; 32]) -> ScopeSecretKey {
+        // Stored as generated; X25519 clamps at use (x25519-dalek and hpke both do).
         ScopeSecretKey {
             id,
-            secret: clamped,
-            public,
+            secret: *secret,
+            public: x25519_public(secret),
         }
     }
 
@@ -323,7 +320,7 @@ impl ScopeSecretKey {
     }
 
     pub(crate) fn from_secret(id: ScopeKeyId, secret: &[u8; 32]) -> ScopeSecretKey {
-        Self::from_parts(id, *secret)
+        Self::from_parts(id, secret)
     }
 
     pub(crate) fn encode_body(&self, w: &mut Writer) -> Result<()> {
@@ -337,7 +334,7 @@ impl ScopeSecretKey {
         let scope = r.scope()?;
         let version = r.u32()?;
         let secret = Zeroizing::new(r.array::<32>()?);
-        Ok(Self::from_parts(ScopeKeyId { scope, version }, *secret))
+        Ok(Self::from_parts(ScopeKeyId { scope, version }, &secret))
     }
 
     /// Storage form (see the type's docs). Zeroized when dropped.
