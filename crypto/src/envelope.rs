@@ -464,4 +464,28 @@ mod tests {
         );
         assert!(open_blob(&ctx, &sealed.bytes, &ring, &devices, None).is_ok());
     }
+
+    /// A compressed blob that would inflate past the cap is refused, not allocated.
+    #[test]
+    fn inflation_is_capped() {
+        let ctx = BlobContext::new("coop-1", "directory/main").unwrap();
+        let coord = Identity::generate("dev-c").unwrap();
+        let grant = Grant {
+            role: Role::Coordinator,
+            person: None,
+            site: None,
+            supports: vec![],
+        };
+        let mut devices = DeviceDirectory::new();
+        devices.insert(coord.public_keys(grant)).unwrap();
+        let mut ring = KeyRing::new();
+        ring.create_scope(Scope::Directory).unwrap();
+        let zeros = vec![0u8; MAX_PLAINTEXT_BYTES + 1];
+        let sealed = seal_blob(&ctx, &coord, &ring, &zeros, Compression::Deflate).unwrap();
+        assert!(sealed.bytes.len() < 200_000);
+        assert_eq!(
+            open_blob(&ctx, &sealed.bytes, &ring, &devices, None),
+            Err(CryptoError::TooLarge)
+        );
+    }
 }
