@@ -52,11 +52,7 @@ struct Counts {
 fn bump<E: de::Error>(counter: &Cell<usize>, max: usize, msg: &'static str) -> Result<(), E> {
     let n = counter.get() + 1;
     counter.set(n);
-    if n > max {
-        Err(E::custom(msg))
-    } else {
-        Ok(())
-    }
+    if n > max { Err(E::custom(msg)) } else { Ok(()) }
 }
 
 struct Bounded(PushRequest);
@@ -81,7 +77,9 @@ impl<'de> Visitor<'de> for RequestVisitor<'_> {
         let mut docs = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "docs" if docs.is_none() => docs = Some(map.next_value_seed(Many(DocSeed(self.0)))?),
+                "docs" if docs.is_none() => {
+                    docs = Some(map.next_value_seed(Many(DocSeed(self.0)))?)
+                }
                 "docs" => return Err(de::Error::duplicate_field("docs")),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -189,7 +187,11 @@ impl<'de> DeserializeSeed<'de> for SupersedesSeed<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
         // The protocol allows as many supersedes entries as blobs.
-        bump(&self.0.supersedes, proto::MAX_BLOBS_PER_PUSH, TOO_MANY_BLOBS)?;
+        bump(
+            &self.0.supersedes,
+            proto::MAX_BLOBS_PER_PUSH,
+            TOO_MANY_BLOBS,
+        )?;
         String::deserialize(d)
     }
 }

@@ -25,8 +25,8 @@ use logbook_protocol::{
     self as proto, CBOR_MEDIA_TYPE, ConsentRequest, DeleteDocRequest, DevicesResponse,
     InviteRequest, InviteResponse, JoinRequest, JoinResponse, MeResponse, PushRequest, Role, Scope,
 };
-use std::net::SocketAddr;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::trace::TraceLayer;

@@ -358,7 +358,10 @@ mod tests {
         assert_eq!(client_key(a), client_key(b));
         assert_ne!(client_key(a), client_key(c));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
-        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().expect("ip"));
+        assert_eq!(
+            client_key(mapped),
+            "192.0.2.7".parse::<IpAddr>().expect("ip")
+        );
     }
 
     #[test]

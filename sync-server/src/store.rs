@@ -335,7 +335,9 @@ impl SqliteStore {
         let _ = conn.busy_timeout(std::time::Duration::from_secs(10));
         match done {
             Ok(()) => return,
-            Err(e) => tracing::warn!(error = %e, "erasure checkpoint postponed; retrying in the background"),
+            Err(e) => {
+                tracing::warn!(error = %e, "erasure checkpoint postponed; retrying in the background")
+            }
         }
         if self.erasure_pending.swap(true, Ordering::SeqCst) {
             return; // a retry thread is already running; it will cover this erasure too
@@ -506,7 +508,9 @@ fn check_quotas(
 ) -> Result<(), RelayError> {
     let over = |used: i64, quota: u64| quota > 0 && used > i64::try_from(quota).unwrap_or(i64::MAX);
     let device: i64 = conn
-        .prepare_cached("SELECT coalesce(sum(bytes), 0) FROM usage WHERE coop = ?1 AND device = ?2")?
+        .prepare_cached(
+            "SELECT coalesce(sum(bytes), 0) FROM usage WHERE coop = ?1 AND device = ?2",
+        )?
         .query_row(params![coop_id, device_id], |r| r.get(0))?;
     if over(device, quotas.device_bytes) {
         return Err(RelayError::QuotaExceeded(

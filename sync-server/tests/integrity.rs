@@ -17,7 +17,8 @@ fn file_contains(path: &std::path::Path, needle: &[u8]) -> bool {
 
 fn db(t: &TestRelay) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(t.dir.path().join("relay.sqlite3")).expect("open db");
-    conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+    conn.busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
     conn
 }
 
@@ -34,7 +35,10 @@ async fn a_device_revoked_while_its_push_waits_does_not_commit() {
     let pusher = ann.clone();
     let push = tokio::spawn(async move {
         pusher
-            .try_push(vec![push_doc("timesheet:ann/stolen", &[b"after revocation"])])
+            .try_push(vec![push_doc(
+                "timesheet:ann/stolen",
+                &[b"after revocation"],
+            )])
             .await
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -70,7 +74,10 @@ async fn an_erasure_delayed_by_a_reader_still_leaves_the_wal() {
     let marker = b"WAL-MARKER-51c0: a note that must not linger".to_vec();
     ann.push(vec![push_doc("notes:ann/t", &[&marker])]).await;
     let wal = t.dir.path().join("relay.sqlite3-wal");
-    assert!(file_contains(&wal, &marker), "the note is in the WAL before erasure");
+    assert!(
+        file_contains(&wal, &marker),
+        "the note is in the WAL before erasure"
+    );
 
     // A long reader (a backup, say) keeps the checkpoint from finishing.
     let reader = db(&t);
@@ -80,7 +87,11 @@ async fn an_erasure_delayed_by_a_reader_still_leaves_the_wal() {
         .expect("read");
     let start = Instant::now();
     assert_eq!(ann.delete_doc("notes:ann/t").await, StatusCode::NO_CONTENT);
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 
     // Once the reader is gone, the relay finishes the checkpoint by itself.
     reader.execute_batch("COMMIT").expect("end read");
@@ -89,7 +100,10 @@ async fn an_erasure_delayed_by_a_reader_still_leaves_the_wal() {
     while file_contains(&wal, &marker) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(!file_contains(&wal, &marker), "erased bytes stayed in the WAL");
+    assert!(
+        !file_contains(&wal, &marker),
+        "erased bytes stayed in the WAL"
+    );
     assert!(!file_contains(&t.dir.path().join("relay.sqlite3"), &marker));
 }
 
@@ -118,7 +132,10 @@ async fn in_a_note_thread_supersedes_removes_only_ones_own_blobs() {
     sup.push(vec![PushDoc {
         doc: doc.into(),
         blobs: vec![blob(b"supporter's snapshot")],
-        supersedes: vec![content_id(b"ann's snapshot"), content_id(b"supporter's note")],
+        supersedes: vec![
+            content_id(b"ann's snapshot"),
+            content_id(b"supporter's note"),
+        ],
         key: None,
     }])
     .await;

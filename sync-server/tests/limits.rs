@@ -93,7 +93,11 @@ async fn an_idle_keep_alive_connection_is_closed() {
         .await
         .expect("write");
     let (got, closed) = read_until_closed(&mut stream, secs(5)).await;
-    assert!(got.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&got));
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
     assert!(closed, "an idle keep-alive connection stayed open");
 }
 
@@ -207,7 +211,10 @@ async fn json_bodies_over_16_kib_get_413() {
     let coord = t.coordinator().await;
     let big = "x".repeat(proto::MAX_JSON_BODY_BYTES + 1);
     for (path, body) in [
-        ("/v1/join", json!({"code": "K7QF-2M9X-T4PA", "device_name": big})),
+        (
+            "/v1/join",
+            json!({"code": "K7QF-2M9X-T4PA", "device_name": big}),
+        ),
         ("/v1/docs/delete", json!({ "doc": big })),
         ("/v1/invites", json!({"role": "worker", "person": big})),
     ] {
@@ -228,7 +235,8 @@ async fn a_wrong_join_code_never_waits_for_the_writer() {
     let t = start_relay().await;
     // Someone else holds SQLite's write lock (an admin command, a long push batch).
     let db = rusqlite::Connection::open(t.dir.path().join("relay.sqlite3")).expect("open");
-    db.execute_batch("BEGIN IMMEDIATE").expect("take the write lock");
+    db.execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
     let start = Instant::now();
     let res = t
         .http
@@ -265,9 +273,21 @@ async fn joins_pushes_and_pulls_over_their_rate_get_429_with_retry_after() {
         .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
         .await; // join 2
     let guess = json!({"code": "0000-0000-0000", "device_name": "guess"});
-    let res = t.http.post(t.url("/v1/join")).json(&guess).send().await.expect("join 3");
+    let res = t
+        .http
+        .post(t.url("/v1/join"))
+        .json(&guess)
+        .send()
+        .await
+        .expect("join 3");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = t.http.post(t.url("/v1/join")).json(&guess).send().await.expect("join 4");
+    let res = t
+        .http
+        .post(t.url("/v1/join"))
+        .json(&guess)
+        .send()
+        .await
+        .expect("join 4");
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait = retry_after(&res);
     assert!((1..=60).contains(&wait), "{wait}");
@@ -335,11 +355,11 @@ async fn quotas_refuse_growth_and_supersedes_and_erasure_free_space() {
     assert_eq!(body.error, "quota_exceeded");
     // The coop: 600 + 800 fits in 1,500; 200 more does not.
     coord
-        .push(vec![push_doc("records:ann/x", &[&vec![8u8; 800]])])
+        .push(vec![push_doc("records:ann/x", &[&[8u8; 800]])])
         .await;
     assert_eq!(
         coord
-            .try_push(vec![push_doc("records:ann/y", &[&vec![2u8; 200]])])
+            .try_push(vec![push_doc("records:ann/y", &[&[2u8; 200]])])
             .await
             .err(),
         Some(StatusCode::INSUFFICIENT_STORAGE)
@@ -355,11 +375,19 @@ async fn quotas_refuse_growth_and_supersedes_and_erasure_free_space() {
     .await;
     ann.push(vec![push_doc("timesheet:ann/b", &[&b500])]).await;
     // Erasure frees the coop's quota.
-    assert_eq!(coord.delete_doc("records:ann/x").await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        coord.delete_doc("records:ann/x").await,
+        StatusCode::NO_CONTENT
+    );
     coord
-        .push(vec![push_doc("records:ann/z", &[&vec![7u8; 700]])])
+        .push(vec![push_doc("records:ann/z", &[&[7u8; 700]])])
         .await;
     // Nothing refused was stored.
     let held = coord.pull_all().await;
-    assert_eq!(held.len(), 3, "{:?}", held.iter().map(|h| &h.0).collect::<Vec<_>>());
+    assert_eq!(
+        held.len(),
+        3,
+        "{:?}",
+        held.iter().map(|h| &h.0).collect::<Vec<_>>()
+    );
 }
