@@ -469,6 +469,7 @@ async fn pull(
         .scope
         .map(|s| Scope::parse(&s).map_err(|_| AppError::BadRequest("invalid scope")))
         .transpose()?;
+    let single_scope = only.is_some();
     let store = st.store.clone();
     let encoded = blocking(move || {
         let consented = if d.grant.role == Role::Coordinator {
@@ -494,6 +495,12 @@ async fn pull(
             proto::MAX_PULL_BYTES,
         )?;
         res.notes_readable = notes_readable;
+        // A full pull's `after` says the device applied everything up to it (clients
+        // store `next` only after applying a page), which lets old tombstones go. A
+        // single-scope back-fill runs on a side cursor and says nothing of the kind.
+        if !single_scope {
+            store.ack_cursor(&d.device_id, params.after);
+        }
         Ok(proto::to_cbor(&res))
     })
     .await?;

@@ -124,7 +124,9 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
     .map_err(|_| RelayError::Task)??;
     let rate = Arc::new(limits::RateLimits::new(&limits));
     forget_idle_rate_keys(Arc::downgrade(&rate));
-    let app = http::router(Arc::new(store), rate, limits.request_timeout)
+    let store = Arc::new(store);
+    sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
+    let app = http::router(store, rate, limits.request_timeout)
         .into_make_service_with_connect_info::<SocketAddr>();
     let listener = std::net::TcpListener::bind(config.listen)?;
     let addr = listener.local_addr()?;
@@ -181,6 +183,28 @@ fn forget_idle_rate_keys(rate: std::sync::Weak<limits::RateLimits>) {
             match rate.upgrade() {
                 Some(rate) => rate.forget_idle(),
                 None => return,
+            }
+        }
+    });
+}
+
+/// Every `every`, removes tombstones that all of a coop's devices have pulled past (see
+/// `RelayStore::sweep_tombstones`). Ends once the relay's store is gone.
+fn sweep_tombstones(store: std::sync::Weak<store::SqliteStore>, every: Duration) {
+    use store::RelayStore;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(store) = store.upgrade() else {
+                return;
+            };
+            match tokio::task::spawn_blocking(move || store.sweep_tombstones()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(tombstones = n, "swept tombstones"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "tombstone sweep failed"),
+                Err(_) => tracing::warn!("tombstone sweep task failed"),
             }
         }
     });

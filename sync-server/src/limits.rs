@@ -59,6 +59,8 @@ pub struct Limits {
     pub push_per_minute: u32,
     /// Pulls per minute per device; `0` turns the limit off.
     pub pull_per_minute: u32,
+    /// How often tombstones that every device has pulled past are removed.
+    pub tombstone_sweep: Duration,
     /// Stored blob bytes per coop; `0` turns the quota off.
     pub coop_quota_bytes: u64,
     /// Stored blob bytes pushed by one device (and not yet superseded or erased); `0`
@@ -76,6 +78,7 @@ impl Default for Limits {
             join_per_minute: 30,
             push_per_minute: 600,
             pull_per_minute: 1_200,
+            tombstone_sweep: Duration::from_secs(600),
             coop_quota_bytes: 1 << 30,
             device_quota_bytes: 256 << 20,
         }

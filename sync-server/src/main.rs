@@ -71,6 +71,9 @@ struct LimitArgs {
     /// Pulls per minute per device (0: no limit).
     #[arg(long, env = "LOGBOOK_RELAY_PULL_PER_MINUTE", default_value_t = Limits::default().pull_per_minute)]
     pull_per_minute: u32,
+    /// Seconds between sweeps of tombstones every device has pulled past.
+    #[arg(long, env = "LOGBOOK_RELAY_TOMBSTONE_SWEEP_SECS", default_value_t = Limits::default().tombstone_sweep.as_secs())]
+    tombstone_sweep_secs: u64,
     /// Stored blob MiB per coop (0: no quota).
     #[arg(long, env = "LOGBOOK_RELAY_COOP_QUOTA_MIB", default_value_t = Limits::default().coop_quota_bytes >> 20)]
     coop_quota_mib: u64,
@@ -90,6 +93,7 @@ impl From<LimitArgs> for Limits {
             join_per_minute: a.join_per_minute,
             push_per_minute: a.push_per_minute,
             pull_per_minute: a.pull_per_minute,
+            tombstone_sweep: Duration::from_secs(a.tombstone_sweep_secs.max(1)),
             coop_quota_bytes: a.coop_quota_mib.saturating_mul(1 << 20),
             device_quota_bytes: a.device_quota_mib.saturating_mul(1 << 20),
         }

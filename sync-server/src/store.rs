@@ -124,6 +124,12 @@ pub trait RelayStore: Send + Sync + 'static {
     /// document id forever after.
     fn delete_doc(&self, coop_id: &str, doc: &str, scope: &str, now: i64)
     -> Result<(), RelayError>;
+    /// Records that a device has applied everything up to `cursor` (the `after` of its
+    /// full pull). May be kept in memory until the next [`RelayStore::sweep_tombstones`].
+    fn ack_cursor(&self, device_id: &str, cursor: u64);
+    /// Removes tombstones that every non-revoked device of their coop has pulled past;
+    /// returns how many. Erased documents stay refused (by hash).
+    fn sweep_tombstones(&self) -> Result<usize, RelayError>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -206,7 +212,24 @@ CREATE TABLE usage (
 INSERT INTO usage (coop, device, bytes)
     SELECT coop, coalesce(device, ''), sum(length(data)) FROM log
     WHERE kind = 'blob' GROUP BY coop, coalesce(device, '');
+-- The last cursor each device acknowledged (the `after` of a full pull): tombstones at or
+-- below every non-revoked device's cursor are swept.
+ALTER TABLE devices ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX log_tombstones ON log(coop, seq) WHERE kind = 'tombstone';
+-- Erased documents by SHA-256 of their id: keeps later pushes to them discarded after
+-- their tombstone is swept, without keeping the id (it can name a person and a thread).
+CREATE TABLE erased_docs (
+    coop        TEXT NOT NULL,
+    doc_hash    BLOB NOT NULL,
+    deleted_at  INTEGER NOT NULL,
+    PRIMARY KEY (coop, doc_hash)
+) WITHOUT ROWID;
 ";
+
+/// The key under which an erased document id is remembered.
+fn doc_hash(doc: &str) -> crate::credentials::Hash {
+    crate::credentials::sha256(doc.as_bytes())
+}
 
 /// Storage quotas on stored blob bytes; `0` means no quota.
 #[derive(Debug, Clone, Copy, Default)]
@@ -222,6 +245,9 @@ pub struct SqliteStore {
     /// Pushes queued for the next group commit.
     pending: Mutex<Vec<Arc<PushJob>>>,
     quotas: Quotas,
+    /// Acknowledged pull cursors not yet written (a pull must not cost a write); lost on
+    /// a crash, which only delays a sweep.
+    acks: Mutex<HashMap<String, u64>>,
     /// An erasure's WAL checkpoint could not finish yet (readers were busy); a
     /// background thread retries until it does. Shared with that thread.
     erasure_pending: Arc<std::sync::atomic::AtomicBool>,
@@ -306,6 +332,7 @@ impl SqliteStore {
             readers: ReaderPool::default(),
             pending: Mutex::new(Vec::new()),
             quotas: Quotas::default(),
+            acks: Mutex::default(),
             erasure_pending: Arc::default(),
         })
     }
@@ -448,6 +475,18 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
     }
     if version < 2 {
         tx.execute_batch(SCHEMA_V2)?;
+        // v1 kept erased document ids in clear; keep only their hashes.
+        let erased: Vec<(String, String, i64)> = tx
+            .prepare("SELECT coop, doc, deleted_at FROM deleted_docs")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (coop, doc, at) in erased {
+            tx.execute(
+                "INSERT OR IGNORE INTO erased_docs (coop, doc_hash, deleted_at) VALUES (?1, ?2, ?3)",
+                params![coop, doc_hash(&doc).as_slice(), at],
+            )?;
+        }
+        tx.execute_batch("DROP TABLE deleted_docs")?;
     }
     // Later versions: `if version < 3 { ... }`, each step in this same transaction.
     if version < END_VERSION {
@@ -551,7 +590,7 @@ fn append_push(
     let mut added_bytes: i64 = 0;
     let mut freed: HashMap<String, i64> = HashMap::new();
     let mut is_deleted =
-        conn.prepare_cached("SELECT 1 FROM deleted_docs WHERE coop = ?1 AND doc = ?2")?;
+        conn.prepare_cached("SELECT 1 FROM erased_docs WHERE coop = ?1 AND doc_hash = ?2")?;
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO log (coop, scope, doc, kind, content_id, key, device, data)
          VALUES (?1, ?2, ?3, 'blob', ?4, ?5, ?6, ?7)",
@@ -562,7 +601,7 @@ fn append_push(
          RETURNING coalesce(device, ''), length(data)",
     )?;
     for doc in docs {
-        if is_deleted.exists(params![coop_id, doc.doc])? {
+        if is_deleted.exists(params![coop_id, doc_hash(&doc.doc).as_slice()])? {
             out.discarded += doc.blobs.len() as u32;
             continue;
         }
@@ -687,8 +726,11 @@ impl RelayStore for SqliteStore {
             params![code_hash.as_slice(), now],
         )?;
         tx.execute(
-            "INSERT INTO devices (id, coop, name, grant_json, token_hash, created_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            // A new device has no copy of anything erased before it joined: the log's end
+            // is its acknowledged cursor, so old tombstones never wait for it.
+            "INSERT INTO devices (id, coop, name, grant_json, token_hash, created_at, last_seen_at, acked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6,
+                     (SELECT coalesce(max(seq), 0) FROM log WHERE coop = ?2))",
             params![
                 device.device_id,
                 coop_id,
@@ -965,8 +1007,8 @@ impl RelayStore for SqliteStore {
         let conn = &mut *self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let newly = tx.execute(
-            "INSERT OR IGNORE INTO deleted_docs (coop, doc, deleted_at) VALUES (?1, ?2, ?3)",
-            params![coop_id, doc, now],
+            "INSERT OR IGNORE INTO erased_docs (coop, doc_hash, deleted_at) VALUES (?1, ?2, ?3)",
+            params![coop_id, doc_hash(doc).as_slice(), now],
         )?;
         if newly == 0 {
             // Already erased: nothing more to do, and no second tombstone.
@@ -999,6 +1041,34 @@ impl RelayStore for SqliteStore {
         // WAL so no old page image of the erased blobs stays on disk.
         self.checkpoint_after_erasure(conn);
         Ok(())
+    }
+
+    fn ack_cursor(&self, device_id: &str, cursor: u64) {
+        let mut acks = lock(&self.acks);
+        let acked = acks.entry(device_id.to_string()).or_default();
+        *acked = (*acked).max(cursor);
+    }
+
+    fn sweep_tombstones(&self) -> Result<usize, RelayError> {
+        let acks = std::mem::take(&mut *lock(&self.acks));
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE devices SET acked = max(acked, ?2) WHERE id = ?1")?;
+            for (device, cursor) in &acks {
+                update.execute(params![device, i64::try_from(*cursor).unwrap_or(i64::MAX)])?;
+            }
+        }
+        // A coop whose devices are all revoked keeps its tombstones (min over no rows is
+        // NULL, so nothing qualifies).
+        let swept = tx.execute(
+            "DELETE FROM log WHERE kind = 'tombstone' AND seq <= (
+                 SELECT min(d.acked) FROM devices d WHERE d.coop = log.coop AND d.revoked = 0)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(swept)
     }
 }
 
@@ -1035,6 +1105,46 @@ mod tests {
             SqliteStore::open(dir.path()),
             Err(RelayError::NewerSchema(99))
         ));
+    }
+
+    #[test]
+    fn a_v1_database_is_migrated_with_usage_and_hashed_erasures() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).expect("open raw");
+            conn.execute_batch(SCHEMA_V1).expect("v1 schema");
+            conn.execute_batch(
+                "PRAGMA user_version = 1;
+                 INSERT INTO coops VALUES ('c', 'Coop', 0);
+                 INSERT INTO log (coop, scope, doc, kind, content_id, device, data)
+                 VALUES ('c', 'records:a', 'records:a/x', 'blob', 'id1', 'dev', x'00112233');
+                 INSERT INTO deleted_docs VALUES ('c', 'notes:a/gone', 5);",
+            )
+            .expect("v1 rows");
+        }
+        let store = SqliteStore::open(dir.path()).expect("migrate");
+        let conn = store.reader().expect("reader");
+        let used: i64 = conn
+            .query_row(
+                "SELECT bytes FROM usage WHERE coop = 'c' AND device = 'dev'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("usage row");
+        assert_eq!(used, 4);
+        let clear: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'deleted_docs'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        assert_eq!(clear, 0, "erased ids are no longer kept in clear");
+        drop(conn);
+        let r = store
+            .push("c", "dev", vec![doc("notes:a/gone", &[b"late"], &[])])
+            .expect("push");
+        assert_eq!((r.stored, r.discarded), (0, 1));
     }
 
     #[test]

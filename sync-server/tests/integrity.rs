@@ -150,3 +150,78 @@ async fn in_a_note_thread_supersedes_removes_only_ones_own_blobs() {
     assert_eq!(ann.delete_doc(doc).await, StatusCode::NO_CONTENT);
     assert!(sup.pull_all().await.is_empty());
 }
+
+fn tombstones(t: &TestRelay) -> i64 {
+    db(t)
+        .query_row(
+            "SELECT count(*) FROM log WHERE kind = 'tombstone'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
+}
+
+#[tokio::test]
+async fn tombstones_are_swept_once_every_device_has_pulled_past_them() {
+    let t = start_relay_with(logbook_relay::Limits {
+        tombstone_sweep: Duration::from_millis(100),
+        ..logbook_relay::Limits::default()
+    })
+    .await;
+    let coord = t.coordinator().await;
+    let ann = t
+        .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
+        .await;
+    let sup = t
+        .device(&coord, &grant(Role::Supporter, None, None, &["ann"]))
+        .await;
+    let lost = t
+        .device(&coord, &grant(Role::Worker, Some("bob"), None, &[]))
+        .await;
+    let doc = "notes:ann/thread-9";
+    ann.push(vec![push_doc(doc, &[b"a note"])]).await;
+    let sup_cursor = sup.pull(0).await.next;
+    assert_eq!(ann.delete_doc(doc).await, StatusCode::NO_CONTENT);
+
+    // Everyone but the supporter (and the lost phone) pulls past the tombstone: it stays,
+    // because the supporter still holds the note and must learn of its erasure.
+    for dev in [&coord, &ann] {
+        let end = dev.pull(0).await.next;
+        dev.pull(end).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(tombstones(&t), 1);
+    let page = sup.pull(sup_cursor).await;
+    assert_eq!(page.deleted, vec![doc.to_string()]);
+    // The supporter acknowledges with its next pull; the lost phone is revoked.
+    sup.pull(page.next).await;
+    let (status, _) = coord
+        .post(
+            &format!("/v1/devices/{}/revoke", lost.device_id),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tombstones(&t) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(tombstones(&t), 0, "the tombstone was not swept");
+
+    // Swept, yet still erased: a late push to the document is discarded, and the relay
+    // keeps no readable trace of its id.
+    let r = sup.push(vec![push_doc(doc, &[b"late edit"])]).await;
+    assert_eq!((r.stored, r.discarded), (0, 1));
+    let conn = db(&t);
+    let named: i64 = conn
+        .query_row("SELECT count(*) FROM log WHERE doc = ?1", [doc], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(named, 0);
+    // A device that joins later starts past every old tombstone.
+    let late = t
+        .device(&coord, &grant(Role::Worker, Some("cy"), None, &[]))
+        .await;
+    assert!(late.pull(0).await.deleted.is_empty());
+}
