@@ -7,7 +7,7 @@ use crate::admin::{mint_join_code, now};
 use crate::credentials;
 use crate::decode::{PushDecodeError, decode_push};
 use crate::error::AppError;
-use crate::limits::{RateLimits, request_timeout};
+use crate::limits::{PushSlot, RateLimits, request_timeout};
 use crate::store::{CheckedDoc, DeviceRecord, NewDevice, RelayStore};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -206,7 +206,34 @@ impl FromRequestParts<AppState> for Device {
         .await?
         .ok_or(AppError::Unauthorized("invalid or revoked token"))?;
         Span::current().record("device", record.device_id.as_str());
+        parts
+            .extensions
+            .insert(Authenticated(record.device_id.clone()));
         Ok(Device(record))
+    }
+}
+
+/// Left in the request by [`Device`] for extractors that run after it.
+#[derive(Clone)]
+struct Authenticated(String);
+
+/// A push within the device's rate limit and in-flight cap, holding its slot until the
+/// handler returns. Extracted after [`Device`] and before the body, so a refused push's
+/// 8 MiB body is never read.
+pub(crate) struct PushAllowed {
+    _slot: PushSlot,
+}
+
+impl FromRequestParts<AppState> for PushAllowed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(Authenticated(device_id)) = parts.extensions.get::<Authenticated>() else {
+            return Err(AppError::Unauthorized("missing bearer token"));
+        };
+        Ok(PushAllowed {
+            _slot: state.rate.push_slot(device_id)?,
+        })
     }
 }
 
@@ -421,6 +448,7 @@ fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>,
 async fn push(
     State(st): State<AppState>,
     Device(d): Device,
+    _slot: PushAllowed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -429,7 +457,6 @@ async fn push(
             "expected Content-Type: application/cbor",
         ));
     }
-    st.rate.push(&d.device_id)?;
     let body = body_bytes(body)?;
     let store = st.store.clone();
     let encoded = blocking(move || {

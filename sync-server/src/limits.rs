@@ -59,6 +59,9 @@ pub struct Limits {
     pub push_per_minute: u32,
     /// Pulls per minute per device; `0` turns the limit off.
     pub pull_per_minute: u32,
+    /// Pushes one device may have in flight at once (each may buffer an 8 MiB body); more
+    /// get `429`. Bounds what a stolen device's token can make the relay hold in memory.
+    pub pushes_in_flight_per_device: u32,
     /// How often tombstones that every device has pulled past are removed.
     pub tombstone_sweep: Duration,
     /// Stored blob bytes per coop; `0` turns the quota off.
@@ -78,6 +81,7 @@ impl Default for Limits {
             join_per_minute: 30,
             push_per_minute: 600,
             pull_per_minute: 1_200,
+            pushes_in_flight_per_device: 2,
             tombstone_sweep: Duration::from_secs(600),
             coop_quota_bytes: 1 << 30,
             device_quota_bytes: 256 << 20,
@@ -276,6 +280,31 @@ pub(crate) struct RateLimits {
     push: Option<Keyed<String>>,
     pull: Option<Keyed<String>>,
     clock: DefaultClock,
+    /// Pushes in flight per device (entries removed at zero).
+    in_flight: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+    max_in_flight: u32,
+}
+
+/// One of a device's in-flight push slots, given back on drop.
+pub(crate) struct PushSlot {
+    limits: Arc<RateLimits>,
+    device_id: String,
+}
+
+impl Drop for PushSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .limits
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.device_id) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.device_id);
+            }
+        }
+    }
 }
 
 fn keyed<K: Hash + Eq + Clone>(per_minute: u32) -> Option<Keyed<K>> {
@@ -320,14 +349,32 @@ impl RateLimits {
             push: keyed(limits.push_per_minute),
             pull: keyed(limits.pull_per_minute),
             clock: DefaultClock::default(),
+            in_flight: Default::default(),
+            max_in_flight: limits.pushes_in_flight_per_device.max(1),
         }
+    }
+
+    /// A slot for one more push of this device, within its per-minute rate and its
+    /// in-flight cap.
+    pub(crate) fn push_slot(self: &Arc<Self>, device_id: &str) -> Result<PushSlot, AppError> {
+        self.push(device_id)?;
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(device_id.to_string()).or_default();
+        if *n >= self.max_in_flight {
+            return Err(AppError::RateLimited(1));
+        }
+        *n += 1;
+        Ok(PushSlot {
+            limits: self.clone(),
+            device_id: device_id.to_string(),
+        })
     }
 
     pub(crate) fn join(&self, client: IpAddr) -> Result<(), AppError> {
         check(&self.join, &self.clock, &client_key(client))
     }
 
-    pub(crate) fn push(&self, device_id: &str) -> Result<(), AppError> {
+    fn push(&self, device_id: &str) -> Result<(), AppError> {
         check(&self.push, &self.clock, &device_id.to_string())
     }
 
@@ -354,6 +401,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_device_has_at_most_its_in_flight_pushes() {
+        let r = Arc::new(RateLimits::new(&Limits {
+            pushes_in_flight_per_device: 2,
+            ..Limits::default()
+        }));
+        let a = r.push_slot("dev-a").expect("first");
+        let _b = r.push_slot("dev-a").expect("second");
+        assert!(matches!(
+            r.push_slot("dev-a"),
+            Err(AppError::RateLimited(1))
+        ));
+        assert!(r.push_slot("dev-b").is_ok());
+        drop(a);
+        assert!(r.push_slot("dev-a").is_ok());
+    }
+
+    #[test]
     fn ipv6_clients_are_counted_per_64() {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
         let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("ip");
@@ -374,15 +438,17 @@ mod tests {
             ..Limits::default()
         };
         let r = RateLimits::new(&limits);
+        let r = Arc::new(r);
         for _ in 0..3 {
-            assert!(r.push("dev-a").is_ok());
+            assert!(r.push_slot("dev-a").is_ok());
         }
-        match r.push("dev-a") {
+        match r.push_slot("dev-a") {
             Err(AppError::RateLimited(secs)) => assert!((1..=20).contains(&secs), "{secs}"),
-            other => panic!("expected 429, got {other:?}"),
+            Err(other) => panic!("expected 429, got {other:?}"),
+            Ok(_) => panic!("expected 429, got a slot"),
         }
         // Another device has its own allowance; a zero limit is no limit.
-        assert!(r.push("dev-b").is_ok());
+        assert!(r.push_slot("dev-b").is_ok());
         let off = RateLimits::new(&Limits {
             pull_per_minute: 0,
             ..Limits::default()

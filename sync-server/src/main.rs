@@ -71,6 +71,9 @@ struct LimitArgs {
     /// Pulls per minute per device (0: no limit).
     #[arg(long, env = "LOGBOOK_RELAY_PULL_PER_MINUTE", default_value_t = Limits::default().pull_per_minute)]
     pull_per_minute: u32,
+    /// Pushes one device may have in flight at once.
+    #[arg(long, env = "LOGBOOK_RELAY_PUSHES_IN_FLIGHT", default_value_t = Limits::default().pushes_in_flight_per_device)]
+    pushes_in_flight: u32,
     /// Seconds between sweeps of tombstones every device has pulled past.
     #[arg(long, env = "LOGBOOK_RELAY_TOMBSTONE_SWEEP_SECS", default_value_t = Limits::default().tombstone_sweep.as_secs())]
     tombstone_sweep_secs: u64,
@@ -93,6 +96,7 @@ impl From<LimitArgs> for Limits {
             join_per_minute: a.join_per_minute,
             push_per_minute: a.push_per_minute,
             pull_per_minute: a.pull_per_minute,
+            pushes_in_flight_per_device: a.pushes_in_flight.max(1),
             tombstone_sweep: Duration::from_secs(a.tombstone_sweep_secs.max(1)),
             coop_quota_bytes: a.coop_quota_mib.saturating_mul(1 << 20),
             device_quota_bytes: a.device_quota_mib.saturating_mul(1 << 20),

@@ -391,3 +391,51 @@ async fn quotas_refuse_growth_and_supersedes_and_erasure_free_space() {
         held.iter().map(|h| &h.0).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn a_device_with_two_pushes_in_flight_gets_429_for_a_third() {
+    let t = start_relay().await;
+    let coord = t.coordinator().await;
+    // Two uploads that stall mid-body hold the device's two push slots.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = connect(&t).await;
+        let head = format!(
+            "POST /v1/push HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/cbor\r\nContent-Length: 1000\r\n\r\nxx",
+            coord.token
+        );
+        s.write_all(head.as_bytes()).await.expect("write");
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = coord
+        .push_raw(
+            proto::CBOR_MEDIA_TYPE,
+            proto::to_cbor(&proto::PushRequest {
+                docs: vec![push_doc("directory/main", &[b"third"])],
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let err: ErrorBody = serde_json::from_slice(&body).expect("JSON error");
+    assert_eq!(err.error, "rate_limited");
+    // Another device is not affected; once the stalled uploads go, the slots are free.
+    let ann = t
+        .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
+        .await;
+    ann.push(vec![push_doc("timesheet:ann/x", &[b"punch"])])
+        .await;
+    drop(held);
+    let deadline = Instant::now() + secs(5);
+    loop {
+        let r = coord
+            .try_push(vec![push_doc("directory/main", &[b"later"])])
+            .await;
+        if r.is_ok() || Instant::now() > deadline {
+            assert_eq!(r.map(|r| r.stored).ok(), Some(1));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
