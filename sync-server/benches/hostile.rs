@@ -399,6 +399,8 @@ async fn run(devices: usize, requests: usize, attackers: usize) -> Res<()> {
         }
         let rss_idle = peak_rss_kib(pid).unwrap_or(0);
 
+        // A warm-up round opens every device's connection; then the calm measurement.
+        legit_round(&mut legit, requests, 0).await?;
         let (lat, failed, secs) = legit_round(&mut legit, requests, 1).await?;
         report("alone          ", lat, failed, secs);
         let rss_alone = peak_rss_kib(pid).unwrap_or(0);
@@ -418,8 +420,9 @@ async fn run(devices: usize, requests: usize, attackers: usize) -> Res<()> {
             let http = client_from(loopback(devices + pushers + slow + g))?;
             attack.push(tokio::spawn(join_guesser(http, base.clone(), 991 + g as u64, stop.clone(), tally.clone())));
         }
-        // Let the attack reach its stride (rate limits spent, slow connections open).
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        // Let the attack reach its stride: join guesses over their limit, slow-header
+        // connections cut off (10 s) and reopened at least once.
+        tokio::time::sleep(Duration::from_secs(12)).await;
         let (lat, failed, secs) = legit_round(&mut legit, requests, 2).await?;
         report("under attack   ", lat, failed, secs);
         stop.store(true, Ordering::Relaxed);
