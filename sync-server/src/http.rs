@@ -254,7 +254,7 @@ async fn join(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<JoinResponse>, AppError> {
     // Before anything else: guessing codes must stay slow whatever the guesses look like.
-    st.rate.join(client.ip())?;
+    st.rate.join(client.ip(), &headers)?;
     let req: JoinRequest = json_body(&headers, body)?;
     let name = req.device_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {

@@ -55,6 +55,10 @@ pub struct Limits {
     pub max_connections: usize,
     /// Joins per minute per client address (IPv6: per /64); `0` turns the limit off.
     pub join_per_minute: u32,
+    /// Take the client address for the join limit from the last `X-Forwarded-For` entry
+    /// (the one a reverse proxy appends). Only behind a proxy that sets it: otherwise a
+    /// client could pick its own address.
+    pub trust_forwarded_for: bool,
     /// Pushes per minute per device; `0` turns the limit off.
     pub push_per_minute: u32,
     /// Pulls per minute per device; `0` turns the limit off.
@@ -79,6 +83,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(120),
             max_connections: 1_000,
             join_per_minute: 30,
+            trust_forwarded_for: false,
             push_per_minute: 600,
             pull_per_minute: 1_200,
             pushes_in_flight_per_device: 2,
@@ -283,6 +288,14 @@ pub(crate) struct RateLimits {
     /// Pushes in flight per device (entries removed at zero).
     in_flight: std::sync::Mutex<std::collections::HashMap<String, u32>>,
     max_in_flight: u32,
+    trust_forwarded_for: bool,
+}
+
+/// The last address of the last `X-Forwarded-For` header: the one the nearest proxy
+/// appended (earlier entries come from the client and prove nothing).
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
 }
 
 /// One of a device's in-flight push slots, given back on drop.
@@ -351,6 +364,7 @@ impl RateLimits {
             clock: DefaultClock::default(),
             in_flight: Default::default(),
             max_in_flight: limits.pushes_in_flight_per_device.max(1),
+            trust_forwarded_for: limits.trust_forwarded_for,
         }
     }
 
@@ -370,7 +384,18 @@ impl RateLimits {
         })
     }
 
-    pub(crate) fn join(&self, client: IpAddr) -> Result<(), AppError> {
+    /// Checks the join limit of the client at `peer` (the socket's address), or of the
+    /// address the reverse proxy reported when that is trusted.
+    pub(crate) fn join(
+        &self,
+        peer: IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<(), AppError> {
+        let client = if self.trust_forwarded_for {
+            forwarded_for(headers).unwrap_or(peer)
+        } else {
+            peer
+        };
         check(&self.join, &self.clock, &client_key(client))
     }
 
@@ -415,6 +440,36 @@ mod tests {
         assert!(r.push_slot("dev-b").is_ok());
         drop(a);
         assert!(r.push_slot("dev-a").is_ok());
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client_by_its_last_forwarded_entry() {
+        let mut h = axum::http::HeaderMap::new();
+        assert_eq!(forwarded_for(&h), None);
+        h.append(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.4".parse().expect("hv"),
+        );
+        assert_eq!(forwarded_for(&h), "198.51.100.4".parse().ok());
+        h.append("x-forwarded-for", "2001:db8::7".parse().expect("hv"));
+        assert_eq!(forwarded_for(&h), "2001:db8::7".parse().ok());
+        let peer: IpAddr = "127.0.0.1".parse().expect("ip");
+        let limited = |trust| {
+            let r = RateLimits::new(&Limits {
+                join_per_minute: 1,
+                trust_forwarded_for: trust,
+                ..Limits::default()
+            });
+            let mut a = axum::http::HeaderMap::new();
+            a.insert("x-forwarded-for", "192.0.2.1".parse().expect("hv"));
+            let mut b = axum::http::HeaderMap::new();
+            b.insert("x-forwarded-for", "192.0.2.2".parse().expect("hv"));
+            (r.join(peer, &a).is_ok(), r.join(peer, &b).is_ok())
+        };
+        // Trusted: two clients behind the proxy, one allowance each.
+        assert_eq!(limited(true), (true, true));
+        // Not trusted: the header is ignored, both count as the proxy's address.
+        assert_eq!(limited(false), (true, false));
     }
 
     #[test]

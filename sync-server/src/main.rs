@@ -65,6 +65,9 @@ struct LimitArgs {
     /// Joins per minute per client address (0: no limit).
     #[arg(long, env = "LOGBOOK_RELAY_JOIN_PER_MINUTE", default_value_t = Limits::default().join_per_minute)]
     join_per_minute: u32,
+    /// Behind a reverse proxy: count joins by the last X-Forwarded-For address.
+    #[arg(long, env = "LOGBOOK_RELAY_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
     /// Pushes per minute per device (0: no limit).
     #[arg(long, env = "LOGBOOK_RELAY_PUSH_PER_MINUTE", default_value_t = Limits::default().push_per_minute)]
     push_per_minute: u32,
@@ -94,6 +97,7 @@ impl From<LimitArgs> for Limits {
             idle_timeout: Duration::from_secs(a.idle_timeout_secs.max(1)),
             max_connections: a.max_connections.max(1),
             join_per_minute: a.join_per_minute,
+            trust_forwarded_for: a.trust_forwarded_for,
             push_per_minute: a.push_per_minute,
             pull_per_minute: a.pull_per_minute,
             pushes_in_flight_per_device: a.pushes_in_flight.max(1),
