@@ -17,6 +17,9 @@ pub const API_PREFIX: &str = "/v1";
 pub const CBOR_MEDIA_TYPE: &str = "application/cbor";
 /// Largest accepted request body, in bytes (413 above it).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Largest accepted JSON control body (join, invites, revoke, consent, delete), in bytes
+/// (413 above it). Only push bodies may be as large as [`MAX_BODY_BYTES`].
+pub const MAX_JSON_BODY_BYTES: usize = 16 * 1024;
 /// Largest single blob, in bytes (413 above it).
 pub const MAX_BLOB_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents in one push (413 above it).

@@ -246,7 +246,15 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
     let dir = tempfile::tempdir()?;
     let created = admin::create_coop(dir.path(), "Bench")?;
     let mut child = Command::new(env!("CARGO_BIN_EXE_logbook-relay"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        // All 500 devices join from one loopback address: lift the per-address join limit.
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--join-per-minute",
+            "0",
+            "--data",
+        ])
         .arg(dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

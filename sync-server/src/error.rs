@@ -6,7 +6,7 @@
 //! and never echo what a client sent (serde error texts can quote input, so they are
 //! dropped, not forwarded).
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use logbook_protocol::ErrorBody;
 
@@ -32,6 +32,12 @@ pub enum RelayError {
     Tls(String),
     #[error("background task failed")]
     Task,
+    /// A push would take a coop or device over its storage quota; the text says which.
+    #[error("{0}")]
+    QuotaExceeded(&'static str),
+    /// The device was revoked while its request was in flight.
+    #[error("device revoked")]
+    Revoked,
 }
 
 /// What the HTTP layer answers. Each variant maps to one status code.
@@ -51,6 +57,12 @@ pub enum AppError {
     TooLarge(&'static str),
     /// 415: wrong `Content-Type`.
     UnsupportedMediaType(&'static str),
+    /// 408: the request took longer than the relay's request timeout.
+    Timeout,
+    /// 429: over a rate limit; retry after this many seconds (`Retry-After`).
+    RateLimited(u64),
+    /// 507: the push would exceed a storage quota.
+    QuotaExceeded(&'static str),
     /// 500: storage failure or bug. Details go to the log, not to the client.
     Internal,
 }
@@ -73,6 +85,17 @@ impl AppError {
                 "unsupported_media_type",
                 m,
             ),
+            AppError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request took too long; retry it",
+            ),
+            AppError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; retry after the seconds in Retry-After",
+            ),
+            AppError::QuotaExceeded(m) => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded", m),
             AppError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -87,6 +110,8 @@ impl From<RelayError> for AppError {
         match e {
             RelayError::Invalid(m) => AppError::BadRequest(m),
             RelayError::NotFound(what) => AppError::NotFound(what),
+            RelayError::QuotaExceeded(what) => AppError::QuotaExceeded(what),
+            RelayError::Revoked => AppError::Unauthorized("invalid or revoked token"),
             other => {
                 // rusqlite and io errors name statements and paths, never bound values.
                 tracing::error!(error = %other, "request failed");
@@ -103,6 +128,11 @@ impl IntoResponse for AppError {
             error: error.to_string(),
             message: message.to_string(),
         };
-        (status, axum::Json(body)).into_response()
+        let mut res = (status, axum::Json(body)).into_response();
+        if let AppError::RateLimited(secs) = self {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
     }
 }

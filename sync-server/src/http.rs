@@ -5,11 +5,15 @@
 use crate::access::{self, ReadFilter};
 use crate::admin::{mint_join_code, now};
 use crate::credentials;
+use crate::decode::{PushDecodeError, decode_push};
 use crate::error::AppError;
+use crate::limits::{PushSlot, RateLimits, request_timeout};
 use crate::store::{CheckedDoc, DeviceRecord, NewDevice, RelayStore};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State,
+};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -22,6 +26,7 @@ use logbook_protocol::{
     InviteRequest, InviteResponse, JoinRequest, JoinResponse, MeResponse, PushRequest, Role, Scope,
 };
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::trace::TraceLayer;
@@ -30,26 +35,40 @@ use tracing::Span;
 #[derive(Clone)]
 pub(crate) struct AppState {
     store: Arc<dyn RelayStore>,
+    rate: Arc<RateLimits>,
 }
 
-/// The whole API as an axum router.
-pub(crate) fn router(store: Arc<dyn RelayStore>) -> Router {
+/// The whole API as an axum router. `request_limit` bounds each request's time (see
+/// `limits::request_timeout`).
+pub(crate) fn router(
+    store: Arc<dyn RelayStore>,
+    rate: Arc<RateLimits>,
+    request_limit: Duration,
+) -> Router {
+    // JSON control bodies are small; only push needs the 8 MiB (set on the whole router
+    // below, the route-level limit wins). A small limit keeps a flood of big JSON bodies
+    // from costing megabytes each.
+    let small = || DefaultBodyLimit::max(proto::MAX_JSON_BODY_BYTES);
     let v1 = Router::new()
-        .route("/join", post(join))
+        .route("/join", post(join).layer(small()))
         .route("/me", get(me))
-        .route("/invites", post(invite))
+        .route("/invites", post(invite).layer(small()))
         .route("/devices", get(devices))
-        .route("/devices/{id}/revoke", post(revoke))
-        .route("/consent/{person}", put(consent))
+        .route("/devices/{id}/revoke", post(revoke).layer(small()))
+        .route("/consent/{person}", put(consent).layer(small()))
         .route("/push", post(push))
         .route("/pull", get(pull))
-        .route("/docs/delete", post(delete_doc));
+        .route("/docs/delete", post(delete_doc).layer(small()));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest(proto::API_PREFIX, v1)
         .fallback(|| async { AppError::NotFound("no such route") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .with_state(AppState { store })
+        .with_state(AppState { store, rate })
+        .layer(middleware::from_fn_with_state(
+            request_limit,
+            request_timeout,
+        ))
         .layer(middleware::from_fn(server_timing))
         .layer(
             // Logged per request: method, route template, status, latency, device id.
@@ -187,7 +206,34 @@ impl FromRequestParts<AppState> for Device {
         .await?
         .ok_or(AppError::Unauthorized("invalid or revoked token"))?;
         Span::current().record("device", record.device_id.as_str());
+        parts
+            .extensions
+            .insert(Authenticated(record.device_id.clone()));
         Ok(Device(record))
+    }
+}
+
+/// Left in the request by [`Device`] for extractors that run after it.
+#[derive(Clone)]
+struct Authenticated(String);
+
+/// A push within the device's rate limit and in-flight cap, holding its slot until the
+/// handler returns. Extracted after [`Device`] and before the body, so a refused push's
+/// 8 MiB body is never read.
+pub(crate) struct PushAllowed {
+    _slot: PushSlot,
+}
+
+impl FromRequestParts<AppState> for PushAllowed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(Authenticated(device_id)) = parts.extensions.get::<Authenticated>() else {
+            return Err(AppError::Unauthorized("missing bearer token"));
+        };
+        Ok(PushAllowed {
+            _slot: state.rate.push_slot(device_id)?,
+        })
     }
 }
 
@@ -203,9 +249,12 @@ fn require_coordinator(device: &DeviceRecord) -> Result<(), AppError> {
 
 async fn join(
     State(st): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<JoinResponse>, AppError> {
+    // Before anything else: guessing codes must stay slow whatever the guesses look like.
+    st.rate.join(client.ip(), &headers)?;
     let req: JoinRequest = json_body(&headers, body)?;
     let name = req.device_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -325,6 +374,14 @@ fn is_content_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Whether a push's `supersedes` may remove blobs other devices pushed to a document of
+/// `scope`. A note thread is written by two parties (the person and their supporter)
+/// who may each erase the whole thread, but compacting must never silently drop the
+/// other party's entries: in `notes:` only one's own blobs are superseded.
+fn may_supersede_others(grant: &proto::Grant, scope: &Scope) -> bool {
+    !matches!(scope, Scope::Notes(_)) && access::may_delete(grant, scope)
+}
+
 /// Validates a decoded push completely (limits, ids, access) and computes content ids.
 /// Any failure refuses the whole batch, so nothing is stored.
 fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>, AppError> {
@@ -371,7 +428,7 @@ fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>,
         .into_iter()
         .zip(scopes)
         .map(|(d, scope)| CheckedDoc {
-            supersede_any: access::may_delete(grant, &scope),
+            supersede_any: may_supersede_others(grant, &scope),
             scope: scope.to_string(),
             blobs: d
                 .blobs
@@ -391,6 +448,7 @@ fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>,
 async fn push(
     State(st): State<AppState>,
     Device(d): Device,
+    _slot: PushAllowed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -402,8 +460,10 @@ async fn push(
     let body = body_bytes(body)?;
     let store = st.store.clone();
     let encoded = blocking(move || {
-        let req: PushRequest = proto::from_cbor(&body)
-            .map_err(|_| AppError::BadRequest("malformed CBOR push body"))?;
+        let req: PushRequest = decode_push(&body).map_err(|e| match e {
+            PushDecodeError::TooLarge(m) => AppError::TooLarge(m),
+            PushDecodeError::Malformed => AppError::BadRequest("malformed CBOR push body"),
+        })?;
         let docs = check_push(&d.grant, req)?;
         let res = store.push(&d.coop_id, &d.device_id, docs)?;
         Ok(proto::to_cbor(&res))
@@ -426,6 +486,7 @@ async fn pull(
     Device(d): Device,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    st.rate.pull(&d.device_id)?;
     let Query(params) = params.map_err(|_| AppError::BadRequest("malformed pull query"))?;
     let limit = params
         .limit
@@ -435,6 +496,7 @@ async fn pull(
         .scope
         .map(|s| Scope::parse(&s).map_err(|_| AppError::BadRequest("invalid scope")))
         .transpose()?;
+    let single_scope = only.is_some();
     let store = st.store.clone();
     let encoded = blocking(move || {
         let consented = if d.grant.role == Role::Coordinator {
@@ -460,6 +522,12 @@ async fn pull(
             proto::MAX_PULL_BYTES,
         )?;
         res.notes_readable = notes_readable;
+        // A full pull's `after` says the device applied everything up to it (clients
+        // store `next` only after applying a page), which lets old tombstones go. A
+        // single-scope back-fill runs on a side cursor and says nothing of the kind.
+        if !single_scope {
+            store.ack_cursor(&d.device_id, params.after);
+        }
         Ok(proto::to_cbor(&res))
     })
     .await?;

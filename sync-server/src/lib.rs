@@ -9,6 +9,8 @@
 //! - `lib.rs`: this public API: [`RelayConfig`], [`start`], [`RunningRelay`].
 //! - `error.rs`: [`RelayError`] (library) and `AppError` (HTTP answers).
 //! - `access.rs`: the access table as pure functions.
+//! - `limits.rs`: [`Limits`]: timeouts, connection cap, rate limits, quotas.
+//! - `decode.rs`: push bodies decoded with the batch limits applied while decoding.
 //! - `credentials.rs`: join codes, device tokens, ids.
 //! - `store.rs`: the [`store::RelayStore`] trait and its SQLite implementation.
 //! - `http.rs`: routes and handlers.
@@ -18,11 +20,14 @@
 pub mod access;
 pub mod admin;
 pub mod credentials;
+mod decode;
 mod error;
 mod http;
+pub mod limits;
 pub mod store;
 
 pub use error::RelayError;
+pub use limits::Limits;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -41,6 +46,8 @@ pub struct RelayConfig {
     pub listen: SocketAddr,
     /// Serve HTTPS with these PEM files; `None` for plain HTTP (e.g. behind a proxy).
     pub tls: Option<TlsFiles>,
+    /// Timeouts, connection cap, rate limits and quotas (generous defaults).
+    pub limits: Limits,
 }
 
 /// PEM certificate chain and private key for HTTPS.
@@ -56,6 +63,7 @@ impl RelayConfig {
             data_dir: data_dir.into(),
             listen,
             tls: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -104,10 +112,22 @@ impl RunningRelay {
 /// tokio runtime.
 pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
     let data_dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || store::SqliteStore::open(&data_dir))
-        .await
-        .map_err(|_| RelayError::Task)??;
-    let app = http::router(Arc::new(store)).into_make_service();
+    let limits = config.limits.clone();
+    let quotas = store::Quotas {
+        coop_bytes: limits.coop_quota_bytes,
+        device_bytes: limits.device_quota_bytes,
+    };
+    let store = tokio::task::spawn_blocking(move || {
+        store::SqliteStore::open(&data_dir).map(|s| s.with_quotas(quotas))
+    })
+    .await
+    .map_err(|_| RelayError::Task)??;
+    let rate = Arc::new(limits::RateLimits::new(&limits));
+    forget_idle_rate_keys(Arc::downgrade(&rate));
+    let store = Arc::new(store);
+    sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
+    let app = http::router(store, rate, limits.request_timeout)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let listener = std::net::TcpListener::bind(config.listen)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
@@ -118,11 +138,19 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .map_err(|e| RelayError::Tls(e.to_string()))?;
-            let server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle.clone());
+            let mut server = axum_server::from_tcp_rustls(listener, rustls)?
+                .map(|tls| limits::GuardedAcceptor::new(tls, &limits))
+                .handle(handle.clone());
+            configure_http(&mut server, &limits);
+            let server = server.first_request_timeout(limits.header_timeout);
             tokio::spawn(server.serve(app))
         }
         None => {
-            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)?
+                .map(|plain| limits::GuardedAcceptor::new(plain, &limits))
+                .handle(handle.clone());
+            configure_http(&mut server, &limits);
+            let server = server.first_request_timeout(limits.header_timeout);
             tokio::spawn(server.serve(app))
         }
     };
@@ -133,4 +161,51 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
         handle,
         task,
     })
+}
+
+/// hyper's own limits: headers must arrive within the header timeout (hyper starts that
+/// clock when it waits for a request, so it also closes idle keep-alive connections), and
+/// an HTTP/2 connection carries a bounded number of requests at once.
+fn configure_http<A>(server: &mut axum_server::Server<SocketAddr, A>, limits: &Limits) {
+    let builder = server.http_builder();
+    builder.http1().header_read_timeout(limits.header_timeout);
+    builder.http2().max_concurrent_streams(64);
+}
+
+/// Every minute, drops rate-limit entries of clients that have been quiet long enough to
+/// be back at a full allowance. Ends once the relay (the last strong reference) is gone.
+fn forget_idle_rate_keys(rate: std::sync::Weak<limits::RateLimits>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match rate.upgrade() {
+                Some(rate) => rate.forget_idle(),
+                None => return,
+            }
+        }
+    });
+}
+
+/// Every `every`, removes tombstones that all of a coop's devices have pulled past (see
+/// `RelayStore::sweep_tombstones`). Ends once the relay's store is gone.
+fn sweep_tombstones(store: std::sync::Weak<store::SqliteStore>, every: Duration) {
+    use store::RelayStore;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(store) = store.upgrade() else {
+                return;
+            };
+            match tokio::task::spawn_blocking(move || store.sweep_tombstones()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(tombstones = n, "swept tombstones"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "tombstone sweep failed"),
+                Err(_) => tracing::warn!("tombstone sweep task failed"),
+            }
+        }
+    });
 }

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use logbook_protocol::{Grant, Role};
-use logbook_relay::{RelayConfig, TlsFiles, admin};
+use logbook_relay::{Limits, RelayConfig, TlsFiles, admin};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +32,8 @@ enum Command {
         /// PEM private key; with --tls-cert, serve HTTPS.
         #[arg(long, env = "LOGBOOK_RELAY_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Operator commands on the data directory.
     Admin {
@@ -41,6 +43,69 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+/// Timeouts, connection cap, rate limits and quotas (docs/PROTOCOL.md, Operations). The
+/// defaults are generous: a normal coop never meets them.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Seconds a client has to send a request's headers (also the longest idle wait of
+    /// a keep-alive connection for its next request).
+    #[arg(long, env = "LOGBOOK_RELAY_HEADER_TIMEOUT_SECS", default_value_t = Limits::default().header_timeout.as_secs())]
+    header_timeout_secs: u64,
+    /// Seconds one request may take, body upload included (then 408).
+    #[arg(long, env = "LOGBOOK_RELAY_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs())]
+    request_timeout_secs: u64,
+    /// Seconds without a byte moving either way before a connection is closed.
+    #[arg(long, env = "LOGBOOK_RELAY_IDLE_TIMEOUT_SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    idle_timeout_secs: u64,
+    /// Most open connections; more wait up to the header timeout for a free slot.
+    #[arg(long, env = "LOGBOOK_RELAY_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Joins per minute per client address (0: no limit).
+    #[arg(long, env = "LOGBOOK_RELAY_JOIN_PER_MINUTE", default_value_t = Limits::default().join_per_minute)]
+    join_per_minute: u32,
+    /// Behind a reverse proxy: count joins by the last X-Forwarded-For address.
+    #[arg(long, env = "LOGBOOK_RELAY_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+    /// Pushes per minute per device (0: no limit).
+    #[arg(long, env = "LOGBOOK_RELAY_PUSH_PER_MINUTE", default_value_t = Limits::default().push_per_minute)]
+    push_per_minute: u32,
+    /// Pulls per minute per device (0: no limit).
+    #[arg(long, env = "LOGBOOK_RELAY_PULL_PER_MINUTE", default_value_t = Limits::default().pull_per_minute)]
+    pull_per_minute: u32,
+    /// Pushes one device may have in flight at once.
+    #[arg(long, env = "LOGBOOK_RELAY_PUSHES_IN_FLIGHT", default_value_t = Limits::default().pushes_in_flight_per_device)]
+    pushes_in_flight: u32,
+    /// Seconds between sweeps of tombstones every device has pulled past.
+    #[arg(long, env = "LOGBOOK_RELAY_TOMBSTONE_SWEEP_SECS", default_value_t = Limits::default().tombstone_sweep.as_secs())]
+    tombstone_sweep_secs: u64,
+    /// Stored blob MiB per coop (0: no quota).
+    #[arg(long, env = "LOGBOOK_RELAY_COOP_QUOTA_MIB", default_value_t = Limits::default().coop_quota_bytes >> 20)]
+    coop_quota_mib: u64,
+    /// Stored blob MiB per device (0: no quota).
+    #[arg(long, env = "LOGBOOK_RELAY_DEVICE_QUOTA_MIB", default_value_t = Limits::default().device_quota_bytes >> 20)]
+    device_quota_mib: u64,
+}
+
+impl From<LimitArgs> for Limits {
+    fn from(a: LimitArgs) -> Limits {
+        use std::time::Duration;
+        Limits {
+            header_timeout: Duration::from_secs(a.header_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(a.request_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(a.idle_timeout_secs.max(1)),
+            max_connections: a.max_connections.max(1),
+            join_per_minute: a.join_per_minute,
+            trust_forwarded_for: a.trust_forwarded_for,
+            push_per_minute: a.push_per_minute,
+            pull_per_minute: a.pull_per_minute,
+            pushes_in_flight_per_device: a.pushes_in_flight.max(1),
+            tombstone_sweep: Duration::from_secs(a.tombstone_sweep_secs.max(1)),
+            coop_quota_bytes: a.coop_quota_mib.saturating_mul(1 << 20),
+            device_quota_bytes: a.device_quota_mib.saturating_mul(1 << 20),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -122,12 +187,18 @@ fn main() -> anyhow::Result<()> {
             listen,
             tls_cert,
             tls_key,
-        } => serve(data, listen, tls_cert.zip(tls_key)),
+            limits,
+        } => serve(data, listen, tls_cert.zip(tls_key), limits.into()),
         Command::Admin { data, command } => run_admin(&data, command),
     }
 }
 
-fn serve(data: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> anyhow::Result<()> {
+fn serve(
+    data: PathBuf,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+    limits: Limits,
+) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -142,6 +213,7 @@ fn serve(data: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> 
     runtime.block_on(async move {
         let mut config = RelayConfig::new(data, listen);
         config.tls = tls.map(|(cert, key)| TlsFiles { cert, key });
+        config.limits = limits;
         let relay = logbook_relay::start(config)
             .await
             .context("starting the relay")?;

@@ -124,6 +124,12 @@ pub trait RelayStore: Send + Sync + 'static {
     /// document id forever after.
     fn delete_doc(&self, coop_id: &str, doc: &str, scope: &str, now: i64)
     -> Result<(), RelayError>;
+    /// Records that a device has applied everything up to `cursor` (the `after` of its
+    /// full pull). May be kept in memory until the next [`RelayStore::sweep_tombstones`].
+    fn ack_cursor(&self, device_id: &str, cursor: u64);
+    /// Removes tombstones that every non-revoked device of their coop has pulled past;
+    /// returns how many. Erased documents stay refused (by hash).
+    fn sweep_tombstones(&self) -> Result<usize, RelayError>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -131,7 +137,7 @@ pub trait RelayStore: Send + Sync + 'static {
 // ---------------------------------------------------------------------------------------
 
 /// Schema version written by this relay.
-const END_VERSION: i64 = 1;
+const END_VERSION: i64 = 2;
 /// Reader connections kept open.
 /// Reader connections, at most; a reader waits when all are busy (the machine has
 /// few cores, and opening extra connections under load costs more than waiting).
@@ -194,12 +200,57 @@ CREATE TABLE deleted_docs (
 ) WITHOUT ROWID;
 ";
 
+/// v2: stored blob bytes per (coop, pushing device), kept up to date by push, supersedes
+/// and erasure, so quotas cost one indexed read instead of summing the log.
+const SCHEMA_V2: &str = "
+CREATE TABLE usage (
+    coop    TEXT NOT NULL,
+    device  TEXT NOT NULL,
+    bytes   INTEGER NOT NULL,
+    PRIMARY KEY (coop, device)
+) WITHOUT ROWID;
+INSERT INTO usage (coop, device, bytes)
+    SELECT coop, coalesce(device, ''), sum(length(data)) FROM log
+    WHERE kind = 'blob' GROUP BY coop, coalesce(device, '');
+-- The last cursor each device acknowledged (the `after` of a full pull): tombstones at or
+-- below every non-revoked device's cursor are swept.
+ALTER TABLE devices ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX log_tombstones ON log(coop, seq) WHERE kind = 'tombstone';
+-- Erased documents by SHA-256 of their id: keeps later pushes to them discarded after
+-- their tombstone is swept, without keeping the id (it can name a person and a thread).
+CREATE TABLE erased_docs (
+    coop        TEXT NOT NULL,
+    doc_hash    BLOB NOT NULL,
+    deleted_at  INTEGER NOT NULL,
+    PRIMARY KEY (coop, doc_hash)
+) WITHOUT ROWID;
+";
+
+/// The key under which an erased document id is remembered.
+fn doc_hash(doc: &str) -> crate::credentials::Hash {
+    crate::credentials::sha256(doc.as_bytes())
+}
+
+/// Storage quotas on stored blob bytes; `0` means no quota.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quotas {
+    pub coop_bytes: u64,
+    pub device_bytes: u64,
+}
+
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: ReaderPool,
     /// Pushes queued for the next group commit.
     pending: Mutex<Vec<Arc<PushJob>>>,
+    quotas: Quotas,
+    /// Acknowledged pull cursors not yet written (a pull must not cost a write); lost on
+    /// a crash, which only delays a sweep.
+    acks: Mutex<HashMap<String, u64>>,
+    /// An erasure's WAL checkpoint could not finish yet (readers were busy); a
+    /// background thread retries until it does. Shared with that thread.
+    erasure_pending: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -270,12 +321,86 @@ impl SqliteStore {
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
         migrate(&mut writer)?;
+        // A relay stopped while an erasure's checkpoint was pending left old page images
+        // in the WAL: fold them into the main file (zeroed there) and empty the WAL now.
+        if let Err(e) = truncate_wal(&writer) {
+            tracing::warn!(error = %e, "could not empty the WAL at start; will retry after the next erasure");
+        }
         Ok(SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: ReaderPool::default(),
             pending: Mutex::new(Vec::new()),
+            quotas: Quotas::default(),
+            acks: Mutex::default(),
+            erasure_pending: Arc::default(),
         })
+    }
+
+    /// The same store with storage quotas enforced on push.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    /// Whether an erasure's WAL checkpoint is still waiting for busy readers (old page
+    /// images of erased blobs may still be in the `-wal` file until it runs).
+    pub fn erasure_checkpoint_pending(&self) -> bool {
+        self.erasure_pending
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// After an erasure: checkpoint and truncate the WAL, or, if readers keep it busy,
+    /// hand the job to a background thread that retries until it succeeds. Never
+    /// silently gives up: an erased note must not stay readable in the `-wal` file.
+    fn checkpoint_after_erasure(&self, conn: &Connection) {
+        use std::sync::atomic::Ordering;
+        // Wait only briefly here: the writer lock is held, and the retry thread waits
+        // longer without holding it.
+        let _ = conn.busy_timeout(std::time::Duration::from_millis(200));
+        let done = truncate_wal(conn);
+        let _ = conn.busy_timeout(std::time::Duration::from_secs(10));
+        match done {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "erasure checkpoint postponed; retrying in the background")
+            }
+        }
+        if self.erasure_pending.swap(true, Ordering::SeqCst) {
+            return; // a retry thread is already running; it will cover this erasure too
+        }
+        let (path, pending) = (self.path.clone(), self.erasure_pending.clone());
+        let spawned = std::thread::Builder::new()
+            .name("erasure-checkpoint".into())
+            .spawn(move || {
+                let mut wait = std::time::Duration::from_millis(50);
+                loop {
+                    std::thread::sleep(wait);
+                    let attempt = Connection::open(&path)
+                        .map_err(RelayError::from)
+                        .and_then(|c| {
+                            c.busy_timeout(std::time::Duration::from_secs(1))?;
+                            truncate_wal(&c)
+                        });
+                    match attempt {
+                        Ok(()) => {
+                            pending.store(false, Ordering::SeqCst);
+                            tracing::info!("postponed erasure checkpoint done");
+                            return;
+                        }
+                        Err(e) if wait >= std::time::Duration::from_secs(5) => {
+                            tracing::warn!(error = %e, "erasure checkpoint still postponed");
+                        }
+                        Err(_) => {}
+                    }
+                    wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                }
+            });
+        if let Err(e) = spawned {
+            // Next erasure (or the next start) tries again.
+            self.erasure_pending.store(false, Ordering::SeqCst);
+            tracing::error!(error = %e, "could not start the erasure checkpoint thread");
+        }
     }
 
     /// Path of the database file.
@@ -327,6 +452,18 @@ impl SqliteStore {
     }
 }
 
+/// Copies every WAL frame into the main file and truncates the WAL to zero bytes. An
+/// error if readers kept it from finishing (SQLite then reports the checkpoint busy).
+fn truncate_wal(conn: &Connection) -> Result<(), RelayError> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err(RelayError::Io(std::io::Error::other(
+            "WAL checkpoint blocked by readers",
+        )));
+    }
+    Ok(())
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -336,7 +473,22 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
     if version < 1 {
         tx.execute_batch(SCHEMA_V1)?;
     }
-    // Later versions: `if version < 2 { ... }`, each step in this same transaction.
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2)?;
+        // v1 kept erased document ids in clear; keep only their hashes.
+        let erased: Vec<(String, String, i64)> = tx
+            .prepare("SELECT coop, doc, deleted_at FROM deleted_docs")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (coop, doc, at) in erased {
+            tx.execute(
+                "INSERT OR IGNORE INTO erased_docs (coop, doc_hash, deleted_at) VALUES (?1, ?2, ?3)",
+                params![coop, doc_hash(&doc).as_slice(), at],
+            )?;
+        }
+        tx.execute_batch("DROP TABLE deleted_docs")?;
+    }
+    // Later versions: `if version < 3 { ... }`, each step in this same transaction.
     if version < END_VERSION {
         tx.pragma_update(None, "user_version", END_VERSION)?;
     }
@@ -349,6 +501,7 @@ struct PushJob {
     coop_id: String,
     device_id: String,
     docs: Vec<CheckedDoc>,
+    quotas: Quotas,
     result: Mutex<Option<Result<PushResponse, RelayError>>>,
 }
 
@@ -362,7 +515,7 @@ fn commit_pushes(
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         let sp = tx.savepoint()?;
-        let r = append_push(&sp, &job.coop_id, &job.device_id, &job.docs);
+        let r = append_push(&sp, &job.coop_id, &job.device_id, &job.docs, job.quotas);
         if r.is_ok() {
             sp.commit()?;
         } // else: dropping the savepoint rolls this push back.
@@ -372,26 +525,83 @@ fn commit_pushes(
     Ok(results)
 }
 
+/// Adds `delta` (may be negative) to a device's stored bytes.
+fn add_usage(conn: &Connection, coop_id: &str, device: &str, delta: i64) -> Result<(), RelayError> {
+    if delta != 0 {
+        conn.prepare_cached(
+            "INSERT INTO usage (coop, device, bytes) VALUES (?1, ?2, ?3)
+             ON CONFLICT (coop, device) DO UPDATE SET bytes = bytes + excluded.bytes",
+        )?
+        .execute(params![coop_id, device, delta])?;
+    }
+    Ok(())
+}
+
+/// Refuses a push that grows the coop's or the device's stored bytes past its quota. A
+/// push that frees more than it adds (compaction) always passes, even over quota.
+fn check_quotas(
+    conn: &Connection,
+    coop_id: &str,
+    device_id: &str,
+    quotas: Quotas,
+) -> Result<(), RelayError> {
+    let over = |used: i64, quota: u64| quota > 0 && used > i64::try_from(quota).unwrap_or(i64::MAX);
+    let device: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(bytes), 0) FROM usage WHERE coop = ?1 AND device = ?2",
+        )?
+        .query_row(params![coop_id, device_id], |r| r.get(0))?;
+    if over(device, quotas.device_bytes) {
+        return Err(RelayError::QuotaExceeded(
+            "this device's storage quota on the relay is full",
+        ));
+    }
+    let coop: i64 = conn
+        .prepare_cached("SELECT coalesce(sum(bytes), 0) FROM usage WHERE coop = ?1")?
+        .query_row([coop_id], |r| r.get(0))?;
+    if over(coop, quotas.coop_bytes) {
+        return Err(RelayError::QuotaExceeded(
+            "the coop's storage quota on the relay is full",
+        ));
+    }
+    Ok(())
+}
+
 /// Appends one validated push inside the caller's transaction.
 fn append_push(
     conn: &Connection,
     coop_id: &str,
     device_id: &str,
     docs: &[CheckedDoc],
+    quotas: Quotas,
 ) -> Result<PushResponse, RelayError> {
+    // The credential was checked before the push was queued; a revocation committed
+    // since then (a stolen phone, revoked while its upload was in flight) must win.
+    let revoked = conn
+        .prepare_cached("SELECT revoked FROM devices WHERE id = ?1")?
+        .query_row([device_id], |r| r.get::<_, bool>(0))
+        .optional()?;
+    if revoked == Some(true) {
+        return Err(RelayError::Revoked);
+    }
     let mut out = PushResponse::default();
+    // Stored bytes gained by this device and lost by each device whose blob was
+    // superseded, applied to `usage` at the end.
+    let mut added_bytes: i64 = 0;
+    let mut freed: HashMap<String, i64> = HashMap::new();
     let mut is_deleted =
-        conn.prepare_cached("SELECT 1 FROM deleted_docs WHERE coop = ?1 AND doc = ?2")?;
+        conn.prepare_cached("SELECT 1 FROM erased_docs WHERE coop = ?1 AND doc_hash = ?2")?;
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO log (coop, scope, doc, kind, content_id, key, device, data)
          VALUES (?1, ?2, ?3, 'blob', ?4, ?5, ?6, ?7)",
     )?;
     let mut remove = conn.prepare_cached(
         "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'
-         AND (?4 OR device = ?5)",
+         AND (?4 OR device = ?5)
+         RETURNING coalesce(device, ''), length(data)",
     )?;
     for doc in docs {
-        if is_deleted.exists(params![coop_id, doc.doc])? {
+        if is_deleted.exists(params![coop_id, doc_hash(&doc.doc).as_slice()])? {
             out.discarded += doc.blobs.len() as u32;
             continue;
         }
@@ -401,6 +611,7 @@ fn append_push(
             ])?;
             if added == 1 {
                 out.stored += 1;
+                added_bytes += bytes.len() as i64;
             } else {
                 out.duplicates += 1;
             }
@@ -410,8 +621,22 @@ fn append_push(
             if doc.blobs.iter().any(|(id, _)| id == old) {
                 continue;
             }
-            remove.execute(params![coop_id, doc.doc, old, doc.supersede_any, device_id])?;
+            let mut rows =
+                remove.query(params![coop_id, doc.doc, old, doc.supersede_any, device_id])?;
+            while let Some(row) = rows.next()? {
+                let owner: String = row.get(0)?;
+                let len: Option<i64> = row.get(1)?;
+                *freed.entry(owner).or_default() += len.unwrap_or(0);
+            }
         }
+    }
+    let own_freed = freed.remove(device_id).unwrap_or(0);
+    add_usage(conn, coop_id, device_id, added_bytes - own_freed)?;
+    for (owner, bytes) in &freed {
+        add_usage(conn, coop_id, owner, -bytes)?;
+    }
+    if added_bytes > own_freed + freed.values().sum::<i64>() {
+        check_quotas(conn, coop_id, device_id, quotas)?;
     }
     Ok(out)
 }
@@ -467,6 +692,20 @@ impl RelayStore for SqliteStore {
         device: NewDevice<'_>,
         now: i64,
     ) -> Result<Option<Joined>, RelayError> {
+        // Unknown, used and expired codes are refused from a reader, so guessing codes
+        // never queues behind (or holds) the single writer lock. A code that passes is
+        // checked again inside the write transaction: of two devices racing for one
+        // code, one wins.
+        let usable = self
+            .reader()?
+            .prepare_cached(
+                "SELECT 1 FROM join_codes
+                 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+            )?
+            .exists(params![code_hash.as_slice(), now])?;
+        if !usable {
+            return Ok(None);
+        }
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found: Option<(String, String, String)> = tx
@@ -487,8 +726,11 @@ impl RelayStore for SqliteStore {
             params![code_hash.as_slice(), now],
         )?;
         tx.execute(
-            "INSERT INTO devices (id, coop, name, grant_json, token_hash, created_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            // A new device has no copy of anything erased before it joined: the log's end
+            // is its acknowledged cursor, so old tombstones never wait for it.
+            "INSERT INTO devices (id, coop, name, grant_json, token_hash, created_at, last_seen_at, acked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6,
+                     (SELECT coalesce(max(seq), 0) FROM log WHERE coop = ?2))",
             params![
                 device.device_id,
                 coop_id,
@@ -631,6 +873,7 @@ impl RelayStore for SqliteStore {
             coop_id: coop_id.to_string(),
             device_id: device_id.to_string(),
             docs,
+            quotas: self.quotas,
             result: Mutex::new(None),
         });
         lock(&self.pending).push(job.clone());
@@ -764,28 +1007,68 @@ impl RelayStore for SqliteStore {
         let conn = &mut *self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let newly = tx.execute(
-            "INSERT OR IGNORE INTO deleted_docs (coop, doc, deleted_at) VALUES (?1, ?2, ?3)",
-            params![coop_id, doc, now],
+            "INSERT OR IGNORE INTO erased_docs (coop, doc_hash, deleted_at) VALUES (?1, ?2, ?3)",
+            params![coop_id, doc_hash(doc).as_slice(), now],
         )?;
         if newly == 0 {
             // Already erased: nothing more to do, and no second tombstone.
             tx.commit()?;
             return Ok(());
         }
-        tx.execute(
-            "DELETE FROM log WHERE coop = ?1 AND doc = ?2",
-            params![coop_id, doc],
-        )?;
+        {
+            // Give the erased blobs' bytes back to the quotas of the devices that pushed them.
+            let mut erase = tx.prepare_cached(
+                "DELETE FROM log WHERE coop = ?1 AND doc = ?2
+                 RETURNING coalesce(device, ''), length(data)",
+            )?;
+            let mut freed: HashMap<String, i64> = HashMap::new();
+            let mut rows = erase.query(params![coop_id, doc])?;
+            while let Some(row) = rows.next()? {
+                let len: Option<i64> = row.get(1)?;
+                *freed.entry(row.get(0)?).or_default() += len.unwrap_or(0);
+            }
+            drop(rows);
+            for (owner, bytes) in &freed {
+                add_usage(&tx, coop_id, owner, -bytes)?;
+            }
+        }
         tx.execute(
             "INSERT INTO log (coop, scope, doc, kind) VALUES (?1, ?2, ?3, 'tombstone')",
             params![coop_id, scope, doc],
         )?;
         tx.commit()?;
         // secure_delete zeroed the freed pages; copy them into the main file and empty the
-        // WAL so no old page image of the erased blobs stays on disk. Busy readers only
-        // postpone this to the next checkpoint, which is fine.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        // WAL so no old page image of the erased blobs stays on disk.
+        self.checkpoint_after_erasure(conn);
         Ok(())
+    }
+
+    fn ack_cursor(&self, device_id: &str, cursor: u64) {
+        let mut acks = lock(&self.acks);
+        let acked = acks.entry(device_id.to_string()).or_default();
+        *acked = (*acked).max(cursor);
+    }
+
+    fn sweep_tombstones(&self) -> Result<usize, RelayError> {
+        let acks = std::mem::take(&mut *lock(&self.acks));
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE devices SET acked = max(acked, ?2) WHERE id = ?1")?;
+            for (device, cursor) in &acks {
+                update.execute(params![device, i64::try_from(*cursor).unwrap_or(i64::MAX)])?;
+            }
+        }
+        // A coop whose devices are all revoked keeps its tombstones (min over no rows is
+        // NULL, so nothing qualifies).
+        let swept = tx.execute(
+            "DELETE FROM log WHERE kind = 'tombstone' AND seq <= (
+                 SELECT min(d.acked) FROM devices d WHERE d.coop = log.coop AND d.revoked = 0)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(swept)
     }
 }
 
@@ -822,6 +1105,46 @@ mod tests {
             SqliteStore::open(dir.path()),
             Err(RelayError::NewerSchema(99))
         ));
+    }
+
+    #[test]
+    fn a_v1_database_is_migrated_with_usage_and_hashed_erasures() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).expect("open raw");
+            conn.execute_batch(SCHEMA_V1).expect("v1 schema");
+            conn.execute_batch(
+                "PRAGMA user_version = 1;
+                 INSERT INTO coops VALUES ('c', 'Coop', 0);
+                 INSERT INTO log (coop, scope, doc, kind, content_id, device, data)
+                 VALUES ('c', 'records:a', 'records:a/x', 'blob', 'id1', 'dev', x'00112233');
+                 INSERT INTO deleted_docs VALUES ('c', 'notes:a/gone', 5);",
+            )
+            .expect("v1 rows");
+        }
+        let store = SqliteStore::open(dir.path()).expect("migrate");
+        let conn = store.reader().expect("reader");
+        let used: i64 = conn
+            .query_row(
+                "SELECT bytes FROM usage WHERE coop = 'c' AND device = 'dev'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("usage row");
+        assert_eq!(used, 4);
+        let clear: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'deleted_docs'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        assert_eq!(clear, 0, "erased ids are no longer kept in clear");
+        drop(conn);
+        let r = store
+            .push("c", "dev", vec![doc("notes:a/gone", &[b"late"], &[])])
+            .expect("push");
+        assert_eq!((r.stored, r.discarded), (0, 1));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use logbook_protocol::{
     self as proto, Grant, JoinResponse, PullResponse, PushDoc, PushRequest, PushResponse, Role,
 };
-use logbook_relay::{RelayConfig, RunningRelay, admin};
+use logbook_relay::{Limits, RelayConfig, RunningRelay, admin};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
@@ -20,12 +20,17 @@ pub struct TestRelay {
 }
 
 pub async fn start_relay() -> TestRelay {
+    start_relay_with(Limits::default()).await
+}
+
+/// A relay with these timeouts, connection cap, rate limits and quotas.
+pub async fn start_relay_with(limits: Limits) -> TestRelay {
     let dir = tempfile::tempdir().expect("tempdir");
     let created = admin::create_coop(dir.path(), "Test Bakery").expect("create coop");
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let relay = logbook_relay::start(RelayConfig::new(dir.path(), addr))
-        .await
-        .expect("start relay");
+    let mut config = RelayConfig::new(dir.path(), addr);
+    config.limits = limits;
+    let relay = logbook_relay::start(config).await.expect("start relay");
     TestRelay {
         relay,
         dir,
