@@ -66,7 +66,8 @@ class KioskPresenter(
         val onShift = flow.onShift().map { it.personId }.toSet()
         val siteName = site?.let { id -> book.directory.sites().firstOrNull { it.id == id }?.name } ?: ""
         val pending = runCatching { book.pendingChanges.toInt() }.getOrDefault(0)
-        val people = roster.map { PersonTile(it.personId, it.name, it.personId.hashCode() and 0x7fffffff, it.personId in onShift) }
+        val colours = tileColours(roster.map { it.personId })
+        val people = roster.map { PersonTile(it.personId, it.name, colours.getValue(it.personId), it.personId in onShift) }
         _state.update { s ->
             s.copy(
                 siteName = siteName,
@@ -161,6 +162,21 @@ class KioskPresenter(
                 outcome
             }
             show(next, if (next is KioskStage.Pin) pinIdleMillis else outcomeMillis)
+        }
+    }
+
+    /**
+     * A palette index per person: from the id (so a person keeps their colour when others
+     * come and go), moved on to the next free colour when two people on one screen would
+     * share one (while colours are left).
+     */
+    private fun tileColours(ids: List<String>): Map<String, Int> {
+        val used = mutableSetOf<Int>()
+        return ids.associateWith { id ->
+            var c = (id.hashCode() and 0x7fffffff) % PALETTE_SIZE
+            if (used.size < PALETTE_SIZE) while (c in used) c = (c + 1) % PALETTE_SIZE
+            used += c
+            c
         }
     }
 

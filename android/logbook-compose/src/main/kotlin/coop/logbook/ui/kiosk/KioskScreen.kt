@@ -58,6 +58,9 @@ import androidx.compose.ui.unit.sp
 import coop.logbook.ui.KioskIcons
 import coop.logbook.ui.LocalStrings
 
+/** Colours in [KioskPalette]; PersonTile.colour indexes it. */
+const val PALETTE_SIZE = 8
+
 /** Tile colours: dark enough for white initials (contrast at least 4.5:1). */
 val KioskPalette = listOf(
     Color(0xFF1B5E20), Color(0xFF0D47A1), Color(0xFF4A148C), Color(0xFFB71C1C),
