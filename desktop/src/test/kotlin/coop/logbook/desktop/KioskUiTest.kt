@@ -14,6 +14,7 @@ import androidx.compose.ui.test.onNodeWithText
 import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.runComposeUiTest
 import coop.logbook.core.ShiftStatus
+import coop.logbook.desktop.Screenshots.snapshot
 import coop.logbook.ui.Strings
 import coop.logbook.ui.kiosk.KioskPresenter
 import coop.logbook.ui.kiosk.KioskRoute
@@ -66,15 +67,18 @@ class KioskUiTest {
         onNodeWithContentDescription("Clock in").assertIsNotEnabled()
         typePin(KioskCoop.AISHA_PIN)
         onNodeWithContentDescription("4 of 4 digits typed").assertExists()
+        snapshot("flow-pin-complete-en")
         onNodeWithContentDescription("Clock in").assertIsEnabled().performClick()
 
         waitForText("Clocked in at ")
         onNodeWithText("Thank you, Aisha Khan").assertExists()
+        snapshot("flow-clocked-in-en")
         assertEquals(listOf(coop.aisha), coop.kiosk.kiosk.onShift().map { it.personId }, "the real store has her on shift")
 
         // A few idle seconds later the names are back, and she shows as on shift.
         waitForText("Tap your name")
         onNodeWithText("On shift now: Aisha Khan").assertExists()
+        snapshot("flow-tiles-on-shift-en")
 
         // Taps are ordered by device time in whole seconds: clock out in a later second.
         Thread.sleep(1_100)
@@ -110,11 +114,13 @@ class KioskUiTest {
             val left = allowed - mistake
             waitForText(if (left == 1) "Wrong PIN. 1 try left." else "Wrong PIN. $left tries left.", substring = false)
             onNodeWithContentDescription("0 of 4 digits typed").assertExists()
+            if (left == 1) snapshot("flow-last-try-en")
         }
         typePin("0000")
         onNodeWithContentDescription("Clock in").performClick()
         waitForText("Too many wrong PINs")
         onNodeWithText("Ben Murray, please wait 15 minutes and try again, or ask a coordinator.").assertExists()
+        snapshot("flow-locked-out-en")
         assertIs<KioskStage.LockedOut>(presenter.state.value.stage)
 
         // Locked out, even the right PIN waits and nothing is punched.
@@ -137,6 +143,7 @@ class KioskUiTest {
         "9999".forEach { onNodeWithContentDescription("Cifra $it").performClick() }
         onNodeWithContentDescription("Entrata").performClick()
         waitForText("PIN sbagliato. Ti restano 4 tentativi.", substring = false)
+        snapshot("flow-wrong-pin-it")
         "1234".forEach { onNodeWithContentDescription("Cifra $it").performClick() }
         onNodeWithContentDescription("Entrata").performClick()
         waitForText("Entrata registrata alle ")
@@ -163,5 +170,8 @@ class KioskUiTest {
             onAllNodes(androidx.compose.ui.test.hasContentDescription(expected)).fetchSemanticsNodes().isNotEmpty()
         }
         onNodeWithTag("offline-badge").assertExists()
+        onNodeWithContentDescription("Done").performClick()
+        waitForText("Tap your name")
+        snapshot("flow-offline-en")
     }
 }

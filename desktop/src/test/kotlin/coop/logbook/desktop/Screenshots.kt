@@ -3,7 +3,13 @@ package coop.logbook.desktop
 
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.ImageComposeScene
+import androidx.compose.ui.graphics.toAwtImage
+import androidx.compose.ui.test.ComposeUiTest
+import androidx.compose.ui.test.ExperimentalTestApi
+import androidx.compose.ui.test.captureToImage
+import androidx.compose.ui.test.onRoot
 import androidx.compose.ui.unit.Density
+import java.awt.image.BufferedImage
 import java.io.ByteArrayInputStream
 import java.io.File
 import javax.imageio.ImageIO
@@ -26,11 +32,24 @@ object Screenshots {
         }
         val file = File(dir, "$name.png")
         file.writeBytes(png)
-        val img = ImageIO.read(ByteArrayInputStream(png))
+        return file to statsOf(ImageIO.read(ByteArrayInputStream(png)))
+    }
+
+    /** Capture what a running UI test shows to `<name>.png`, and check it is not blank. */
+    @OptIn(ExperimentalTestApi::class)
+    fun ComposeUiTest.snapshot(name: String): File {
+        waitForIdle()
+        val img = onRoot().captureToImage().toAwtImage()
+        val file = File(dir, "$name.png")
+        ImageIO.write(img, "png", file)
+        assertNotBlank(file, statsOf(img))
+        return file
+    }
+
+    fun statsOf(img: BufferedImage): Stats {
         val counts = HashMap<Int, Int>()
         for (y in 0 until img.height) for (x in 0 until img.width) counts.merge(img.getRGB(x, y), 1, Int::plus)
-        val stats = Stats(img.width, img.height, counts.size, counts.values.max().toDouble() / (img.width * img.height))
-        return file to stats
+        return Stats(img.width, img.height, counts.size, counts.values.max().toDouble() / (img.width * img.height))
     }
 
     /**

@@ -392,6 +392,7 @@ private fun Outcome(
     buttonText: String,
     onBack: () -> Unit,
     tag: String,
+    buttonIcon: ImageVector = KioskIcons.Back,
 ) {
     Column(
         Modifier.fillMaxSize().testTag(tag),
@@ -413,7 +414,7 @@ private fun Outcome(
             Text(extra, fontSize = 20.sp, color = Color(0xFF555555), textAlign = TextAlign.Center)
         }
         Spacer(Modifier.height(32.dp))
-        BigButton(buttonText, KioskIcons.Back, modifier = Modifier.testTag("back"), onClick = onBack)
+        BigButton(buttonText, buttonIcon, modifier = Modifier.testTag("back"), onClick = onBack)
     }
 }
 
@@ -429,6 +430,7 @@ private fun Done(stage: KioskStage.Done, onEvent: (KioskEvent) -> Unit) {
         buttonText = s["done.ok"],
         onBack = { onEvent(KioskEvent.BackToTiles) },
         tag = "done",
+        buttonIcon = KioskIcons.Done,
     )
 }
 
