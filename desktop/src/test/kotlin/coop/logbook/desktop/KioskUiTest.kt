@@ -100,6 +100,54 @@ class KioskUiTest {
     }
 
     @Test
+    fun aBreakIsRecordedAndASecondBreakIsRefusedInPlainWords() = runComposeUiTest {
+        val coop = ws.kioskCoop()
+        val presenter = presenter(coop)
+        setContent { KioskRoute(presenter, Strings.of("en")) }
+
+        onNodeWithContentDescription("Ben Murray: tap to clock in or out").performClick()
+        typePin(KioskCoop.BEN_PIN)
+        onNodeWithContentDescription("Clock in").performClick()
+        waitForText("Clocked in at ")
+        onNodeWithContentDescription("Done").performClick()
+        Thread.sleep(1_100)
+
+        onNodeWithContentDescription("Ben Murray, on shift: tap to clock out or take a break").performClick()
+        typePin(KioskCoop.BEN_PIN)
+        onNodeWithContentDescription("Start break").performClick()
+        waitForText("Break started at ")
+        onNodeWithContentDescription("Done").performClick()
+        Thread.sleep(1_100)
+
+        onNodeWithContentDescription("Ben Murray, on shift: tap to clock out or take a break").performClick()
+        typePin(KioskCoop.BEN_PIN)
+        onNodeWithContentDescription("Start break").performClick()
+        waitForText("That did not work")
+        onNodeWithText("The logbook says: already on a break").assertExists()
+        snapshot("flow-refused-en")
+        onNodeWithContentDescription("Back to the names").performClick()
+
+        onNodeWithContentDescription("Ben Murray, on shift: tap to clock out or take a break").performClick()
+        typePin(KioskCoop.BEN_PIN)
+        onNodeWithContentDescription("End break").performClick()
+        waitForText("Break ended at ")
+    }
+
+    @Test
+    fun anUntouchedPinPadGoesBackToTheNames() = runComposeUiTest {
+        val coop = ws.kioskCoop()
+        val presenter = KioskPresenter(coop.kiosk, scope, pinIdleMillis = 1_000).also { it.reload() }
+        setContent { KioskRoute(presenter, Strings.of("en")) }
+        onNodeWithContentDescription("Aisha Khan: tap to clock in or out").performClick()
+        typePin("12")
+        onNodeWithContentDescription("2 of 4 digits typed").assertExists()
+        waitForText("Tap your name")
+        // The half-typed PIN is gone: picking her again starts from nothing.
+        onNodeWithContentDescription("Aisha Khan: tap to clock in or out").performClick()
+        onNodeWithContentDescription("0 of 4 digits typed").assertExists()
+    }
+
+    @Test
     fun aWrongPinShowsTriesLeftThenLockout() = runComposeUiTest {
         val coop = ws.kioskCoop()
         val presenter = presenter(coop)
