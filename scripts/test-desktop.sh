@@ -46,7 +46,7 @@ RELAY="$TARGET_DIR/$PROFILE/logbook-relay"
 [ -x "$RELAY" ] || { echo "test-desktop: $RELAY is missing: cargo build -p logbook-relay (or run without BINDINGS_SKIP_BUILD)"; exit 1; }
 
 step="maven"
-mvn_args=(-B -q -f "$POM" "-Dcargo.target.dir=$TARGET_DIR" "-Dcargo.profile=$PROFILE")
+mvn_args=(-B -q -Dstyle.color=never -f "$POM" "-Dcargo.target.dir=$TARGET_DIR" "-Dcargo.profile=$PROFILE")
 [ -n "${DESKTOP_TEST:-}" ] && mvn_args+=("-Dtest=$DESKTOP_TEST" "-Dsurefire.failIfNoSpecifiedTests=false")
 # shellcheck disable=SC2206  # word splitting of the extra arguments is intended
 [ -n "${MAVEN_ARGS_EXTRA:-}" ] && mvn_args+=($MAVEN_ARGS_EXTRA)
