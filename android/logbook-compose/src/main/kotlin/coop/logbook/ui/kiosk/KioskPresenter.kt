@@ -57,7 +57,10 @@ class KioskPresenter(
      */
     private val failures = mutableMapOf<String, Int>()
     private var timer: Job? = null
-    private var offline = false
+    @Volatile private var offline = false
+
+    /** Events, timers and finished taps change the PIN and the stage one at a time. */
+    private val lock = Any()
 
     /** Read names, who is on shift and the sync backlog from the store. Blocking. */
     fun reload() {
@@ -104,6 +107,10 @@ class KioskPresenter(
     }
 
     fun onEvent(event: KioskEvent) {
+        synchronized(lock) { handle(event) }
+    }
+
+    private fun handle(event: KioskEvent) {
         when (event) {
             is KioskEvent.PickPerson -> {
                 val person = _state.value.people.firstOrNull { it.id == event.personId } ?: return
@@ -127,6 +134,7 @@ class KioskPresenter(
         }
     }
 
+    // Called with the lock held.
     private fun act(action: KioskAction) {
         val stage = _state.value.stage as? KioskStage.Pin ?: return
         if (!stage.complete || stage.busy || action !in stage.actions) return
@@ -140,30 +148,37 @@ class KioskPresenter(
                 val result = try {
                     flow.tap(person.id, entered, action.toPunchKind())
                 } catch (e: LogbookException) {
-                    KioskResult.Refused(e.message ?: e.toString())
+                    // Anything KioskFlow does not turn into a result (a name removed meanwhile,
+                    // a storage error): show the core's reason rather than crash the kiosk.
+                    KioskResult.Refused((e.message ?: e.toString()).substringAfter("reason="))
                 }
-                val outcome = when (result) {
-                    is KioskResult.Punched -> {
-                        failures.remove(person.id)
-                        KioskStage.Done(person, action, timeFormat.format(now().atZone(zone)))
-                    }
-                    KioskResult.WrongPin -> {
-                        failures[person.id] = (failures[person.id] ?: 0) + 1
-                        KioskStage.Pin(person, digits = 0, triesLeft = triesLeftAfterMistake(person.id))
-                    }
-                    is KioskResult.LockedOut -> {
-                        failures.remove(person.id)
-                        val minutes = ((result.retryAfter.inWholeSeconds + 59) / 60).toInt().coerceAtLeast(1)
-                        KioskStage.LockedOut(person, minutes)
-                    }
-                    is KioskResult.Refused -> KioskStage.Refused(person, result.reason)
-                }
+                val outcome = synchronized(lock) { outcomeOf(person, action, result) }
                 runCatching { reload() }
                 outcome
             }
-            show(next, if (next is KioskStage.Pin) pinIdleMillis else outcomeMillis)
+            synchronized(lock) { show(next, if (next is KioskStage.Pin) pinIdleMillis else outcomeMillis) }
         }
     }
+
+    // Called with the lock held.
+    private fun outcomeOf(person: PersonTile, action: KioskAction, result: KioskResult): KioskStage =
+        when (result) {
+            is KioskResult.Punched -> {
+                failures.remove(person.id)
+                KioskStage.Done(person, action, timeFormat.format(now().atZone(zone)))
+            }
+            KioskResult.WrongPin -> {
+                failures[person.id] = (failures[person.id] ?: 0) + 1
+                KioskStage.Pin(person, digits = 0, triesLeft = triesLeftAfterMistake(person.id))
+            }
+            is KioskResult.LockedOut -> {
+                // The core starts counting again once a lockout has expired.
+                failures.remove(person.id)
+                val minutes = ((result.retryAfter.inWholeSeconds + 59) / 60).toInt().coerceAtLeast(1)
+                KioskStage.LockedOut(person, minutes)
+            }
+            is KioskResult.Refused -> KioskStage.Refused(person, result.reason)
+        }
 
     /**
      * A palette index per person: from the id (so a person keeps their colour when others
@@ -195,7 +210,7 @@ class KioskPresenter(
         _state.update { it.copy(stage = stage) }
         timer = scope.launch {
             delay(idleMillis)
-            if (_state.value.stage == stage) backToTiles()
+            synchronized(lock) { if (_state.value.stage == stage) backToTiles() }
         }
     }
 
