@@ -1,0 +1,118 @@
+// Test set-up: a real relay (the workspace's logbook-relay binary, LOGBOOK_RELAY_BIN, set by
+// desktop/pom.xml) on a free loopback port, temporary stores, and a small coop with a kiosk.
+// The relay start mirrors android/logbook-kotlin/src/test/kotlin/coop/logbook/TestRelay.kt
+// (test sources of another module are not on this module's path).
+package coop.logbook.desktop
+
+import coop.logbook.CoopLogbook
+import coop.logbook.core.PersonRole
+import coop.logbook.ffi.DeviceRole
+import coop.logbook.ffi.Grant
+import java.io.File
+import java.nio.file.Path
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
+import kotlin.io.path.createTempDirectory
+import kotlin.io.path.deleteRecursively
+import kotlinx.coroutines.runBlocking
+
+class TestRelay : AutoCloseable {
+    val dataDir: Path = createTempDirectory("logbook-relay-")
+    private val bin: String = System.getenv("LOGBOOK_RELAY_BIN")
+        ?: error("LOGBOOK_RELAY_BIN is not set: run the tests with scripts/test-desktop.sh or mvn -f desktop/pom.xml test")
+    private val process: Process
+    val url: String
+
+    init {
+        check(File(bin).canExecute()) { "relay binary $bin is missing: cargo build -p logbook-relay" }
+        process = ProcessBuilder(bin, "serve", "--data", dataDir.toString(), "--listen", "127.0.0.1:0")
+            .redirectError(dataDir.resolve("relay.log").toFile())
+            .start()
+        val lines = LinkedBlockingQueue<String>()
+        Thread({ process.inputStream.bufferedReader().forEachLine { lines.put(it) } }, "relay-stdout")
+            .apply { isDaemon = true }
+            .start()
+        var found: String? = null
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
+        while (found == null && System.nanoTime() < deadline) {
+            val line = lines.poll(100, TimeUnit.MILLISECONDS) ?: continue
+            if (line.startsWith("listening on ")) found = line.removePrefix("listening on ").trim()
+        }
+        if (found == null) {
+            process.destroyForcibly()
+            error("the relay did not start within 30 s (log in $dataDir/relay.log)")
+        }
+        url = found
+    }
+
+    fun createCoop(name: String): String {
+        val admin = ProcessBuilder(bin, "admin", "--data", dataDir.toString(), "create-coop", "--name", name)
+            .redirectErrorStream(true)
+            .start()
+        val out = admin.inputStream.bufferedReader().readText()
+        check(admin.waitFor(30, TimeUnit.SECONDS) && admin.exitValue() == 0) { "create-coop failed: $out" }
+        return out.lineSequence().first { it.startsWith("coordinator code:") }.substringAfter(":").trim()
+    }
+
+    /** Stop serving (the kiosk then finds itself offline). Idempotent. */
+    fun stop() {
+        if (!process.isAlive) return
+        process.destroy()
+        if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
+    }
+
+    @OptIn(kotlin.io.path.ExperimentalPathApi::class)
+    override fun close() {
+        stop()
+        runCatching { dataDir.deleteRecursively() }
+    }
+}
+
+/** Temporary directories and stores one test owns; closed and deleted at the end. */
+class Workspace : AutoCloseable {
+    private val root: Path = createTempDirectory("logbook-desktop-test-")
+    private val closeables = mutableListOf<AutoCloseable>()
+
+    fun <T : AutoCloseable> own(c: T): T = c.also { closeables += it }
+    fun open(name: String): CoopLogbook = own(CoopLogbook.open(root.resolve(name)))
+    fun relay(): TestRelay = own(TestRelay())
+
+    @OptIn(kotlin.io.path.ExperimentalPathApi::class)
+    override fun close() {
+        closeables.asReversed().forEach { runCatching { it.close() } }
+        runCatching { root.deleteRecursively() }
+    }
+}
+
+/** A coordinator on a real relay, the café site, two workers with PINs, a joined kiosk. */
+class KioskCoop(
+    val relay: TestRelay,
+    val coordinator: CoopLogbook,
+    val kiosk: CoopLogbook,
+    val siteId: String,
+    val aisha: String,
+    val ben: String,
+) {
+    companion object {
+        const val AISHA_PIN = "1234"
+        const val BEN_PIN = "5678"
+    }
+}
+
+fun Workspace.kioskCoop(): KioskCoop = runBlocking {
+    val relay = relay()
+    val code = relay.createCoop("Riverside Café Co-op")
+    val coordinator = open("coordinator")
+    coordinator.initCoop("Riverside Café Co-op", "Europe/London")
+    coordinator.join(relay.url, code, "coordinator laptop")
+    val site = coordinator.directory.addSite("Café")
+    val aisha = coordinator.directory.addPerson("Aisha Khan", listOf(PersonRole.WORKER), listOf(site), false)
+    coordinator.directory.setPin(aisha, KioskCoop.AISHA_PIN)
+    val ben = coordinator.directory.addPerson("Ben Murray", listOf(PersonRole.WORKER), listOf(site), false)
+    coordinator.directory.setPin(ben, KioskCoop.BEN_PIN)
+    coordinator.sync()
+    val kioskCode = coordinator.invite(Grant(DeviceRole.KIOSK, null, site, emptyList())).code
+    val kiosk = open("kiosk")
+    kiosk.join(relay.url, kioskCode, "café kiosk")
+    KioskCoop(relay, coordinator, kiosk, site, aisha, ben)
+}
