@@ -2,7 +2,9 @@
 # Every test of the project, on a fresh machine with nothing but Rust, Java, Node and
 # Python: installs what the Kotlin and Python tests need (scripts/setup-tools.sh),
 # then runs formatting and lint checks, the Rust tests (unit, property, CLI, relay,
-# end-to-end), the Kotlin JVM tests, the Python tests, and the Swift generation check.
+# end-to-end), the Kotlin JVM tests, the desktop Compose UI tests (Maven; installs libgl1,
+# fonts and Maven's downloads through scripts/setup-desktop.sh), the Python tests, and the
+# Swift generation check.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,6 +24,9 @@ cargo test --workspace
 # The library is built; the foreign-language runners reuse it.
 echo "== Kotlin (JVM) tests"
 BINDINGS_SKIP_BUILD=1 scripts/test-kotlin.sh
+
+echo "== Desktop Compose app (Maven, headless UI tests)"
+BINDINGS_SKIP_BUILD=1 scripts/test-desktop.sh
 
 echo "== Python tests"
 BINDINGS_SKIP_BUILD=1 scripts/test-python.sh

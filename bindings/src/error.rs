@@ -96,6 +96,10 @@ impl From<CoreError> for LogbookError {
             | CoreError::Io(_) => LogbookError::Storage { reason },
             CoreError::Network(_) => LogbookError::Network { reason },
             CoreError::Relay { status, .. } => LogbookError::Relay { status, reason },
+            CoreError::RelayBusy { .. } => LogbookError::Relay {
+                status: 429,
+                reason,
+            },
             CoreError::Unauthorized(_) => LogbookError::Unauthorized { reason },
             CoreError::Cancelled => LogbookError::Cancelled { reason },
         }

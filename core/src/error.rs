@@ -54,6 +54,9 @@ pub enum Error {
     /// The relay could not be reached (offline, DNS, TLS, timeout): retry later.
     #[error("network: {0}")]
     Network(String),
+    /// The relay asked this device to slow down (429): try again after the wait.
+    #[error("the relay is busy; try again in {retry_after_seconds} s")]
+    RelayBusy { retry_after_seconds: u64 },
     /// The relay answered with an error status.
     #[error("relay refused the request ({status}): {message}")]
     Relay { status: u16, message: String },

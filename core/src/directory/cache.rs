@@ -7,7 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::doc::{DirectoryDoc, ProfileDoc, RosterDoc};
 use crate::error::{Error, Result};
 use crate::model::{Person, Settings, Site};
-use crate::store::meta;
+use crate::store::documents::DIRECTORY_DOC;
+use crate::store::{chunks, meta};
 
 /// Replace the people, sites and courses, and the coop facts (name, time zone, settings).
 pub(crate) fn project_directory(conn: &Connection, doc: &Automerge) -> Result<()> {
@@ -54,9 +55,33 @@ pub(crate) fn project_directory(conn: &Connection, doc: &Automerge) -> Result<()
     meta::set_meta(conn, "settings", &json)
 }
 
-/// Replace one site's kiosk roster.
+/// Replace one site's kiosk roster. A device that does not hold the directory (a kiosk)
+/// takes the coop's name, time zone and settings from the roster's copy of them.
 pub(crate) fn project_roster(conn: &Connection, site: &str, doc: &Automerge) -> Result<()> {
     let roster: RosterDoc = autosurgeon::hydrate(doc)?;
+    if chunks::last_chunk_id(conn, DIRECTORY_DOC)? == 0 {
+        if let Some(name) = &roster.coop_name {
+            meta::set_meta(conn, "coop_name", name)?;
+        }
+        if let Some(tz) = &roster.timezone {
+            meta::set_meta(conn, "timezone", tz)?;
+        }
+        let defaults = Settings::default();
+        let settings = Settings {
+            review_after_seconds: roster
+                .review_after_seconds
+                .unwrap_or(defaults.review_after_seconds),
+            pin_max_failures: roster
+                .pin_max_failures
+                .map_or(defaults.pin_max_failures, |v| v.clamp(1, 100) as u32),
+            pin_lockout_seconds: roster
+                .pin_lockout_seconds
+                .unwrap_or(defaults.pin_lockout_seconds),
+            ..defaults
+        };
+        let json = serde_json::to_string(&settings).map_err(|e| Error::Corrupt(e.to_string()))?;
+        meta::set_meta(conn, "settings", &json)?;
+    }
     conn.execute("DELETE FROM roster WHERE site = ?1", [site])?;
     let mut ins = conn.prepare_cached(
         "INSERT INTO roster (site, person, name, pin, active) VALUES (?1, ?2, ?3, ?4, ?5)",

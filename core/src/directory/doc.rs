@@ -56,6 +56,19 @@ pub struct CourseDoc {
 pub struct RosterDoc {
     #[autosurgeon(missing = "Default::default")]
     pub members: HashMap<String, RosterEntryDoc>,
+    /// The coop facts a kiosk needs but may not read from the directory (its name, time
+    /// zone, and the settings its PIN pad and tap checks follow), copied here by the
+    /// coordinator whenever the roster is written.
+    #[autosurgeon(missing = "Default::default")]
+    pub coop_name: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub timezone: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub review_after_seconds: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub pin_max_failures: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub pin_lockout_seconds: Option<i64>,
 }
 
 /// What a kiosk knows of a person: a name to tap and a PIN verifier. Nothing else.

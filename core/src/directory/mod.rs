@@ -320,7 +320,26 @@ fn put_roster_entry(
     name: &str,
     pin: Option<String>,
 ) -> Result<()> {
+    let coop_name = meta::get_meta(&w.tx, "coop_name")?;
+    let timezone = meta::get_meta(&w.tx, "timezone")?;
+    let settings = meta::settings(&w.tx)?;
     w.change(&documents::roster_doc(site), |t| {
+        // The kiosk reads no directory: it learns the coop's facts from its roster.
+        autosurgeon::reconcile_prop(t, ROOT, "coop_name", coop_name.as_deref())?;
+        autosurgeon::reconcile_prop(t, ROOT, "timezone", timezone.as_deref())?;
+        autosurgeon::reconcile_prop(
+            t,
+            ROOT,
+            "review_after_seconds",
+            settings.review_after_seconds,
+        )?;
+        autosurgeon::reconcile_prop(
+            t,
+            ROOT,
+            "pin_max_failures",
+            i64::from(settings.pin_max_failures),
+        )?;
+        autosurgeon::reconcile_prop(t, ROOT, "pin_lockout_seconds", settings.pin_lockout_seconds)?;
         let members = documents::container(t, "members")?;
         autosurgeon::reconcile_prop(
             t,
@@ -334,4 +353,46 @@ fn put_roster_entry(
         )?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::logbook::Logbook;
+
+    #[test]
+    fn a_kiosk_learns_the_coops_name_time_zone_and_settings_from_its_roster_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let coordinator = Logbook::open(dir.path().join("c")).unwrap();
+        coordinator
+            .directory()
+            .init("Riverside", "Europe/Rome")
+            .unwrap();
+        let site = coordinator.directory().add_site("Cafe").unwrap();
+        let ann = coordinator
+            .directory()
+            .add_person("Ann", &[], std::slice::from_ref(&site), false)
+            .unwrap();
+        coordinator.directory().set_pin(&ann, "1234").unwrap();
+        // What a kiosk receives: the site's roster and nothing else.
+        let roster: Vec<(String, Vec<u8>)> = coordinator
+            .export_chunks()
+            .unwrap()
+            .into_iter()
+            .filter(|(doc, _)| doc.starts_with("site:"))
+            .collect();
+        let kiosk = Logbook::open(dir.path().join("k")).unwrap();
+        kiosk.merge_chunks(&roster).unwrap();
+        let coop = kiosk.directory().coop().unwrap();
+        assert_eq!(coop.name, "Riverside");
+        assert_eq!(coop.timezone, "Europe/Rome");
+        assert_eq!(
+            coop.settings,
+            coordinator.directory().coop().unwrap().settings
+        );
+        assert!(
+            kiosk.directory().people().unwrap().is_empty(),
+            "no directory on a kiosk"
+        );
+        assert_eq!(kiosk.kiosk().roster(&site).unwrap().len(), 1);
+    }
 }

@@ -124,11 +124,7 @@ impl<'a> SyncClient<'a> {
             return Err(Error::conflict("this device has already joined a relay"));
         }
         let url = relay_url.trim().trim_end_matches('/').to_string();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::invalid(
-                "the relay address must start with http:// or https://",
-            ));
-        }
+        check_relay_url(&url)?;
         let name = validate_device_name(device_name)?;
         let timezone = match timezone {
             Some(tz) => {
@@ -309,10 +305,46 @@ impl<'a> SyncClient<'a> {
     }
 }
 
-fn retryable(e: &Error) -> bool {
-    matches!(e, Error::Network(_))
-        || matches!(e, Error::Relay { status, .. } if *status >= 500 || *status == 429)
+/// Worth another try: the network failed, the relay had a passing problem (5xx, or a
+/// timed-out request, 408), or it asked us to slow down. A full quota (507) is not: it
+/// will not pass by itself.
+/// A relay address must be `https://`, except on this machine (`http://localhost`,
+/// `127.x.x.x`, `[::1]`), where there is no network to listen in on.
+pub(crate) fn check_relay_url(url: &str) -> Result<()> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(Error::invalid(
+            "the relay address must start with https:// (or http:// on this machine)",
+        ));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "the relay address must use https:// (plain http:// is only for this machine): everything a device syncs is personal data",
+        ))
+    }
 }
+
+fn retryable(e: &Error) -> bool {
+    matches!(e, Error::Network(_) | Error::RelayBusy { .. })
+        || matches!(e, Error::Relay { status, .. } if (*status >= 500 && *status != 507) || *status == 408)
+}
+
+/// The longest a sync waits on one Retry-After before giving up for this round.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Run `attempt` up to [`ATTEMPTS`] times with exponential backoff on transient errors.
 pub(crate) async fn with_retries<T, F, Fut>(retries: &mut u32, mut attempt: F) -> Result<T>
@@ -327,11 +359,87 @@ where
             Err(e) if retryable(&e) && n < ATTEMPTS => {
                 *retries += 1;
                 let jitter = Duration::from_millis(rand::random::<u64>() % 100);
-                tokio::time::sleep(delay + jitter).await;
+                let wait = match e {
+                    Error::RelayBusy {
+                        retry_after_seconds,
+                    } => Duration::from_secs(retry_after_seconds).min(MAX_RETRY_AFTER),
+                    _ => delay,
+                };
+                tokio::time::sleep(wait + jitter).await;
                 delay *= 2;
                 n += 1;
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_on_this_machine() {
+        for ok in [
+            "https://relay.example",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787/",
+            "http://[::1]:8787",
+            "http://127.3.2.1",
+        ] {
+            assert!(check_relay_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://relay.example",
+            "http://10.0.0.2:8787",
+            "http://localhost.evil.example",
+            "ftp://relay.example",
+            "relay.example",
+        ] {
+            assert!(
+                matches!(check_relay_url(bad), Err(Error::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_relay_is_retried_after_its_retry_after_and_a_full_quota_is_not() {
+        let mut retries = 0;
+        let mut calls = 0;
+        let started = tokio::time::Instant::now();
+        let out: Result<()> = with_retries(&mut retries, || {
+            calls += 1;
+            let first = calls == 1;
+            async move {
+                if first {
+                    Err(Error::RelayBusy {
+                        retry_after_seconds: 7,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(out.is_ok());
+        assert_eq!(retries, 1);
+        assert!(
+            started.elapsed() >= Duration::from_secs(7),
+            "waited as asked"
+        );
+        let mut calls = 0;
+        let full: Result<()> = with_retries(&mut retries, || {
+            calls += 1;
+            async {
+                Err(Error::Relay {
+                    status: 507,
+                    message: "quota".into(),
+                })
+            }
+        })
+        .await;
+        assert!(full.is_err());
+        assert_eq!(calls, 1, "a full quota is not retried");
     }
 }

@@ -166,6 +166,18 @@ fn network(e: reqwest::Error) -> Error {
 
 async fn error_from(resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();
+    if status == 429 {
+        // Honour the relay's Retry-After (whole seconds); without one, wait a second.
+        let retry_after_seconds = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1);
+        return Error::RelayBusy {
+            retry_after_seconds,
+        };
+    }
     let message = match resp.json::<proto::ErrorBody>().await {
         Ok(b) => b.message,
         Err(_) => "no details".into(),
