@@ -38,7 +38,7 @@ fn automerge_like(n: usize) -> Vec<u8> {
                 automerge::ObjType::Map,
             )
             .expect("bench setup");
-        doc.put(&p, "kind", if i % 2 == 0 { "in" } else { "out" })
+        doc.put(&p, "kind", if i.is_multiple_of(2) { "in" } else { "out" })
             .expect("bench setup");
         doc.put(&p, "at", 1_795_000_000_000i64 + i as i64 * 61_000)
             .expect("bench setup");
