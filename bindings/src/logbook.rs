@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use logbook_core::{CoopInfo, RebuildSummary};
+use logbook_core::{CoopInfo, QuarantinedDoc, RebuildSummary};
 
 use crate::directory::Directory;
 use crate::error::Result;
@@ -90,6 +90,12 @@ impl Logbook {
     /// Throw the cached tables away and derive them again from the documents.
     pub fn rebuild(&self) -> Result<RebuildSummary> {
         Ok(self.core.rebuild()?)
+    }
+
+    /// Documents received from the relay and set aside (they do not decode or do not fit
+    /// their shape); the rest of the sync went on without them.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedDoc>> {
+        Ok(self.core.quarantined()?)
     }
 
     /// SQLite's integrity check (slow on big stores: on demand only).

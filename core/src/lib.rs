@@ -45,6 +45,7 @@ pub use logbook_protocol as protocol;
 pub use model::*;
 pub use observer::{ChangeOrigin, LogbookObserver, Subscription};
 pub use reports::{HoursRow, RatioReport};
+pub use store::quarantine::QuarantinedDoc;
 pub use sync::{JoinInfo, SyncSummary};
 pub use timesheets::{AuditEntry, ShiftCorrection, WeekState};
 pub use training::NewTraining;

@@ -162,6 +162,12 @@ impl Logbook {
         })
     }
 
+    /// Documents received from the relay that this device set aside because they do not
+    /// decode or do not fit their shape (the rest of the sync went on without them).
+    pub fn quarantined(&self) -> Result<Vec<crate::store::quarantine::QuarantinedDoc>> {
+        self.store.read(crate::store::quarantine::list)
+    }
+
     /// Run SQLite's own integrity check (slow on big stores: on demand only).
     pub fn check_integrity(&self) -> Result<bool> {
         self.store.read(|c| {

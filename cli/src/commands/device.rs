@@ -4,7 +4,7 @@ use anyhow::Result;
 use logbook_core::Logbook;
 
 use super::print_json_or_kv;
-use crate::output::Format;
+use crate::output::{self, Format};
 
 pub(crate) fn status(book: &Logbook, format: Format) -> Result<()> {
     let coop = book.directory().coop().ok();
@@ -18,6 +18,9 @@ pub(crate) fn status(book: &Logbook, format: Format) -> Result<()> {
         "person": grant.as_ref().and_then(|g| g.person.clone()),
         "site": grant.as_ref().and_then(|g| g.site.clone()),
         "pending_changes": sync.pending_changes()?,
+        "last_sync_at": sync.last_sync_at()?.map(output::utc),
+        // Received but set aside (does not decode or fit its shape): document ids only.
+        "quarantined": book.quarantined()?.iter().map(|q| &q.doc_id).collect::<Vec<_>>(),
     });
     print_json_or_kv(format, &v);
     Ok(())

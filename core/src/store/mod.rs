@@ -7,11 +7,13 @@
 //! - [`documents`]: document kinds, ids, genesis, loading.
 //! - [`writer`]: one durable write (the only way anything is written).
 //! - [`cache`]: routing each document to its feature's projection; clearing for rebuild.
+//! - [`quarantine`]: what came from the relay and could not be taken in, kept aside.
 
 pub mod cache;
 pub mod chunks;
 pub mod documents;
 pub mod meta;
+pub mod quarantine;
 pub mod schema;
 pub(crate) mod writer;
 

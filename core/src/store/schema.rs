@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema this build writes. Older stores are migrated; newer ones refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 pub const STORE_FILE: &str = "logbook.sqlite3";
 
 /// Migration `n` takes a store from version `n` to `n + 1`.
@@ -82,6 +82,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE kiosk_lockouts (person TEXT PRIMARY KEY, failures INTEGER NOT NULL,
         locked_until INTEGER);
+    "#,
+    // 2 -> 3: blobs from the relay that do not decode or do not fit their document's
+    // shape are set aside here (truth, not cache: kept, never merged) so sync moves on.
+    r#"
+    CREATE TABLE quarantine (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, data BLOB NOT NULL,
+        reason TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX quarantine_doc ON quarantine(doc);
     "#,
 ];
 

@@ -10,10 +10,14 @@ use logbook_protocol::Scope;
 use rusqlite::Connection;
 
 use super::documents::{self, DocKind};
+use super::quarantine::{self, Reason};
 use super::{Device, DocCache, cache, chunks, meta};
 use crate::error::Result;
 use crate::model::UnixSeconds;
 use crate::timesheets;
+
+/// Every automerge chunk (document or change) begins with these bytes.
+const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// Compact a document's chunks into one snapshot once it has more than this many.
 const COMPACT_AFTER_CHUNKS: i64 = 64;
@@ -90,30 +94,53 @@ impl<'a> Writer<'a> {
     }
 
     /// Merge chunks that arrived from the relay. Returns how many added something new.
+    ///
+    /// A blob that does not decode, or a document that no longer fits its shape once it
+    /// is merged, is set aside in `quarantine` with a reason (nothing of it reaches the
+    /// chunks or the cache) and the rest goes on: one bad document from a broken or
+    /// hostile device must not stop a device's sync.
     pub(crate) fn merge_remote(&mut self, doc_id: &str, blobs: &[Vec<u8>]) -> Result<usize> {
-        DocKind::of(doc_id)?;
+        let kind = DocKind::of(doc_id)?;
         let mut doc = self.load(doc_id)?;
         let mut last = chunks::last_chunk_id(&self.tx, doc_id)?;
-        let mut added = 0;
+        let mut accepted: Vec<&Vec<u8>> = Vec::new();
         for blob in blobs {
             let before = doc.get_heads();
-            // A blob that does not parse is skipped (and kept out of the store): the relay
-            // is untrusted transport, and one bad blob must not block the others.
-            if doc.load_incremental(blob).is_err() {
+            // automerge skips bytes it cannot parse without an error, so a blob that is
+            // not automerge at all is recognised by its missing magic number.
+            if !blob.starts_with(&AUTOMERGE_MAGIC) || doc.load_incremental(blob).is_err() {
+                quarantine::set_aside(&self.tx, doc_id, blob, Reason::Undecodable, self.now)?;
+                self.touch(quarantine::SCOPE);
                 doc = self.load(doc_id)?;
+                for earlier in &accepted {
+                    doc.load_incremental(earlier)?;
+                }
                 continue;
             }
             if doc.get_heads() != before
                 || !automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty()
             {
-                last = chunks::append_chunk(&self.tx, doc_id, blob, false)?;
-                added += 1;
+                accepted.push(blob);
             }
         }
-        if added > 0 {
-            self.after_change(doc_id, last, doc)?;
+        if accepted.is_empty() {
+            return Ok(0);
         }
-        Ok(added)
+        // The shape check runs before anything is stored or indexed, for every kind.
+        if quarantine::check_shape(kind, &doc).is_err() {
+            for blob in &accepted {
+                quarantine::set_aside(&self.tx, doc_id, blob, Reason::WrongShape, self.now)?;
+            }
+            self.touch(quarantine::SCOPE);
+            // The kind only: the error could quote the content.
+            tracing::warn!(kind = ?kind, "a document from the relay was quarantined");
+            return Ok(0);
+        }
+        for blob in &accepted {
+            last = chunks::append_chunk(&self.tx, doc_id, blob, false)?;
+        }
+        self.after_change(doc_id, last, doc)?;
+        Ok(accepted.len())
     }
 
     fn after_change(&mut self, doc_id: &str, last: i64, doc: Automerge) -> Result<()> {
