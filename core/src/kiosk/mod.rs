@@ -174,6 +174,41 @@ impl<'a> Kiosk<'a> {
     }
 }
 
+/// A kiosk forgets its taps once the relay holds them and they are older than the review
+/// window (16 hours by default): it needs no more than that to refuse a double tap, and a
+/// stolen kiosk then shows nobody's working pattern or hour types (a CPO among them).
+/// Whole punch documents (one person, one month) go, locally only: nothing is erased at
+/// the relay. Returns how many documents were forgotten.
+pub(crate) fn forget_acknowledged_taps(lb: &Logbook) -> Result<u32> {
+    if !lb.access().is_kiosk() {
+        return Ok(0);
+    }
+    let now = lb.store.now();
+    let forgotten = lb.store.write(ChangeOrigin::Sync, |w| {
+        let settings = meta::settings(&w.tx)?;
+        let docs: Vec<String> = {
+            let mut stmt = w.tx.prepare_cached(
+                "SELECT doc FROM punches WHERE doc NOT IN (SELECT doc FROM outbox)
+                 GROUP BY doc HAVING max(at) < ?1",
+            )?;
+            let rows = stmt.query_map([now - settings.review_after_seconds], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for doc in &docs {
+            w.erase(doc)?;
+        }
+        if !docs.is_empty() {
+            // A later tap for the same person and month starts the document again here.
+            w.new_actor()?;
+        }
+        Ok(docs.len() as u32)
+    })?;
+    if forgotten > 0 {
+        lb.store.scrub_wal()?;
+    }
+    Ok(forgotten)
+}
+
 fn read_lockout(c: &rusqlite::Connection, person: &str) -> Result<Lockout> {
     Ok(
         c.prepare_cached("SELECT failures, locked_until FROM kiosk_lockouts WHERE person = ?1")?

@@ -143,6 +143,12 @@ impl Store {
                 // The grant may have changed with this write: refresh the memory copy.
                 *grant = read_grant(conn)?;
             }
+            if scopes.contains(ACTOR)
+                && let Some(hex) = meta::get_meta(conn, "actor")?
+            {
+                device.actor = ActorId::try_from(hex.as_str())
+                    .map_err(|_| Error::Corrupt("bad actor id".into()))?;
+            }
         }
         if !scopes.is_empty() {
             self.observers.notify(origin, scopes.into_iter().collect());
@@ -206,6 +212,8 @@ impl Store {
 
 /// Observers hear this name when the device's relay membership changed.
 pub(crate) const MEMBERSHIP: &str = "device:membership";
+/// A write that gave this device a new automerge actor (see `Writer::new_actor`).
+pub(crate) const ACTOR: &str = "device:actor";
 /// Observers hear this name when other device state changed (name, sync status).
 pub(crate) const DEVICE: &str = "device";
 

@@ -59,17 +59,19 @@ pub(crate) fn set_aside(
 /// feature's cache projection does, run before anything is stored.
 pub(crate) fn check_shape(kind: DocKind, doc: &Automerge) -> Result<()> {
     use crate::{cpo, directory, notes, timesheets, training};
+    fn hydrate<T: autosurgeon::Hydrate>(doc: &Automerge) -> Result<()> {
+        autosurgeon::hydrate::<_, T>(doc)?;
+        Ok(())
+    }
     match kind {
-        DocKind::Directory => drop(autosurgeon::hydrate::<_, directory::doc::DirectoryDoc>(
-            doc,
-        )?),
-        DocKind::Roster => drop(autosurgeon::hydrate::<_, directory::doc::RosterDoc>(doc)?),
-        DocKind::Profile => drop(autosurgeon::hydrate::<_, directory::doc::ProfileDoc>(doc)?),
-        DocKind::Punches => drop(autosurgeon::hydrate::<_, timesheets::doc::PunchesDoc>(doc)?),
-        DocKind::Review => drop(autosurgeon::hydrate::<_, timesheets::doc::ReviewDoc>(doc)?),
-        DocKind::Training => drop(autosurgeon::hydrate::<_, training::doc::TrainingDoc>(doc)?),
-        DocKind::Cpo => drop(autosurgeon::hydrate::<_, cpo::doc::CpoDoc>(doc)?),
-        DocKind::Notes => drop(autosurgeon::hydrate::<_, notes::doc::NotesDoc>(doc)?),
+        DocKind::Directory => hydrate::<directory::doc::DirectoryDoc>(doc)?,
+        DocKind::Roster => hydrate::<directory::doc::RosterDoc>(doc)?,
+        DocKind::Profile => hydrate::<directory::doc::ProfileDoc>(doc)?,
+        DocKind::Punches => hydrate::<timesheets::doc::PunchesDoc>(doc)?,
+        DocKind::Review => hydrate::<timesheets::doc::ReviewDoc>(doc)?,
+        DocKind::Training => hydrate::<training::doc::TrainingDoc>(doc)?,
+        DocKind::Cpo => hydrate::<cpo::doc::CpoDoc>(doc)?,
+        DocKind::Notes => hydrate::<notes::doc::NotesDoc>(doc)?,
     }
     Ok(())
 }

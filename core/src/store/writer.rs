@@ -189,6 +189,16 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// From the next write on, write with a new automerge actor. A device that forgot a
+    /// document it wrote must not write into it again under the same actor: its change
+    /// numbers would start again at 1 and collide with the ones readers already hold.
+    pub(crate) fn new_actor(&mut self) -> Result<()> {
+        let actor = automerge::ActorId::random();
+        meta::set_meta(&self.tx, "actor", &actor.to_hex_string())?;
+        self.touch(super::ACTOR);
+        Ok(())
+    }
+
     pub(crate) fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         meta::set_meta(&self.tx, key, value)
     }
