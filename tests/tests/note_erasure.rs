@@ -232,3 +232,55 @@ async fn an_offline_reply_does_not_resurrect_a_deleted_thread() {
     }
     coop.shutdown().await;
 }
+
+/// An erasure the relay has not heard of yet survives the device leaving its relay
+/// membership: it is sent with the next membership's first sync.
+#[tokio::test]
+async fn an_erasure_made_before_leaving_reaches_the_relay_after_joining_again() {
+    const TEXT: &str = "zq-marker-4410 moved flat";
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let relay_db = coop.relay_dir.join("relay.sqlite3");
+    let thread = aisha
+        .phone
+        .notes()
+        .add_thread(&aisha.person, TEXT)
+        .expect("write");
+    aisha.phone.sync().run().await.expect("sync");
+    assert!(!sqlite_contains(&relay_db, TEXT.as_bytes()).is_empty());
+
+    // Offline: erase, then leave the relay (a phone being handed over, say).
+    aisha.phone.notes().delete_thread(&thread).expect("erase");
+    aisha.phone.sync().leave_relay().expect("leave");
+
+    // Joining again with a fresh code sends the erasure first.
+    let code = coop
+        .coordinator
+        .sync()
+        .invite(logbook_e2e::worker_grant(&aisha.person), None)
+        .await
+        .expect("invite")
+        .code;
+    aisha
+        .phone
+        .sync()
+        .join(&coop.url, &code, "Aisha's phone again")
+        .await
+        .expect("join again");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !sqlite_contains(&relay_db, TEXT.as_bytes()).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay still holds the erased note"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        aisha
+            .phone
+            .notes()
+            .threads(&aisha.person)
+            .expect("threads")
+            .is_empty()
+    );
+}

@@ -195,7 +195,7 @@ pub(crate) fn forget_acknowledged_taps(lb: &Logbook) -> Result<u32> {
             rows.collect::<Result<_, _>>()?
         };
         for doc in &docs {
-            w.erase(doc)?;
+            w.forget(doc)?;
         }
         if !docs.is_empty() {
             // A later tap for the same person and month starts the document again here.

@@ -146,3 +146,36 @@ fn validate_note(text: &str) -> Result<String> {
     }
     Ok(text.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::logbook::Logbook;
+
+    #[test]
+    fn an_erased_thread_is_never_merged_back_by_blobs_that_arrive_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let lb = Logbook::open(dir.path()).unwrap();
+        lb.directory().init("Test", "Europe/London").unwrap();
+        let ann = lb.directory().add_person("Ann", &[], &[], false).unwrap();
+        let thread = lb
+            .notes()
+            .add_thread(&ann, "talked about the bus pass")
+            .unwrap();
+        // What the relay may still send: the thread's own blobs, echoed back from a push
+        // that was in flight when it was erased.
+        let echo: Vec<(String, Vec<u8>)> = lb
+            .export_chunks()
+            .unwrap()
+            .into_iter()
+            .filter(|(doc, _)| doc.starts_with("notes:"))
+            .collect();
+        lb.notes().delete_thread(&thread).unwrap();
+        assert_eq!(lb.merge_chunks(&echo).unwrap(), 0);
+        assert!(lb.notes().threads(&ann).unwrap().is_empty());
+        let raw = std::fs::read(dir.path().join(crate::store::STORE_FILE)).unwrap();
+        assert!(
+            !raw.windows(8).any(|w| w == b"bus pass"),
+            "the erased text is not back on disk"
+        );
+    }
+}

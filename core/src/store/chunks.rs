@@ -88,3 +88,22 @@ pub fn queue_delete(conn: &Connection, doc: &str) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Remember that a document was erased here (by a hash of its id).
+pub fn remember_erased(conn: &Connection, doc: &str) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO erased_docs (hash) VALUES (?1)")?
+        .execute([erased_hash(doc)])?;
+    Ok(())
+}
+
+/// Was this document erased here?
+pub fn was_erased(conn: &Connection, doc: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_docs WHERE hash = ?1)")?
+        .query_row([erased_hash(doc)], |r| r.get(0))?)
+}
+
+fn erased_hash(doc: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(doc.as_bytes()))
+}

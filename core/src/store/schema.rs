@@ -84,11 +84,16 @@ const MIGRATIONS: &[&str] = &[
         locked_until INTEGER);
     "#,
     // 2 -> 3: blobs from the relay that do not decode or do not fit their document's
-    // shape are set aside here (truth, not cache: kept, never merged) so sync moves on.
+    // shape are set aside here (truth, not cache: kept, never merged) so sync moves on;
+    // erased documents are remembered so nothing merges them back.
     r#"
     CREATE TABLE quarantine (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, data BLOB NOT NULL,
         reason TEXT NOT NULL, at INTEGER NOT NULL);
     CREATE INDEX quarantine_doc ON quarantine(doc);
+    -- Documents erased here, by the SHA-256 of their id (the id itself would outlive the
+    -- erasure): blobs for them that arrive later (an in-flight push echoed back, a peer
+    -- that has not heard yet) are dropped, never merged back.
+    CREATE TABLE erased_docs (hash TEXT PRIMARY KEY);
     "#,
 ];
 

@@ -101,6 +101,11 @@ impl<'a> Writer<'a> {
     /// hostile device must not stop a device's sync.
     pub(crate) fn merge_remote(&mut self, doc_id: &str, blobs: &[Vec<u8>]) -> Result<usize> {
         let kind = DocKind::of(doc_id)?;
+        if chunks::was_erased(&self.tx, doc_id)? {
+            // Erased here: whatever still arrives for it (an echo of a push that was in
+            // flight when it was erased, a peer that has not heard yet) is dropped.
+            return Ok(0);
+        }
         let mut doc = self.load(doc_id)?;
         let mut last = chunks::last_chunk_id(&self.tx, doc_id)?;
         let mut accepted: Vec<&Vec<u8>> = Vec::new();
@@ -177,8 +182,16 @@ impl<'a> Writer<'a> {
         self.rederive.insert((person.to_string(), None));
     }
 
-    /// Erase a document here: chunks, queued changes, cached rows.
+    /// Erase a document here for good: chunks, queued changes, cached rows; and remember
+    /// it, so blobs for it that arrive later are dropped rather than merged back.
     pub(crate) fn erase(&mut self, doc_id: &str) -> Result<()> {
+        self.forget(doc_id)?;
+        chunks::remember_erased(&self.tx, doc_id)
+    }
+
+    /// Drop a document from this device only (a kiosk's old taps, notes whose consent was
+    /// withdrawn): it may come back later, through sync, if the device may hold it again.
+    pub(crate) fn forget(&mut self, doc_id: &str) -> Result<()> {
         chunks::erase_doc(&self.tx, doc_id)?;
         self.cache.remove(doc_id);
         self.pending.remove(doc_id);

@@ -289,7 +289,8 @@ impl<'a> SyncClient<'a> {
     }
 
     /// Forget this device's relay membership locally (after it was revoked, say). The
-    /// data stays.
+    /// data stays, and so do erasures the relay has not heard of yet: they are sent with
+    /// the next membership's first sync.
     pub fn leave_relay(&self) -> Result<()> {
         self.lb.store.write(ChangeOrigin::Local, |w| {
             for k in [
@@ -302,7 +303,6 @@ impl<'a> SyncClient<'a> {
             ] {
                 w.delete_meta(k)?;
             }
-            w.tx.execute("DELETE FROM pending_deletes", [])?;
             w.touch(MEMBERSHIP);
             Ok(())
         })

@@ -110,11 +110,20 @@ impl SyncClient<'_> {
                 let blobs: Vec<Vec<u8>> = d.blobs.iter().map(|b| b.to_vec()).collect();
                 summary.pulled_blobs += w.merge_remote(&d.doc, &blobs)? as u32;
             }
-            for doc in page.deleted.iter().chain(stale_notes.iter()) {
+            for doc in &page.deleted {
+                if DocKind::of(doc).is_err() {
+                    continue;
+                }
                 if chunks::last_chunk_id(&w.tx, doc)? > 0 {
-                    w.erase(doc)?;
                     summary.erased_documents += 1;
                 }
+                // Remembered even if never held here, so a late blob cannot revive it.
+                w.erase(doc)?;
+            }
+            for doc in &stale_notes {
+                // Consent withdrawn: forget, not erase; they return if consent returns.
+                w.forget(doc)?;
+                summary.erased_documents += 1;
             }
             if save_cursor {
                 w.set_meta("cursor", &page.next.to_string())?;

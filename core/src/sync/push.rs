@@ -32,8 +32,13 @@ impl SyncClient<'_> {
             let result = with_retries(&mut retries, || relay.delete_doc(&doc)).await;
             summary.retries += retries;
             match result {
-                // 404: the relay never had it; either way it is gone there.
-                Ok(()) | Err(Error::Relay { status: 404, .. }) => {
+                // 404: the relay never had it; either way it is gone there. 403: this
+                // membership may not erase it there (an erasure made under an earlier
+                // one); it stays erased here and the relay's own rules decide there.
+                Ok(())
+                | Err(Error::Relay {
+                    status: 404 | 403, ..
+                }) => {
                     self.lb.store.write(ChangeOrigin::Sync, |w| {
                         w.tx.execute("DELETE FROM pending_deletes WHERE doc = ?1", [&doc])?;
                         w.touch(DEVICE);
