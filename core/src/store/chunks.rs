@@ -70,6 +70,7 @@ pub fn erase_doc(conn: &Connection, doc: &str) -> Result<()> {
     conn.execute("DELETE FROM outbox WHERE doc = ?1", [doc])?;
     // Whatever of it was set aside goes too: a quarantined note is still a note.
     conn.execute("DELETE FROM quarantine WHERE doc = ?1", [doc])?;
+    conn.execute("DELETE FROM pushed WHERE doc = ?1", [doc])?;
     Ok(())
 }
 

@@ -94,6 +94,10 @@ const MIGRATIONS: &[&str] = &[
     -- erasure): blobs for them that arrive later (an in-flight push echoed back, a peer
     -- that has not heard yet) are dropped, never merged back.
     CREATE TABLE erased_docs (hash TEXT PRIMARY KEY);
+    -- The content ids of the blobs this device pushed and the relay holds, per document,
+    -- so it can later replace them with one compacted snapshot (supersedes).
+    CREATE TABLE pushed (doc TEXT NOT NULL, content_id TEXT NOT NULL,
+        PRIMARY KEY (doc, content_id)) WITHOUT ROWID;
     "#,
 ];
 

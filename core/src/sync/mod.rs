@@ -51,6 +51,9 @@ pub struct SyncSummary {
     /// Punch documents a kiosk forgot: acknowledged by the relay and older than the
     /// review window (kept at the relay, gone from the kiosk).
     pub forgotten_documents: u32,
+    /// Documents this device owns whose many blobs at the relay it replaced with one
+    /// compacted snapshot.
+    pub compacted_documents: u32,
 }
 
 /// What joining told this device.
@@ -195,6 +198,7 @@ impl<'a> SyncClient<'a> {
         let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
         self.push_deletes(&m.relay, &mut summary).await?;
         self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
+        summary.compacted_documents = self.compact_owned(&m.relay, &mut summary).await?;
         summary.forgotten_documents = crate::kiosk::forget_acknowledged_taps(self.lb)?;
         self.pull_all(&m.relay, &m.grant, &mut summary).await?;
         if self.start_coop_if_empty(&m.grant)? {

@@ -117,11 +117,92 @@ impl SyncClient<'_> {
                     del.execute([id])?;
                 }
                 drop(del);
+                // Remember what the relay now holds of each document, for compaction.
+                let mut ins = w.tx.prepare_cached(
+                    "INSERT OR IGNORE INTO pushed (doc, content_id) VALUES (?1, ?2)",
+                )?;
+                for (doc, (bytes, _)) in &per_doc {
+                    ins.execute([doc.as_str(), proto::content_id(bytes).as_str()])?;
+                }
+                drop(ins);
                 w.touch(DEVICE);
                 Ok(())
             })?;
             summary.pushed_blobs += per_doc.len() as u32;
             summary.pushed_changes += acked.len() as u32;
         }
+    }
+}
+
+/// A document this device owns is compacted at the relay once it holds this many of its
+/// blobs: one snapshot then supersedes them, so the log stays bounded and a new device
+/// fetches one blob per document instead of one per sync.
+pub(super) const COMPACT_AT_BLOBS: i64 = 8;
+
+impl SyncClient<'_> {
+    /// Replace the relay's many blobs of each document this device alone writes (its punch
+    /// and review documents) with one snapshot that supersedes them. Runs during sync,
+    /// never on a tap. Returns how many documents were compacted.
+    pub(super) async fn compact_owned(
+        &self,
+        relay: &impl Transport,
+        summary: &mut SyncSummary,
+    ) -> Result<u32> {
+        let device = self.lb.device_key();
+        let candidates: Vec<String> = self.lb.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT doc FROM pushed GROUP BY doc HAVING count(*) >= ?1 ORDER BY doc",
+            )?;
+            let rows = stmt.query_map([COMPACT_AT_BLOBS], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })?;
+        let mut compacted = 0;
+        for doc in candidates {
+            // Only documents named for this device: nobody else writes into them.
+            if !doc.ends_with(&format!("/{device}")) {
+                continue;
+            }
+            let superseded: Vec<String> = self.lb.store.read(|c| {
+                let mut stmt = c.prepare_cached("SELECT content_id FROM pushed WHERE doc = ?1")?;
+                let rows = stmt.query_map([&doc], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })?;
+            let snapshot = self.lb.store.read_doc(&doc, |d| Ok(d.save()))?;
+            let snapshot_id = proto::content_id(&snapshot);
+            let superseded: Vec<String> = superseded
+                .into_iter()
+                .filter(|id| *id != snapshot_id)
+                .collect();
+            if superseded.is_empty() {
+                continue;
+            }
+            let body = proto::to_cbor(&proto::PushRequest {
+                docs: vec![proto::PushDoc {
+                    doc: doc.clone(),
+                    blobs: vec![serde_bytes::ByteBuf::from(snapshot)],
+                    supersedes: superseded.clone(),
+                    key: None,
+                }],
+            });
+            let mut retries = 0;
+            let result = with_retries(&mut retries, || relay.push(&body)).await;
+            summary.retries += retries;
+            result?;
+            self.lb.store.write(ChangeOrigin::Sync, |w| {
+                let mut del =
+                    w.tx.prepare_cached("DELETE FROM pushed WHERE doc = ?1 AND content_id = ?2")?;
+                for id in &superseded {
+                    del.execute([doc.as_str(), id.as_str()])?;
+                }
+                drop(del);
+                w.tx.execute(
+                    "INSERT OR IGNORE INTO pushed (doc, content_id) VALUES (?1, ?2)",
+                    [doc.as_str(), snapshot_id.as_str()],
+                )?;
+                Ok(())
+            })?;
+            compacted += 1;
+        }
+        Ok(compacted)
     }
 }
