@@ -568,3 +568,115 @@ pub async fn sync_until_ok(book: &Logbook, limit: Duration) -> logbook_core::syn
         }
     }
 }
+
+// ---------- a poor link between a device and the relay ----------
+
+/// A TCP proxy on 127.0.0.1 that behaves like a bad mobile link: it carries at most
+/// `bytes_per_second` each way, delays every chunk by `latency` (one way), and cuts each
+/// connection (both directions) at a random moment `cut_after.0..cut_after.1` after it
+/// opened. Deterministic for a seed. Stops when dropped.
+pub struct PoorLink {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LinkShape {
+    pub bytes_per_second: u64,
+    pub latency: Duration,
+    pub cut_after: (Duration, Duration),
+    pub seed: u64,
+}
+
+impl PoorLink {
+    pub async fn start(upstream: SocketAddr, shape: LinkShape) -> PoorLink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the link");
+        let addr = listener.local_addr().expect("link address");
+        let task = tokio::spawn(async move {
+            let mut rng = shape.seed | 1;
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    return;
+                };
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let (lo, hi) = shape.cut_after;
+                let span = hi.saturating_sub(lo).as_millis().max(1) as u64;
+                let cut = lo + Duration::from_millis(rng % span);
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    let up = pump(cr, sw, shape);
+                    let down = pump(sr, cw, shape);
+                    // Whichever comes first: both directions done, or the cut.
+                    let _ = tokio::time::timeout(cut, async {
+                        tokio::join!(up, down);
+                    })
+                    .await;
+                });
+            }
+        });
+        PoorLink { addr, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for PoorLink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copy one direction at the link's rate, each chunk arriving `latency` after it was sent
+/// (a pipe: later chunks do not wait for earlier ones' latency, only for the rate).
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    shape: LinkShape,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(256);
+    let reader = async move {
+        // Small chunks so the rate applies smoothly.
+        let mut buf = vec![0u8; 512];
+        loop {
+            let n = match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let wire = Duration::from_micros(n as u64 * 1_000_000 / shape.bytes_per_second.max(1));
+            tokio::time::sleep(wire).await;
+            let due = tokio::time::Instant::now() + shape.latency;
+            if tx.send((due, buf[..n].to_vec())).await.is_err() {
+                return;
+            }
+        }
+    };
+    let writer = async move {
+        while let Some((due, bytes)) = rx.recv().await {
+            tokio::time::sleep_until(due).await;
+            if to.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(reader, writer);
+}
+
+/// Point a joined device's store at another relay address (the same relay, reached
+/// through a [`PoorLink`]). Test-only: the address is otherwise set at join.
+pub fn set_relay_url(book: &Logbook, url: &str) {
+    let conn = rusqlite::Connection::open(book.home().join("logbook.sqlite3")).expect("open store");
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'relay_url'", [url])
+        .expect("set relay url");
+}

@@ -346,13 +346,56 @@ pub(crate) fn check_relay_url(url: &str) -> Result<()> {
     }
 }
 
-fn retryable(e: &Error) -> bool {
+pub(crate) fn retryable(e: &Error) -> bool {
     matches!(e, Error::Network(_) | Error::RelayBusy { .. })
         || matches!(e, Error::Relay { status, .. } if (*status >= 500 && *status != 507) || *status == 408)
 }
 
 /// The longest a sync waits on one Retry-After before giving up for this round.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Consecutive transient failures a push or pull batch survives (shrinking each time)
+/// before the sync gives up for now; the next sync resumes where this one stopped.
+pub(crate) const SLOW_LINK_ATTEMPTS: u32 = 8;
+
+/// How long to wait before the `failures`-th retry: what a busy relay asked for, else
+/// exponential from 200 ms (at most 6.4 s), with jitter.
+pub(crate) fn backoff(failures: u32, e: &Error) -> Duration {
+    let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+    match e {
+        Error::RelayBusy {
+            retry_after_seconds,
+        } => Duration::from_secs(*retry_after_seconds).min(MAX_RETRY_AFTER) + jitter,
+        _ => Duration::from_millis(200 << failures.min(5)) + jitter,
+    }
+}
+
+/// A request size that follows the link: it doubles after a success and halves after a
+/// transient failure, between a floor and a ceiling.
+pub(crate) struct Adaptive {
+    size: usize,
+    min: usize,
+    max: usize,
+}
+
+impl Adaptive {
+    pub(crate) fn new(start: usize, min: usize, max: usize) -> Adaptive {
+        Adaptive {
+            size: start.clamp(min, max),
+            min,
+            max,
+        }
+    }
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+    pub(crate) fn grow(&mut self) {
+        self.size = (self.size * 2).min(self.max);
+    }
+    pub(crate) fn shrink(&mut self) {
+        self.size = (self.size / 2).max(self.min);
+    }
+}
 
 /// Run `attempt` up to [`ATTEMPTS`] times with exponential backoff on transient errors.
 pub(crate) async fn with_retries<T, F, Fut>(retries: &mut u32, mut attempt: F) -> Result<T>

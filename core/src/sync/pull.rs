@@ -9,7 +9,12 @@ use logbook_protocol as proto;
 use logbook_protocol::{Grant, Role, Scope};
 
 use super::transport::Transport;
-use super::{SyncClient, SyncSummary, with_retries};
+use super::{Adaptive, SLOW_LINK_ATTEMPTS, SyncClient, SyncSummary, backoff, retryable};
+
+/// Entries in the first page of a sync, and the fewest a failing link shrinks it to
+/// (about 300 bytes each).
+const PULL_START_ENTRIES: usize = 100;
+const PULL_MIN_ENTRIES: usize = 10;
 use crate::error::{Error, Result};
 use crate::notes;
 use crate::observer::ChangeOrigin;
@@ -17,17 +22,33 @@ use crate::store::documents::DocKind;
 use crate::store::{chunks, meta};
 
 impl SyncClient<'_> {
+    /// One page after `after`, as many entries as the link has lately carried: a page
+    /// that fails for a transient reason is asked for again smaller, one that arrives lets
+    /// the next grow. A cut therefore loses at most the page in flight.
     async fn pull_page(
         &self,
         relay: &impl Transport,
         after: u64,
         scope: Option<&str>,
+        limit: &mut Adaptive,
         summary: &mut SyncSummary,
     ) -> Result<proto::PullResponse> {
-        let mut retries = 0;
-        let page = with_retries(&mut retries, || relay.pull(after, scope)).await;
-        summary.retries += retries;
-        page
+        let mut failures = 0;
+        loop {
+            match relay.pull(after, scope, limit.size() as u32).await {
+                Ok(page) => {
+                    limit.grow();
+                    return Ok(page);
+                }
+                Err(e) if retryable(&e) && failures < SLOW_LINK_ATTEMPTS => {
+                    failures += 1;
+                    summary.retries += 1;
+                    limit.shrink();
+                    tokio::time::sleep(backoff(failures, &e)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub(super) async fn pull_all(
@@ -46,8 +67,15 @@ impl SyncClient<'_> {
             Ok((cursor, known))
         })?;
         let mut cursor = first_cursor;
+        let mut limit = Adaptive::new(
+            PULL_START_ENTRIES,
+            PULL_MIN_ENTRIES,
+            proto::DEFAULT_PULL_LIMIT as usize,
+        );
         let readable = loop {
-            let page = self.pull_page(relay, cursor, None, summary).await?;
+            let page = self
+                .pull_page(relay, cursor, None, &mut limit, summary)
+                .await?;
             let more = page.more && page.next > cursor;
             cursor = page.next;
             let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
@@ -63,7 +91,9 @@ impl SyncClient<'_> {
                 let scope = Scope::Notes(person.clone()).to_string();
                 let mut after = 0;
                 loop {
-                    let page = self.pull_page(relay, after, Some(&scope), summary).await?;
+                    let page = self
+                        .pull_page(relay, after, Some(&scope), &mut limit, summary)
+                        .await?;
                     let more = page.more && page.next > after;
                     after = page.next;
                     self.apply_page(page, grant, false, summary)?;

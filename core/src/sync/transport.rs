@@ -13,7 +13,12 @@ use crate::error::{Error, Result};
 pub(crate) trait Transport {
     async fn join(&self, req: &proto::JoinRequest) -> Result<proto::JoinResponse>;
     async fn push(&self, body: &[u8]) -> Result<proto::PushResponse>;
-    async fn pull(&self, after: u64, scope: Option<&str>) -> Result<proto::PullResponse>;
+    async fn pull(
+        &self,
+        after: u64,
+        scope: Option<&str>,
+        limit: u32,
+    ) -> Result<proto::PullResponse>;
     async fn delete_doc(&self, doc: &str) -> Result<()>;
     async fn invite(&self, req: &proto::InviteRequest) -> Result<proto::InviteResponse>;
     async fn devices(&self) -> Result<Vec<proto::DeviceInfo>>;
@@ -74,11 +79,13 @@ impl Transport for HttpRelay {
         cbor_body(resp, "push").await
     }
 
-    async fn pull(&self, after: u64, scope: Option<&str>) -> Result<proto::PullResponse> {
-        let mut query = vec![
-            ("after", after.to_string()),
-            ("limit", proto::DEFAULT_PULL_LIMIT.to_string()),
-        ];
+    async fn pull(
+        &self,
+        after: u64,
+        scope: Option<&str>,
+        limit: u32,
+    ) -> Result<proto::PullResponse> {
+        let mut query = vec![("after", after.to_string()), ("limit", limit.to_string())];
         if let Some(scope) = scope {
             query.push(("scope", scope.to_string()));
         }
