@@ -94,7 +94,7 @@ impl From<CoreError> for LogbookError {
             | CoreError::Reconcile(_)
             | CoreError::Hydrate(_)
             | CoreError::Io(_) => LogbookError::Storage { reason },
-            CoreError::Network(_) => LogbookError::Network { reason },
+            CoreError::Network(_) | CoreError::Unreachable => LogbookError::Network { reason },
             CoreError::Relay { status, .. } => LogbookError::Relay { status, reason },
             CoreError::RelayBusy { .. } => LogbookError::Relay {
                 status: 429,

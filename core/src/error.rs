@@ -54,6 +54,10 @@ pub enum Error {
     /// The relay could not be reached (offline, DNS, TLS, timeout): retry later.
     #[error("network: {0}")]
     Network(String),
+    /// No connection to the relay could be opened at all (it is down, or this device is
+    /// offline): retried a few times, then left for the next sync.
+    #[error("network: could not connect to the relay")]
+    Unreachable,
     /// The relay asked this device to slow down (429): try again after the wait.
     #[error("the relay is busy; try again in {retry_after_seconds} s")]
     RelayBusy { retry_after_seconds: u64 },

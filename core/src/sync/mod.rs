@@ -347,26 +347,39 @@ pub(crate) fn check_relay_url(url: &str) -> Result<()> {
 }
 
 pub(crate) fn retryable(e: &Error) -> bool {
-    matches!(e, Error::Network(_) | Error::RelayBusy { .. })
-        || matches!(e, Error::Relay { status, .. } if (*status >= 500 && *status != 507) || *status == 408)
+    matches!(
+        e,
+        Error::Network(_) | Error::Unreachable | Error::RelayBusy { .. }
+    ) || matches!(e, Error::Relay { status, .. } if (*status >= 500 && *status != 507) || *status == 408)
 }
 
 /// The longest a sync waits on one Retry-After before giving up for this round.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Consecutive transient failures a push or pull batch survives (shrinking each time)
-/// before the sync gives up for now; the next sync resumes where this one stopped.
+/// before the sync gives up for now; the next sync resumes where this one stopped. A
+/// relay that cannot be reached at all gets the ordinary number of attempts: a slow link
+/// is worth persisting with, a relay that is down is not.
 pub(crate) const SLOW_LINK_ATTEMPTS: u32 = 8;
 
+/// How many consecutive failures of this kind a batch may retry after.
+pub(crate) fn attempts_for(e: &Error) -> u32 {
+    if matches!(e, Error::Unreachable) {
+        ATTEMPTS - 1
+    } else {
+        SLOW_LINK_ATTEMPTS
+    }
+}
+
 /// How long to wait before the `failures`-th retry: what a busy relay asked for, else
-/// exponential from 200 ms (at most 6.4 s), with jitter.
+/// exponential from 200 ms for the first retry (at most 6.4 s), with jitter.
 pub(crate) fn backoff(failures: u32, e: &Error) -> Duration {
     let jitter = Duration::from_millis(rand::random::<u64>() % 100);
     match e {
         Error::RelayBusy {
             retry_after_seconds,
         } => Duration::from_secs(*retry_after_seconds).min(MAX_RETRY_AFTER) + jitter,
-        _ => Duration::from_millis(200 << failures.min(5)) + jitter,
+        _ => Duration::from_millis(100 << failures.clamp(1, 6)) + jitter,
     }
 }
 

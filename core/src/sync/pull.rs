@@ -9,11 +9,11 @@ use logbook_protocol as proto;
 use logbook_protocol::{Grant, Role, Scope};
 
 use super::transport::Transport;
-use super::{Adaptive, SLOW_LINK_ATTEMPTS, SyncClient, SyncSummary, backoff, retryable};
+use super::{Adaptive, SyncClient, SyncSummary, attempts_for, backoff, retryable};
 
 /// Entries in the first page of a sync, and the fewest a failing link shrinks it to
 /// (about 300 bytes each).
-const PULL_START_ENTRIES: usize = 100;
+const PULL_START_ENTRIES: usize = 50;
 const PULL_MIN_ENTRIES: usize = 10;
 use crate::error::{Error, Result};
 use crate::notes;
@@ -40,7 +40,7 @@ impl SyncClient<'_> {
                     limit.grow();
                     return Ok(page);
                 }
-                Err(e) if retryable(&e) && failures < SLOW_LINK_ATTEMPTS => {
+                Err(e) if retryable(&e) && failures < attempts_for(&e) => {
                     failures += 1;
                     summary.retries += 1;
                     limit.shrink();

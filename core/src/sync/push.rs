@@ -8,9 +8,7 @@ use logbook_protocol as proto;
 use logbook_protocol::{Grant, Scope};
 
 use super::transport::Transport;
-use super::{
-    Adaptive, SLOW_LINK_ATTEMPTS, SyncClient, SyncSummary, backoff, retryable, with_retries,
-};
+use super::{Adaptive, SyncClient, SyncSummary, attempts_for, backoff, retryable, with_retries};
 use crate::error::{Error, Result};
 use crate::observer::ChangeOrigin;
 use crate::store::DEVICE;
@@ -123,7 +121,7 @@ impl SyncClient<'_> {
                     failures = 0;
                     budget.grow();
                 }
-                Err(e) if retryable(&e) && failures < SLOW_LINK_ATTEMPTS => {
+                Err(e) if retryable(&e) && failures < attempts_for(&e) => {
                     failures += 1;
                     summary.retries += 1;
                     budget.shrink();

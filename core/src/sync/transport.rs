@@ -161,6 +161,9 @@ impl Transport for HttpRelay {
 }
 
 fn network(e: reqwest::Error) -> Error {
+    if e.is_connect() {
+        return Error::Unreachable;
+    }
     // reqwest's Display can include the URL; say only what kind of failure it was.
     Error::Network(if e.is_timeout() {
         "the relay did not answer in time".into()
