@@ -1,6 +1,7 @@
 //! `logbook.reports()`: hours for payroll (also as CSV), the disadvantaged-worker ratio,
 //! and the subject-access export.
 
+use logbook_core::reports::TrainingCell;
 use logbook_core::{CpoReport, HoursRow, PayrollReport, RatioReport};
 
 use crate::error::{LogbookError, Result};
@@ -53,6 +54,17 @@ impl Reports {
     /// The payroll export as CSV (columns in docs/REPORTS.md).
     pub fn payroll_csv(&self, from_date: String, to_date: String) -> Result<String> {
         Ok(self.core.reports().payroll_csv(&from_date, &to_date)?)
+    }
+
+    /// The training matrix (people × courses: valid, due within `days`, expired,
+    /// missing).
+    pub fn training_matrix(&self, days: u32) -> Result<Vec<TrainingCell>> {
+        Ok(self.core.reports().training_matrix(days)?)
+    }
+
+    /// The training matrix as CSV (columns in docs/REPORTS.md).
+    pub fn training_matrix_csv(&self, days: u32) -> Result<String> {
+        Ok(self.core.reports().training_matrix_csv(days)?)
     }
 
     /// Everything this device holds about a person, as pretty-printed JSON (subject

@@ -426,3 +426,43 @@ fn a_paper_that_cannot_be_made_is_one_line_and_writes_nothing() {
         1
     );
 }
+
+#[test]
+fn the_training_matrix_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("coord");
+    ok(
+        &home,
+        &["init", "--coop-name", "Test", "--timezone", "Europe/London"],
+    );
+    let ann = ok(&home, &["people", "add", "--name", "Ann"]);
+    // Food hygiene on 2020-01-10 + 36 months = 2023-01-10: expired on any later day.
+    ok(
+        &home,
+        &[
+            "training",
+            "add",
+            "--person",
+            &ann,
+            "--course",
+            "Food hygiene",
+            "--date",
+            "2020-01-10",
+            "--hours",
+            "3",
+        ],
+    );
+    let csv = ok(&home, &["report", "training", "--days", "30"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "person_id,person_name,course_id,course_name,status,trained_on,expires_on,as_of,due_within_days"
+    );
+    assert_eq!(lines.len(), 4, "Ann × the three starter courses: {csv}");
+    assert!(lines[1].contains(",First aid,missing,,,"), "{csv}");
+    assert!(
+        lines[2].contains(",Food hygiene,expired,2020-01-10,2023-01-10,"),
+        "{csv}"
+    );
+    assert!(lines[3].contains(",Induction,missing,,,"), "{csv}");
+}

@@ -1,4 +1,4 @@
-//! `report hours|ratio|cpo|payroll`, `export person`.
+//! `report hours|ratio|cpo|payroll|training`, `export person`.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +47,16 @@ pub(crate) enum ReportCmd {
         from: String,
         #[arg(long)]
         to: String,
+        /// Write the CSV here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Training matrix: people × courses, valid / due / expired / missing, as CSV
+    /// (docs/REPORTS.md).
+    Training {
+        /// A certificate due for review within this many days is `due`.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
         /// Write the CSV here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -136,6 +146,13 @@ pub(crate) fn run(book: &Logbook, cmd: ReportCmd) -> Result<()> {
         },
         ReportCmd::Payroll { from, to, out } => {
             let csv = reports.payroll_csv(&from, &to)?;
+            match out {
+                Some(out) => write_paper(&out, csv.as_bytes())?,
+                None => print!("{csv}"),
+            }
+        }
+        ReportCmd::Training { days, out } => {
+            let csv = reports.training_matrix_csv(days)?;
             match out {
                 Some(out) => write_paper(&out, csv.as_bytes())?,
                 None => print!("{csv}"),

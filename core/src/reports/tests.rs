@@ -494,3 +494,53 @@ pub(crate) fn pdf_text(pdf: &[u8], name: &str) -> String {
     );
     String::from_utf8(text).expect("utf8 text")
 }
+
+#[test]
+fn the_training_matrix_marks_valid_due_expired_and_missing() {
+    let m = month();
+    let tr = m.lb.training();
+    let add = |person: &str, course: &str, date: &str, expires: Option<&str>| {
+        tr.add_training(crate::training::NewTraining {
+            person_id: person.into(),
+            course: course.into(),
+            date: date.into(),
+            minutes: 180,
+            provider: None,
+            certificate_ref: None,
+            expires_on: expires.map(str::to_string),
+            trainee_signed: true,
+            supervisor_signed: true,
+        })
+        .expect("training");
+    };
+    // Today is 2026-12-01; due within 30 days means a review date up to 2026-12-31.
+    // Ann: food hygiene 2023-12-20 + 36 months = 2026-12-20: due. First aid 2023-11-15
+    // + 36 months = 2026-11-15: expired. Induction (no review period): valid.
+    add(&m.ann, "Food hygiene", "2023-12-20", None);
+    add(&m.ann, "First aid", "2023-11-15", None);
+    add(&m.ann, "Induction", "2026-11-02", None);
+    // Bob: food hygiene 2025-06-01 -> 2028-06-01: valid; an older one does not matter.
+    add(&m.bob, "Food hygiene", "2022-01-10", None);
+    add(&m.bob, "Food hygiene", "2025-06-01", None);
+    let csv = m.lb.reports().training_matrix_csv(30).expect("matrix");
+    let cells: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            format!("{} {} {} {} {} {}", c[1], c[3], c[4], c[5], c[6], c[7])
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        vec![
+            "Ann First aid expired 2023-11-15 2026-11-15 2026-12-01",
+            "Ann Food hygiene due 2023-12-20 2026-12-20 2026-12-01",
+            "Ann Induction valid 2026-11-02  2026-12-01",
+            "Bob First aid missing   2026-12-01",
+            "Bob Food hygiene valid 2025-06-01 2028-06-01 2026-12-01",
+            "Bob Induction missing   2026-12-01",
+        ]
+    );
+    assert_eq!(csv.lines().next(), Some(super::TRAINING_MATRIX_CSV_HEADER));
+}
