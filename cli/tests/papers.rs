@@ -292,6 +292,7 @@ fn a_scripted_month_gives_the_cpo_paper_and_the_payroll_export() {
     let bytes = std::fs::read(&pdf).expect("the PDF");
     assert!(bytes.starts_with(b"%PDF-"));
     let prefix = papers_dir().join("cli-cpo-report");
+    let _ = std::fs::remove_file(papers_dir().join("cli-cpo-report-1.png"));
     poppler(
         "pdftoppm",
         &[

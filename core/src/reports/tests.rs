@@ -457,6 +457,13 @@ pub(crate) fn pdf_text(pdf: &[u8], name: &str) -> String {
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     let dir = papers_dir();
     let path = dir.join(format!("{name}.pdf"));
+    // Pages of an earlier run must not pass for this one's.
+    for e in std::fs::read_dir(&dir).expect("read target/papers").flatten() {
+        let n = e.file_name().to_string_lossy().to_string();
+        if n.starts_with(&format!("{name}-")) && n.ends_with(".png") {
+            std::fs::remove_file(e.path()).expect("remove an old page");
+        }
+    }
     std::fs::write(&path, pdf).expect("write the PDF");
     let tool = |cmd: &str, args: &[&std::ffi::OsStr]| {
         let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| {
