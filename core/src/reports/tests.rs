@@ -458,7 +458,10 @@ pub(crate) fn pdf_text(pdf: &[u8], name: &str) -> String {
     let dir = papers_dir();
     let path = dir.join(format!("{name}.pdf"));
     // Pages of an earlier run must not pass for this one's.
-    for e in std::fs::read_dir(&dir).expect("read target/papers").flatten() {
+    for e in std::fs::read_dir(&dir)
+        .expect("read target/papers")
+        .flatten()
+    {
         let n = e.file_name().to_string_lossy().to_string();
         if n.starts_with(&format!("{name}-")) && n.ends_with(".png") {
             std::fs::remove_file(e.path()).expect("remove an old page");
