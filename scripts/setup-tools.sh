@@ -3,6 +3,8 @@
 # .tools/env.sh so the other scripts can `source` the paths it found.
 #
 #   JNA            Debian package libjna-java  -> /usr/share/java/jna.jar
+#   poppler-utils  Debian package poppler-utils -> pdftotext, pdftoppm (the tests of the
+#                  printable papers read the PDFs back with them)
 #   Kotlin         npm package kotlin-compiler -> .tools/kotlin-compiler/node_modules/kotlin-compiler
 #                  (kotlinc-jvm, kotlin-stdlib, kotlin-test, kotlinx-coroutines-core-jvm)
 #   pytest         in the current python, or a venv under .tools/venv if pip refuses
@@ -45,6 +47,21 @@ else
     fi
     [ -f "$JNA_JAR" ] || die "$JNA_DEBIAN_PACKAGE installed but $JNA_JAR is missing"
     say "jna: installed $JNA_DEBIAN_PACKAGE ($JNA_JAR)"
+fi
+
+# --- poppler-utils (pdftotext, pdftoppm) ----------------------------------------------
+POPPLER_DEBIAN_PACKAGE="poppler-utils"
+if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then
+    say "poppler-utils: present ($(command -v pdftotext))"
+else
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y -qq "$POPPLER_DEBIAN_PACKAGE" >/dev/null 2>&1; then
+        # Fresh machines have no package lists yet: update once, then retry.
+        as_root apt-get update -qq >/dev/null
+        as_root apt-get install -y -qq "$POPPLER_DEBIAN_PACKAGE" >/dev/null
+    fi
+    command -v pdftotext >/dev/null 2>&1 || die "$POPPLER_DEBIAN_PACKAGE installed but pdftotext is missing"
+    say "poppler-utils: installed $POPPLER_DEBIAN_PACKAGE ($(command -v pdftotext))"
 fi
 
 # --- Kotlin ----------------------------------------------------------------------------

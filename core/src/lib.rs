@@ -44,7 +44,10 @@ pub use logbook::{Logbook, RebuildSummary};
 pub use logbook_protocol as protocol;
 pub use model::*;
 pub use observer::{ChangeOrigin, LogbookObserver, Subscription};
-pub use reports::{HoursRow, RatioReport};
+pub use reports::{
+    CpoReport, CpoSession, HoursRow, PayrollMinutes, PayrollReport, PayrollRow, PendingWeek,
+    RatioReport,
+};
 pub use store::quarantine::QuarantinedDoc;
 pub use sync::{JoinInfo, SyncSummary};
 pub use timesheets::{AuditEntry, ShiftCorrection, WeekState};

@@ -39,6 +39,15 @@ pub(crate) enum PeopleCmd {
         #[arg(long)]
         site: String,
     },
+    /// Set a person's payroll number (for the payroll export); `--clear` removes it.
+    SetPayrollNumber {
+        #[arg(long)]
+        person: String,
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        number: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
     /// Record whether a person counts as disadvantaged.
     SetDisadvantaged {
         #[arg(long)]
@@ -137,6 +146,14 @@ pub(crate) fn people(book: &Logbook, cmd: PeopleCmd) -> Result<()> {
         PeopleCmd::AssignSite { person, site } => {
             directory.assign_site(&person, &site)?;
             println!("assigned");
+        }
+        PeopleCmd::SetPayrollNumber {
+            person,
+            number,
+            clear: _,
+        } => {
+            directory.set_payroll_number(&person, number.as_deref())?;
+            println!("recorded");
         }
         PeopleCmd::SetDisadvantaged { person, value } => {
             directory.set_disadvantaged(&person, value == YesNo::Yes)?;

@@ -1,6 +1,8 @@
-//! `report hours|ratio`, `export person`.
+//! `report hours|ratio|cpo|payroll|training`, `export person`.
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use logbook_core::Logbook;
 
@@ -26,6 +28,45 @@ pub(crate) enum ReportCmd {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// CPO progress for the unpaid work officer: one person, one order (docs/REPORTS.md).
+    Cpo {
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        order: String,
+        #[arg(long, value_enum)]
+        format: PaperFormat,
+        /// Write here (required for PDF); CSV goes to stdout without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Payroll export: approved and locked weeks only, plus what is not approved yet
+    /// (docs/REPORTS.md).
+    Payroll {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Write the CSV here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Training matrix: people × courses, valid / due / expired / missing, as CSV
+    /// (docs/REPORTS.md).
+    Training {
+        /// A certificate due for review within this many days is `due`.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Write the CSV here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub(crate) enum PaperFormat {
+    Csv,
+    Pdf,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -88,7 +129,53 @@ pub(crate) fn run(book: &Logbook, cmd: ReportCmd) -> Result<()> {
                 ),
             }
         }
+        ReportCmd::Cpo {
+            person,
+            order,
+            format,
+            out,
+        } => match (format, out) {
+            (PaperFormat::Pdf, None) => bail!("a PDF needs --out FILE"),
+            (PaperFormat::Pdf, Some(out)) => {
+                write_paper(&out, &reports.cpo_report_pdf(&person, &order)?)?
+            }
+            (PaperFormat::Csv, Some(out)) => {
+                write_paper(&out, reports.cpo_report_csv(&person, &order)?.as_bytes())?
+            }
+            (PaperFormat::Csv, None) => print!("{}", reports.cpo_report_csv(&person, &order)?),
+        },
+        ReportCmd::Payroll { from, to, out } => {
+            let csv = reports.payroll_csv(&from, &to)?;
+            match out {
+                Some(out) => write_paper(&out, csv.as_bytes())?,
+                None => print!("{csv}"),
+            }
+        }
+        ReportCmd::Training { days, out } => {
+            let csv = reports.training_matrix_csv(days)?;
+            match out {
+                Some(out) => write_paper(&out, csv.as_bytes())?,
+                None => print!("{csv}"),
+            }
+        }
     }
+    Ok(())
+}
+
+/// Write a finished paper whole: to a temporary file beside `out`, then renamed, so a
+/// failure leaves nothing half-written. Prints where it went.
+fn write_paper(out: &Path, bytes: &[u8]) -> Result<()> {
+    let name = out
+        .file_name()
+        .context("--out must name a file")?
+        .to_string_lossy();
+    let tmp = out.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, out));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        bail!("could not write {}: {e}", out.display());
+    }
+    println!("wrote {}", out.display());
     Ok(())
 }
 

@@ -17,7 +17,8 @@ pub(crate) fn project_directory(conn: &Connection, doc: &Automerge) -> Result<()
     conn.execute("DELETE FROM sites", [])?;
     conn.execute("DELETE FROM courses", [])?;
     let mut ins = conn.prepare_cached(
-        "INSERT INTO people (id, name, roles, sites, active) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO people (id, name, roles, sites, active, payroll_number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (id, p) in &dir.people {
         ins.execute(params![
@@ -25,7 +26,8 @@ pub(crate) fn project_directory(conn: &Connection, doc: &Automerge) -> Result<()
             p.name,
             p.roles.join(","),
             p.sites.join(","),
-            p.active
+            p.active,
+            p.payroll_number
         ])?;
     }
     let mut ins = conn.prepare_cached("INSERT INTO sites (id, name) VALUES (?1, ?2)")?;
@@ -173,6 +175,15 @@ pub(crate) fn default_site(conn: &Connection, person: &str) -> Result<Option<Opt
         (None, Some(site)) => Some(Some(site)),
         (None, None) => None,
     })
+}
+
+/// A person's payroll number, if set (`None` also for an unknown person).
+pub(crate) fn payroll_number(conn: &Connection, person: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT payroll_number FROM people WHERE id = ?1")?
+        .query_row([person], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
 }
 
 /// A PIN verifier this person already has at some site (to copy to a new site).

@@ -43,6 +43,11 @@ pub struct PersonDoc {
     pub sites: Vec<String>,
     #[autosurgeon(missing = "Default::default")]
     pub active: bool,
+    /// The person's number in the coop's payroll system (coordinators set it; the
+    /// payroll export prints it). Written on its own key, so a device that does not know
+    /// the field keeps it when it rewrites the person.
+    #[autosurgeon(missing = "Default::default")]
+    pub payroll_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Reconcile, Hydrate, PartialEq)]

@@ -160,6 +160,7 @@ impl<'a> Directory<'a> {
                         roles,
                         sites: site_ids.to_vec(),
                         active: true,
+                        payroll_number: None,
                     },
                 )?;
                 Ok(())
@@ -221,6 +222,7 @@ impl<'a> Directory<'a> {
         }
         self.lb.store.write(ChangeOrigin::Local, |w| {
             let pin = cache::any_pin(&w.tx, person_id)?;
+            let payroll_number = cache::payroll_number(&w.tx, person_id)?;
             w.change(DIRECTORY_DOC, |t| {
                 let people = documents::container(t, "people")?;
                 let mut sites = person.site_ids.clone();
@@ -238,12 +240,53 @@ impl<'a> Directory<'a> {
                             .collect(),
                         sites,
                         active: person.active,
+                        payroll_number,
                     },
                 )?;
                 Ok(())
             })?;
             put_roster_entry(w, site_id, person_id, &person.name, pin)
         })
+    }
+
+    /// Set (or with `None` clear) a person's payroll number, for the payroll export.
+    /// Coordinators only. 1–32 characters, no control characters; surrounding spaces
+    /// are trimmed.
+    pub fn set_payroll_number(&self, person_id: &str, number: Option<&str>) -> Result<()> {
+        let number = match number.map(str::trim) {
+            None => None,
+            Some(n)
+                if n.is_empty() || n.chars().count() > 32 || n.chars().any(char::is_control) =>
+            {
+                return Err(Error::invalid(
+                    "a payroll number is 1 to 32 characters, without control characters",
+                ));
+            }
+            Some(n) => Some(n.to_string()),
+        };
+        self.person(person_id)?;
+        let access = self.lb.access();
+        access.require_coordinator()?;
+        access.require_write(&Scope::Directory)?;
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            w.change(DIRECTORY_DOC, |t| {
+                use automerge::ReadDoc;
+                let people = documents::container(t, "people")?;
+                let person = match t.get(&people, person_id)? {
+                    Some((automerge::Value::Object(_), obj)) => obj,
+                    _ => return Err(Error::not_found(format!("unknown person {person_id}"))),
+                };
+                autosurgeon::reconcile_prop(t, &person, "payroll_number", number.clone())?;
+                Ok(())
+            })
+        })
+    }
+
+    /// A person's payroll number, if one is set. Coordinators only.
+    pub fn payroll_number(&self, person_id: &str) -> Result<Option<String>> {
+        self.person(person_id)?;
+        self.lb.access().require_coordinator()?;
+        self.lb.store.read(|c| cache::payroll_number(c, person_id))
     }
 
     /// Record whether a person counts as disadvantaged (Law 381/1991 head count).

@@ -5,13 +5,28 @@
 //! - [`hours`]: hours per person and hour type (CSV, JSON).
 //! - [`ratio`]: the disadvantaged head-count ratio.
 //! - [`subject_access`]: everything held about one person, readable.
+//! - [`cpo`]: the CPO progress report for the unpaid work officer (CSV, PDF).
+//! - [`payroll`]: the payroll export for a pay period (approved weeks only, CSV).
+//! - [`training_matrix`]: people × courses, valid / due / expired / missing (CSV).
+//! - [`pdf`]: the page writer the printable papers use.
+//!
+//! The CSV columns of every paper are documented in `docs/REPORTS.md`.
 
+pub mod cpo;
 pub mod hours;
+pub mod payroll;
+mod pdf;
 pub mod ratio;
 pub mod subject_access;
+#[cfg(test)]
+mod tests;
+pub mod training_matrix;
 
+pub use cpo::{CPO_CSV_HEADER, CpoReport, CpoSession};
 pub use hours::{HOURS_CSV_HEADER, HoursRow};
+pub use payroll::{PAYROLL_CSV_HEADER, PayrollMinutes, PayrollReport, PayrollRow, PendingWeek};
 pub use ratio::RatioReport;
+pub use training_matrix::{TRAINING_MATRIX_CSV_HEADER, TrainingCell};
 
 use jiff::civil::Date;
 

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema this build writes. Older stores are migrated; newer ones refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 pub const STORE_FILE: &str = "logbook.sqlite3";
 
 /// Migration `n` takes a store from version `n` to `n + 1`.
@@ -98,6 +98,11 @@ const MIGRATIONS: &[&str] = &[
     -- so it can later replace them with one compacted snapshot (supersedes).
     CREATE TABLE pushed (doc TEXT NOT NULL, content_id TEXT NOT NULL,
         PRIMARY KEY (doc, content_id)) WITHOUT ROWID;
+    "#,
+    // 3 -> 4: people's payroll numbers (cache of the directory's `payroll_number`; a
+    // store upgraded from 3 fills it at the next directory change or `logbook rebuild`).
+    r#"
+    ALTER TABLE people ADD COLUMN payroll_number TEXT;
     "#,
 ];
 
