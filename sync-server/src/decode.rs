@@ -20,13 +20,13 @@ const TOO_MANY_BLOBS: &str = "too many blobs in one push";
 const OVER_LIMIT: [&str; 2] = [TOO_MANY_DOCS, TOO_MANY_BLOBS];
 
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum PushDecodeError {
+pub enum PushDecodeError {
     Malformed,
     TooLarge(&'static str),
 }
 
 /// Decodes a CBOR push body, refusing it as soon as it goes over a count limit.
-pub(crate) fn decode_push(body: &[u8]) -> Result<PushRequest, PushDecodeError> {
+pub fn decode_push(body: &[u8]) -> Result<PushRequest, PushDecodeError> {
     match ciborium::from_reader::<Bounded, _>(body) {
         Ok(Bounded(req)) => Ok(req),
         Err(ciborium::de::Error::Semantic(_, msg)) => OVER_LIMIT

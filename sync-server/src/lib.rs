@@ -26,6 +26,12 @@ mod http;
 pub mod limits;
 pub mod store;
 
+/// Entry points for the fuzz targets in `fuzz/` (not a stable API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::decode::{PushDecodeError, decode_push};
+}
+
 pub use error::RelayError;
 pub use limits::Limits;
 

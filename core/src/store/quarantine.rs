@@ -57,7 +57,7 @@ pub(crate) fn set_aside(
 
 /// Does the document, as merged, read as its kind's shape? The same hydration the
 /// feature's cache projection does, run before anything is stored.
-pub(crate) fn check_shape(kind: DocKind, doc: &Automerge) -> Result<()> {
+pub fn check_shape(kind: DocKind, doc: &Automerge) -> Result<()> {
     use crate::{cpo, directory, notes, timesheets, training};
     fn hydrate<T: autosurgeon::Hydrate>(doc: &Automerge) -> Result<()> {
         autosurgeon::hydrate::<_, T>(doc)?;
