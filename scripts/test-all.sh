@@ -3,8 +3,8 @@
 # Python: installs what the Kotlin and Python tests need (scripts/setup-tools.sh),
 # then runs formatting and lint checks, the Rust tests (unit, property, CLI, relay,
 # end-to-end), the Kotlin JVM tests, the desktop Compose UI tests (Maven; installs libgl1,
-# fonts and Maven's downloads through scripts/setup-desktop.sh), the Python tests, and the
-# Swift generation check.
+# fonts and Maven's downloads through scripts/setup-desktop.sh), the Python tests, the
+# Swift generation check, and a short deterministic run of every fuzz target.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -33,3 +33,9 @@ BINDINGS_SKIP_BUILD=1 scripts/test-python.sh
 
 echo "== Swift bindings (generated here, compiled on macOS)"
 BINDINGS_SKIP_BUILD=1 scripts/check-swift-bindings.sh
+
+# Coverage-guided fuzz targets (fuzz/, cargo-fuzz on stable with -s none): built, then each
+# replays its committed corpus and 2,000 inputs from a fixed seed, so they stay buildable
+# and a run is repeatable. Long runs: FUZZ_SECONDS=600 scripts/fuzz.sh (docs/SECURITY.md).
+echo "== fuzz targets (corpus + 2,000 seeded inputs each)"
+FUZZ_RUNS=2000 scripts/fuzz.sh
