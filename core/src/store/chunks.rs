@@ -108,3 +108,11 @@ fn erased_hash(doc: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(doc.as_bytes()))
 }
+
+/// Remember that the relay holds this blob of a document this device pushed (for
+/// compaction).
+pub fn record_pushed(conn: &Connection, doc: &str, content_id: &str) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO pushed (doc, content_id) VALUES (?1, ?2)")?
+        .execute([doc, content_id])?;
+    Ok(())
+}

@@ -55,8 +55,9 @@ pub(crate) fn set_aside(
     Ok(())
 }
 
-/// Does the document, as merged, read as its kind's shape? The same hydration the
-/// feature's cache projection does, run before anything is stored.
+/// Does the document read as its kind's shape? The same hydration each feature's cache
+/// projection does (which is what `Writer::merge_remote` runs as its check); kept as a
+/// function of its own for the `hydrate_docs` fuzz target, which has no store.
 pub fn check_shape(kind: DocKind, doc: &Automerge) -> Result<()> {
     use crate::{cpo, directory, notes, timesheets, training};
     fn hydrate<T: autosurgeon::Hydrate>(doc: &Automerge) -> Result<()> {

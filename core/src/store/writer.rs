@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use super::documents::{self, DocKind};
 use super::quarantine::{self, Reason};
 use super::{Device, DocCache, cache, chunks, meta};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::UnixSeconds;
 use crate::timesheets;
 
@@ -131,30 +131,49 @@ impl<'a> Writer<'a> {
         if accepted.is_empty() {
             return Ok(0);
         }
-        // The shape check runs before anything is stored or indexed, for every kind.
-        if quarantine::check_shape(kind, &doc).is_err() {
-            for blob in &accepted {
-                quarantine::set_aside(&self.tx, doc_id, blob, Reason::WrongShape, self.now)?;
+        // The shape check is the feature's own cache projection, which hydrates the
+        // document into its shape: it runs before the chunks are stored, and a document
+        // its feature cannot read is set aside whole (the savepoint undoes any rows).
+        self.tx.execute_batch("SAVEPOINT project")?;
+        let person = match cache::refresh_doc(&self.tx, doc_id, &doc) {
+            Ok(person) => {
+                self.tx.execute_batch("RELEASE project")?;
+                person
             }
-            self.touch(quarantine::SCOPE);
-            // The kind only: the error could quote the content.
-            tracing::warn!(kind = ?kind, "a document from the relay was quarantined");
-            return Ok(0);
-        }
+            Err(Error::Hydrate(_) | Error::Automerge(_) | Error::Corrupt(_)) => {
+                self.tx
+                    .execute_batch("ROLLBACK TO project; RELEASE project")?;
+                for blob in &accepted {
+                    quarantine::set_aside(&self.tx, doc_id, blob, Reason::WrongShape, self.now)?;
+                }
+                self.touch(quarantine::SCOPE);
+                // The kind only: the error could quote the content.
+                tracing::warn!(kind = ?kind, "a document from the relay was quarantined");
+                return Ok(0);
+            }
+            Err(e) => return Err(e),
+        };
         for blob in &accepted {
             last = chunks::append_chunk(&self.tx, doc_id, blob, false)?;
         }
-        self.after_change(doc_id, last, doc)?;
+        self.record(doc_id, last, doc, person);
         Ok(accepted.len())
     }
 
     fn after_change(&mut self, doc_id: &str, last: i64, doc: Automerge) -> Result<()> {
-        if let Some(person) = cache::refresh_doc(&self.tx, doc_id, &doc)? {
+        let person = cache::refresh_doc(&self.tx, doc_id, &doc)?;
+        self.record(doc_id, last, doc, person);
+        Ok(())
+    }
+
+    /// A document whose cached rows are current: re-derive its person's shifts at commit,
+    /// tell observers, and keep it for the document cache.
+    fn record(&mut self, doc_id: &str, last: i64, doc: Automerge, person: Option<String>) {
+        if let Some(person) = person {
             self.rederive.insert((person, None));
         }
         self.touch_doc(doc_id);
         self.pending.insert(doc_id.to_string(), (last, doc));
-        Ok(())
     }
 
     fn touch_doc(&mut self, doc_id: &str) {

@@ -416,22 +416,13 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let mut delay = Duration::from_millis(200);
-    let mut n = 1;
+    let mut failures = 0;
     loop {
         match attempt().await {
-            Err(e) if retryable(&e) && n < ATTEMPTS => {
+            Err(e) if retryable(&e) && failures + 1 < ATTEMPTS => {
                 *retries += 1;
-                let jitter = Duration::from_millis(rand::random::<u64>() % 100);
-                let wait = match e {
-                    Error::RelayBusy {
-                        retry_after_seconds,
-                    } => Duration::from_secs(retry_after_seconds).min(MAX_RETRY_AFTER),
-                    _ => delay,
-                };
-                tokio::time::sleep(wait + jitter).await;
-                delay *= 2;
-                n += 1;
+                failures += 1;
+                tokio::time::sleep(backoff(failures, &e)).await;
             }
             other => return other,
         }

@@ -11,7 +11,7 @@ use super::transport::Transport;
 use super::{Adaptive, SyncClient, SyncSummary, attempts_for, backoff, retryable, with_retries};
 use crate::error::{Error, Result};
 use crate::observer::ChangeOrigin;
-use crate::store::DEVICE;
+use crate::store::{DEVICE, chunks};
 
 /// Largest push body this client builds (well under the relay's limit).
 const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
@@ -142,13 +142,9 @@ impl SyncClient<'_> {
                 }
                 drop(del);
                 // Remember what the relay now holds of each document, for compaction.
-                let mut ins = w.tx.prepare_cached(
-                    "INSERT OR IGNORE INTO pushed (doc, content_id) VALUES (?1, ?2)",
-                )?;
                 for (doc, (bytes, _)) in &per_doc {
-                    ins.execute([doc.as_str(), proto::content_id(bytes).as_str()])?;
+                    chunks::record_pushed(&w.tx, doc, &proto::content_id(bytes))?;
                 }
-                drop(ins);
                 w.touch(DEVICE);
                 Ok(())
             })?;
@@ -219,10 +215,7 @@ impl SyncClient<'_> {
                     del.execute([doc.as_str(), id.as_str()])?;
                 }
                 drop(del);
-                w.tx.execute(
-                    "INSERT OR IGNORE INTO pushed (doc, content_id) VALUES (?1, ?2)",
-                    [doc.as_str(), snapshot_id.as_str()],
-                )?;
+                chunks::record_pushed(&w.tx, &doc, &snapshot_id)?;
                 Ok(())
             })?;
             compacted += 1;
