@@ -7,86 +7,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use logbook_e2e::{RelayProcess, create_coop_with_binary as create_coop, free_port};
 
 use common::{ok, refused};
 
-/// The `logbook-relay` binary next to this test executable (built by the workspace).
-fn relay_binary() -> PathBuf {
-    if let Ok(p) = std::env::var("LOGBOOK_RELAY_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.ancestors()
-        .skip(1)
-        .take(3)
-        .map(|d| d.join(format!("logbook-relay{}", std::env::consts::EXE_SUFFIX)))
-        .find(|p| p.is_file())
-        .expect(
-            "logbook-relay binary: run `cargo build -p logbook-relay` (or set LOGBOOK_RELAY_BIN)",
-        )
-}
-
-struct Relay(Child);
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(data: &Path) -> (Relay, String) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut child = Command::new(relay_binary())
-            .arg("serve")
-            .arg("--data")
-            .arg(data)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the relay");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        if BufReader::new(stdout).read_line(&mut line).unwrap_or(0) > 0
-            && line.starts_with("listening on")
-        {
-            return (Relay(child), format!("http://127.0.0.1:{port}"));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(Instant::now() < deadline, "the relay did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn create_coop(data: &Path, name: &str) -> String {
-    let out = Command::new(relay_binary())
-        .arg("admin")
-        .arg("--data")
-        .arg(data)
-        .args(["create-coop", "--name", name])
-        .output()
-        .expect("run create-coop");
-    assert!(out.status.success(), "create-coop failed");
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
-        .find_map(|l| l.strip_prefix("coordinator code:"))
-        .map(|c| c.trim().to_string())
-        .expect("a `coordinator code:` line")
+fn serve(data: &std::path::Path) -> (RelayProcess, String) {
+    let relay = RelayProcess::spawn(
+        data,
+        format!("127.0.0.1:{}", free_port()).parse().expect("addr"),
+    );
+    let url = relay.url();
+    (relay, url)
 }
 
 #[test]
