@@ -6,6 +6,9 @@
 //!    training records, 5k note threads): open time, one month's hours report, full
 //!    rebuild of the cached tables, peak memory, size on disk. Measured in a child
 //!    process so generation does not count towards its memory.
+//! 3. On the same store, the time to make each paper (docs/PERFORMANCE.md, "Papers"):
+//!    payroll, training matrix (CSV and PDF), impact summary (JSON and PDF), head-count
+//!    return, attendance return, and the retention plan.
 //!
 //! Set `LOGBOOK_BENCH_DIR` to choose the disk (default: a temporary directory); a
 //! five-year store already there is reused instead of generated again.
@@ -211,6 +214,74 @@ fn generate(home: &Path) -> (u64, u64, u64) {
     (punches, training, notes)
 }
 
+/// Each paper, timed once after one warm-up run, with the size of what it made.
+fn papers(book: &Logbook) {
+    fn time<T>(label: &str, f: impl Fn() -> T, size: impl Fn(&T) -> String) {
+        f();
+        let t = Instant::now();
+        let out = f();
+        println!(
+            "  {label:<34} {:8.2} ms  {}",
+            t.elapsed().as_secs_f64() * 1000.0,
+            size(&out)
+        );
+    }
+    let r = book.reports();
+    let bytes = |b: &Vec<u8>| format!("{} KB", b.len() / 1024);
+    let lines = |s: &String| format!("{} lines", s.lines().count());
+    println!("  papers:");
+    time(
+        "payroll CSV, one month",
+        || r.payroll_csv("2026-03-01", "2026-03-31").expect("payroll"),
+        lines,
+    );
+    time(
+        "payroll CSV, a year",
+        || r.payroll_csv("2025-01-01", "2025-12-31").expect("payroll"),
+        lines,
+    );
+    time(
+        "training matrix CSV",
+        || r.training_matrix_csv(30).expect("matrix"),
+        lines,
+    );
+    time(
+        "training matrix PDF",
+        || r.training_matrix_pdf(30).expect("matrix"),
+        bytes,
+    );
+    time(
+        "impact summary JSON, a year",
+        || r.impact_json("2025-01-01", "2025-12-31").expect("impact"),
+        |s| format!("{} bytes", s.len()),
+    );
+    time(
+        "impact summary PDF, a year",
+        || r.impact_pdf("2025-01-01", "2025-12-31").expect("impact"),
+        bytes,
+    );
+    time(
+        "impact summary PDF, five years",
+        || r.impact_pdf("2021-11-01", "2026-10-31").expect("impact"),
+        bytes,
+    );
+    time(
+        "head-count return (text), 2025",
+        || r.headcount_text(2025).expect("headcount"),
+        lines,
+    );
+    time(
+        "attendance CSV, one month",
+        || r.attendance_csv("2026-03").expect("attendance"),
+        lines,
+    );
+    time(
+        "retention plan",
+        || book.retention().plan().expect("plan"),
+        |p| format!("{} items", p.len()),
+    );
+}
+
 fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -239,6 +310,7 @@ fn measure(home: &Path) {
         .hours_csv("2026-03-01", "2026-03-31")
         .expect("csv");
     let csv_ms = t.elapsed().as_secs_f64() * 1000.0;
+    papers(&book);
     let t = Instant::now();
     let summary = book.rebuild().expect("rebuild");
     let rebuild_s = t.elapsed().as_secs_f64();

@@ -6,7 +6,7 @@
 //! Read top-down (docs/ARCHITECTURE.md maps every file):
 //! - [`logbook`]: `Logbook`, the root a device opens. It hands out one handle per
 //!   feature: `directory()`, `timesheets()`, `kiosk()`, `training()`, `cpo()`,
-//!   `notes()`, `reports()`, `sync()`.
+//!   `notes()`, `reports()`, `retention()`, `sync()`.
 //! - One folder per feature, each owning its documents (`doc.rs`), its cached rows and
 //!   their SQL (`cache.rs`), its rules, and its unit tests: [`directory`],
 //!   [`timesheets`], [`kiosk`], [`training`], [`cpo`], [`notes`], [`reports`], [`sync`].
@@ -30,6 +30,7 @@ pub mod model;
 pub mod notes;
 pub mod observer;
 pub mod reports;
+pub mod retention;
 pub mod store;
 pub mod sync;
 pub mod timesheets;
@@ -45,9 +46,10 @@ pub use logbook_protocol as protocol;
 pub use model::*;
 pub use observer::{ChangeOrigin, LogbookObserver, Subscription};
 pub use reports::{
-    CpoReport, CpoSession, HoursRow, PayrollMinutes, PayrollReport, PayrollRow, PendingWeek,
-    RatioReport,
+    AttendanceRow, CpoReport, CpoSession, Figure, HeadcountMonth, HeadcountReturn, HoursRow,
+    ImpactReport, ImpactWeek, PayrollMinutes, PayrollReport, PayrollRow, PendingWeek, RatioReport,
 };
+pub use retention::RetentionItem;
 pub use store::quarantine::QuarantinedDoc;
 pub use sync::{JoinInfo, SyncSummary};
 pub use timesheets::{AuditEntry, ShiftCorrection, WeekState};

@@ -18,6 +18,7 @@ use crate::kiosk::Kiosk;
 use crate::notes::Notes;
 use crate::observer::{ChangeOrigin, LogbookObserver, Subscription};
 use crate::reports::Reports;
+use crate::retention::Retention;
 use crate::store::documents::{self, DocKind};
 use crate::store::{Store, cache, chunks};
 use crate::sync::SyncClient;
@@ -47,9 +48,25 @@ impl Logbook {
     /// Open with a clock of the caller's (tests, replays): everything that depends on
     /// "now" reads it.
     pub fn open_with_clock(home: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Logbook> {
-        Ok(Logbook {
+        let lb = Logbook {
             store: Store::open(home.as_ref(), clock)?,
-        })
+        };
+        lb.housekeeping();
+        Ok(lb)
+    }
+
+    /// What runs by itself, so nobody has to remember it: retention erases what is due
+    /// (`retention.rs`), and a coordinator's device moves payroll numbers out of the
+    /// directory (`Directory::move_payroll_numbers`). Both are a few indexed reads when
+    /// there is nothing to do. A failure is logged (no personal data) and does not stop
+    /// the logbook opening: the next open tries again.
+    pub fn housekeeping(&self) {
+        if let Err(e) = self.directory().move_payroll_numbers() {
+            tracing::warn!(error = %e, "moving payroll numbers out of the directory failed");
+        }
+        if let Err(e) = self.retention().run() {
+            tracing::warn!(error = %e, "retention did not run");
+        }
     }
 
     pub fn home(&self) -> &Path {
@@ -78,6 +95,9 @@ impl Logbook {
     }
     pub fn reports(&self) -> Reports<'_> {
         Reports::new(self)
+    }
+    pub fn retention(&self) -> Retention<'_> {
+        Retention::new(self)
     }
     pub fn sync(&self) -> SyncClient<'_> {
         SyncClient::new(self)

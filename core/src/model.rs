@@ -245,6 +245,71 @@ pub struct Settings {
     pub pin_lockout_seconds: i64,
     /// Italian type-B cooperatives: minimum share of disadvantaged workers. Default 30 %.
     pub disadvantaged_min_percent: u32,
+    /// How often payroll runs (`report payroll` without dates). Default monthly.
+    #[serde(default)]
+    pub pay_period: PayPeriod,
+    /// A day a weekly, fortnightly or four-weekly pay period starts on; the periods run
+    /// in steps from it, before and after. Monthly periods are calendar months.
+    /// Default 2024-01-01, a Monday.
+    #[serde(default = "default_pay_period_start")]
+    pub pay_period_start: String,
+    /// Retention: a CPO order is erased this many days after its deadline (when the
+    /// conviction is taken to be spent), unless a coordinator set the order's own spent
+    /// date. Default 365.
+    #[serde(default = "default_cpo_retention_days")]
+    pub cpo_retention_days: u32,
+    /// Retention: a note thread is erased this many days after its last entry; 0 keeps
+    /// threads until someone erases them. Default 730 (two years).
+    #[serde(default = "default_notes_retention_days")]
+    pub notes_retention_days: u32,
+}
+
+fn default_pay_period_start() -> String {
+    "2024-01-01".into()
+}
+fn default_cpo_retention_days() -> u32 {
+    365
+}
+fn default_notes_retention_days() -> u32 {
+    730
+}
+
+/// How often the coop runs payroll.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum PayPeriod {
+    Weekly,
+    Fortnightly,
+    FourWeekly,
+    #[default]
+    Monthly,
+}
+
+impl PayPeriod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayPeriod::Weekly => "weekly",
+            PayPeriod::Fortnightly => "fortnightly",
+            PayPeriod::FourWeekly => "four_weekly",
+            PayPeriod::Monthly => "monthly",
+        }
+    }
+}
+
+impl FromStr for PayPeriod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "weekly" => Ok(PayPeriod::Weekly),
+            "fortnightly" => Ok(PayPeriod::Fortnightly),
+            "four_weekly" | "four-weekly" => Ok(PayPeriod::FourWeekly),
+            "monthly" => Ok(PayPeriod::Monthly),
+            _ => Err(Error::invalid(
+                "a pay period is weekly, fortnightly, four_weekly or monthly",
+            )),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -254,6 +319,10 @@ impl Default for Settings {
             pin_max_failures: 5,
             pin_lockout_seconds: 15 * 60,
             disadvantaged_min_percent: 30,
+            pay_period: PayPeriod::Monthly,
+            pay_period_start: default_pay_period_start(),
+            cpo_retention_days: default_cpo_retention_days(),
+            notes_retention_days: default_notes_retention_days(),
         }
     }
 }

@@ -24,9 +24,9 @@ pub(crate) fn project_order(
         d.other_activity_cap_minutes,
     ) {
         conn.execute(
-            "INSERT INTO cpo_orders (id, doc, person, hours_ordered, start_date, deadline, cap_minutes, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![order, doc_id, person, h, s, dl, cap, d.created_at.unwrap_or(0)],
+            "INSERT INTO cpo_orders (id, doc, person, hours_ordered, start_date, deadline, cap_minutes, created_at, spent_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![order, doc_id, person, h, s, dl, cap, d.created_at.unwrap_or(0), d.spent_on],
         )?;
     }
     Ok(())

@@ -15,4 +15,8 @@ pub struct CpoDoc {
     pub other_activity_cap_minutes: Option<i64>,
     #[autosurgeon(missing = "Default::default")]
     pub created_at: Option<i64>,
+    /// The day the conviction is spent, if a coordinator set it (`YYYY-MM-DD`): the
+    /// order is erased from then on (retention.rs).
+    #[autosurgeon(missing = "Default::default")]
+    pub spent_on: Option<String>,
 }

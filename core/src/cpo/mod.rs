@@ -110,6 +110,26 @@ impl<'a> Cpo<'a> {
         })
     }
 
+    /// Set (or with `None` clear) the day a CPO order's conviction is spent: retention
+    /// erases the order from that day instead of the default (the setting's days after
+    /// the deadline). Coordinators only.
+    pub fn set_spent_on(&self, person_id: &str, order_id: &str, date: Option<&str>) -> Result<()> {
+        let date = date.map(parse_date).transpose()?;
+        self.lb
+            .access()
+            .require_write(&Scope::Records(person_id.to_string()))?;
+        self.lb.access().require_coordinator()?;
+        if !self.orders(person_id)?.iter().any(|o| o.id == order_id) {
+            return Err(Error::not_found(format!("no CPO order {order_id}")));
+        }
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            w.change(&documents::cpo_doc(person_id, order_id), |t| {
+                autosurgeon::reconcile_prop(t, ROOT, "spent_on", date.map(|d| d.to_string()))?;
+                Ok(())
+            })
+        })
+    }
+
     /// Erase a person's CPO order (e.g. when the conviction is spent): history included,
     /// here and, through the relay, everywhere.
     pub fn purge(&self, person_id: &str, order_id: &str) -> Result<()> {

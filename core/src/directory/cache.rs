@@ -45,7 +45,25 @@ pub(crate) fn project_directory(conn: &Connection, doc: &Automerge) -> Result<()
     if let Some(tz) = &dir.timezone {
         meta::set_meta(conn, "timezone", tz)?;
     }
+    let defaults = Settings::default();
     let settings = Settings {
+        // A value that does not parse (a newer device's) keeps the default.
+        pay_period: dir
+            .pay_period
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(defaults.pay_period),
+        pay_period_start: dir
+            .pay_period_start
+            .clone()
+            .filter(|d| d.parse::<jiff::civil::Date>().is_ok())
+            .unwrap_or(defaults.pay_period_start.clone()),
+        cpo_retention_days: dir
+            .cpo_retention_days
+            .map_or(defaults.cpo_retention_days, |v| v.clamp(0, 36_500) as u32),
+        notes_retention_days: dir
+            .notes_retention_days
+            .map_or(defaults.notes_retention_days, |v| v.clamp(0, 36_500) as u32),
         review_after_seconds: dir.review_after_seconds.unwrap_or(16 * 3600),
         pin_max_failures: dir.pin_max_failures.map_or(5, |v| v.clamp(1, 100) as u32),
         pin_lockout_seconds: dir.pin_lockout_seconds.unwrap_or(15 * 60),
@@ -98,10 +116,17 @@ pub(crate) fn project_roster(conn: &Connection, site: &str, doc: &Automerge) -> 
 pub(crate) fn project_profile(conn: &Connection, person: &str, doc: &Automerge) -> Result<()> {
     let d: ProfileDoc = autosurgeon::hydrate(doc)?;
     conn.execute("DELETE FROM profiles WHERE person = ?1", [person])?;
+    conn.execute("DELETE FROM payroll_numbers WHERE person = ?1", [person])?;
     if let Some(flag) = d.disadvantaged {
         conn.execute(
             "INSERT INTO profiles (person, disadvantaged) VALUES (?1, ?2)",
             params![person, flag],
+        )?;
+    }
+    if let Some(number) = d.payroll_number {
+        conn.execute(
+            "INSERT INTO payroll_numbers (person, number) VALUES (?1, ?2)",
+            params![person, number],
         )?;
     }
     Ok(())
@@ -177,13 +202,26 @@ pub(crate) fn default_site(conn: &Connection, person: &str) -> Result<Option<Opt
     })
 }
 
-/// A person's payroll number, if set (`None` also for an unknown person).
+/// A person's payroll number, if set (`None` also for an unknown person): the profile's,
+/// else one a directory from before schema 5 still carries.
 pub(crate) fn payroll_number(conn: &Connection, person: &str) -> Result<Option<String>> {
     Ok(conn
-        .prepare_cached("SELECT payroll_number FROM people WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT coalesce((SELECT number FROM payroll_numbers WHERE person = ?1),
+                             (SELECT payroll_number FROM people WHERE id = ?1))",
+        )?
         .query_row([person], |r| r.get::<_, Option<String>>(0))
         .optional()?
         .flatten())
+}
+
+/// People whose number still sits in the directory (from before schema 5).
+pub(crate) fn legacy_payroll_numbers(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, payroll_number FROM people WHERE payroll_number IS NOT NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A PIN verifier this person already has at some site (to copy to a new site).

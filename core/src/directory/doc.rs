@@ -21,6 +21,15 @@ pub struct DirectoryDoc {
     pub pin_lockout_seconds: Option<i64>,
     #[autosurgeon(missing = "Default::default")]
     pub disadvantaged_min_percent: Option<i64>,
+    /// `weekly`, `fortnightly`, `four_weekly` or `monthly` (settings, docs/DOMAIN.md).
+    #[autosurgeon(missing = "Default::default")]
+    pub pay_period: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub pay_period_start: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub cpo_retention_days: Option<i64>,
+    #[autosurgeon(missing = "Default::default")]
+    pub notes_retention_days: Option<i64>,
     #[autosurgeon(missing = "Default::default")]
     pub sites: HashMap<String, SiteDoc>,
     #[autosurgeon(missing = "Default::default")]
@@ -43,9 +52,10 @@ pub struct PersonDoc {
     pub sites: Vec<String>,
     #[autosurgeon(missing = "Default::default")]
     pub active: bool,
-    /// The person's number in the coop's payroll system (coordinators set it; the
-    /// payroll export prints it). Written on its own key, so a device that does not know
-    /// the field keeps it when it rewrites the person.
+    /// Where payroll numbers were kept before schema 5. The directory is read by every
+    /// member, so a number here was readable by every worker: a coordinator's device
+    /// moves it to the person's profile (`Directory::move_payroll_numbers`) and deletes
+    /// it here. Nothing writes it any more.
     #[autosurgeon(missing = "Default::default")]
     pub payroll_number: Option<String>,
 }
@@ -90,6 +100,11 @@ pub struct RosterEntryDoc {
 pub struct ProfileDoc {
     #[autosurgeon(missing = "Default::default")]
     pub disadvantaged: Option<bool>,
+    /// The person's number in the coop's payroll system: coordinators set it, the
+    /// payroll export prints it. In the profile (records scope) so only coordinators
+    /// and the person read it.
+    #[autosurgeon(missing = "Default::default")]
+    pub payroll_number: Option<String>,
 }
 
 #[cfg(test)]

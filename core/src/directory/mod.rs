@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::ids::new_id;
 use crate::kiosk::pin;
 use crate::logbook::Logbook;
-use crate::model::{Person, PersonRole, Settings, Site};
+use crate::model::{PayPeriod, Person, PersonRole, Settings, Site};
 use crate::observer::ChangeOrigin;
 use crate::store::documents::{self, DIRECTORY_DOC};
 use crate::store::meta;
@@ -222,7 +222,12 @@ impl<'a> Directory<'a> {
         }
         self.lb.store.write(ChangeOrigin::Local, |w| {
             let pin = cache::any_pin(&w.tx, person_id)?;
-            let payroll_number = cache::payroll_number(&w.tx, person_id)?;
+            // Rewriting the person keeps a number the directory still carries from
+            // before schema 5 (until it is moved); the profile's is never copied here.
+            let payroll_number = cache::legacy_payroll_numbers(&w.tx)?
+                .into_iter()
+                .find(|(p, _)| p == person_id)
+                .map(|(_, n)| n);
             w.change(DIRECTORY_DOC, |t| {
                 let people = documents::container(t, "people")?;
                 let mut sites = person.site_ids.clone();
@@ -251,7 +256,9 @@ impl<'a> Directory<'a> {
 
     /// Set (or with `None` clear) a person's payroll number, for the payroll export.
     /// Coordinators only. 1–32 characters, no control characters; surrounding spaces
-    /// are trimmed.
+    /// are trimmed. It is kept in the person's profile (records scope: coordinators and
+    /// the person read it, other workers never receive it); a number the directory still
+    /// carries from before is deleted there at the same time.
     pub fn set_payroll_number(&self, person_id: &str, number: Option<&str>) -> Result<()> {
         let number = match number.map(str::trim) {
             None => None,
@@ -267,16 +274,92 @@ impl<'a> Directory<'a> {
         self.person(person_id)?;
         let access = self.lb.access();
         access.require_coordinator()?;
+        access.require_write(&Scope::Records(person_id.to_string()))?;
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            put_payroll_number(w, person_id, number.clone())?;
+            if cache::legacy_payroll_numbers(&w.tx)?
+                .iter()
+                .any(|(p, _)| p == person_id)
+            {
+                drop_legacy_payroll_number(w, person_id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Move payroll numbers a directory from before schema 5 still carries into each
+    /// person's profile, and delete them from the directory (which every worker reads).
+    /// A profile that already has a number keeps it. Runs by itself when a coordinator's
+    /// device (or a standalone logbook) opens; elsewhere it does nothing. Returns how
+    /// many numbers moved. The directory's history still holds the old values: the
+    /// directory is never erased (docs/SECURITY.md).
+    pub fn move_payroll_numbers(&self) -> Result<u32> {
+        let access = self.lb.access();
+        if access.require_coordinator().is_err() || access.require_write(&Scope::Directory).is_err()
+        {
+            return Ok(0);
+        }
+        let legacy = self.lb.store.read(cache::legacy_payroll_numbers)?;
+        if legacy.is_empty() {
+            return Ok(0);
+        }
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            let mut moved = 0;
+            for (person, number) in &legacy {
+                let held = w.tx.query_row(
+                    "SELECT count(*) FROM payroll_numbers WHERE person = ?1",
+                    [person],
+                    |r| r.get::<_, i64>(0),
+                )? > 0;
+                if !held {
+                    put_payroll_number(w, person, Some(number.clone()))?;
+                }
+                drop_legacy_payroll_number(w, person)?;
+                moved += 1;
+            }
+            Ok(moved)
+        })
+    }
+
+    /// Set how often payroll runs and a day a period starts on (weekly, fortnightly and
+    /// four-weekly periods step from it; monthly periods are calendar months and ignore
+    /// it). Coordinators only; a setting every device reads from the directory.
+    pub fn set_pay_period(&self, period: PayPeriod, starting: Option<&str>) -> Result<()> {
+        let starting = starting.map(crate::timesheets::parse_date).transpose()?;
+        let access = self.lb.access();
+        access.require_coordinator()?;
         access.require_write(&Scope::Directory)?;
+        self.require_initialised()?;
         self.lb.store.write(ChangeOrigin::Local, |w| {
             w.change(DIRECTORY_DOC, |t| {
-                use automerge::ReadDoc;
-                let people = documents::container(t, "people")?;
-                let person = match t.get(&people, person_id)? {
-                    Some((automerge::Value::Object(_), obj)) => obj,
-                    _ => return Err(Error::not_found(format!("unknown person {person_id}"))),
-                };
-                autosurgeon::reconcile_prop(t, &person, "payroll_number", number.clone())?;
+                autosurgeon::reconcile_prop(t, ROOT, "pay_period", period.as_str())?;
+                if let Some(d) = starting {
+                    autosurgeon::reconcile_prop(t, ROOT, "pay_period_start", d.to_string())?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// Set the retention rules (docs/DOMAIN.md): days after a CPO order's deadline until
+    /// its data is erased, and days after a note thread's last entry until it is erased
+    /// (0: never). `None` leaves a rule as it is. Coordinators only; at most 100 years.
+    pub fn set_retention(&self, cpo_days: Option<u32>, notes_days: Option<u32>) -> Result<()> {
+        if cpo_days.into_iter().chain(notes_days).any(|d| d > 36_500) {
+            return Err(Error::invalid("a retention period is 0 to 36500 days"));
+        }
+        let access = self.lb.access();
+        access.require_coordinator()?;
+        access.require_write(&Scope::Directory)?;
+        self.require_initialised()?;
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            w.change(DIRECTORY_DOC, |t| {
+                if let Some(d) = cpo_days {
+                    autosurgeon::reconcile_prop(t, ROOT, "cpo_retention_days", i64::from(d))?;
+                }
+                if let Some(d) = notes_days {
+                    autosurgeon::reconcile_prop(t, ROOT, "notes_retention_days", i64::from(d))?;
+                }
                 Ok(())
             })
         })
@@ -324,6 +407,27 @@ impl<'a> Directory<'a> {
             Ok(())
         })
     }
+}
+
+fn put_payroll_number(w: &mut Writer<'_>, person_id: &str, number: Option<String>) -> Result<()> {
+    w.change(&documents::profile_doc(person_id), |t| {
+        autosurgeon::reconcile_prop(t, ROOT, "payroll_number", number.clone())?;
+        Ok(())
+    })
+}
+
+fn drop_legacy_payroll_number(w: &mut Writer<'_>, person_id: &str) -> Result<()> {
+    w.change(DIRECTORY_DOC, |t| {
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let people = documents::container(t, "people")?;
+        if let Some((automerge::Value::Object(_), person)) = t.get(&people, person_id)? {
+            if t.get(&person, "payroll_number")?.is_some() {
+                t.delete(&person, "payroll_number")?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// The directory a new coop starts with: its name, time zone and starter courses.

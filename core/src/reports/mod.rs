@@ -7,13 +7,20 @@
 //! - [`subject_access`]: everything held about one person, readable.
 //! - [`cpo`]: the CPO progress report for the unpaid work officer (CSV, PDF).
 //! - [`payroll`]: the payroll export for a pay period (approved weeks only, CSV).
-//! - [`training_matrix`]: people × courses, valid / due / expired / missing (CSV).
+//! - [`training_matrix`]: people × courses, valid / due / expired / missing (CSV, PDF).
+//! - [`impact`]: the funder's impact summary, aggregates only, small counts suppressed
+//!   (JSON, PDF with a chart).
+//! - [`headcount`]: the Italian head-count return, Law 381/1991 art. 4 (text, CSV).
+//! - [`attendance`]: the Swedish monthly attendance return (CSV).
 //! - [`pdf`]: the page writer the printable papers use.
 //!
 //! The CSV columns of every paper are documented in `docs/REPORTS.md`.
 
+pub mod attendance;
 pub mod cpo;
+pub mod headcount;
 pub mod hours;
+pub mod impact;
 pub mod payroll;
 mod pdf;
 pub mod ratio;
@@ -22,8 +29,11 @@ pub mod subject_access;
 mod tests;
 pub mod training_matrix;
 
+pub use attendance::{ATTENDANCE_CSV_HEADER, AttendanceRow};
 pub use cpo::{CPO_CSV_HEADER, CpoReport, CpoSession};
+pub use headcount::{HEADCOUNT_CSV_HEADER, HeadcountMonth, HeadcountReturn};
 pub use hours::{HOURS_CSV_HEADER, HoursRow};
+pub use impact::{Figure, ImpactReport, ImpactWeek};
 pub use payroll::{PAYROLL_CSV_HEADER, PayrollMinutes, PayrollReport, PayrollRow, PendingWeek};
 pub use ratio::RatioReport;
 pub use training_matrix::{TRAINING_MATRIX_CSV_HEADER, TrainingCell};

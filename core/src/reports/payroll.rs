@@ -6,9 +6,9 @@
 //! Minutes are whole minutes rounded down from the summed seconds, per person and hour
 //! type (per person, week and hour type for the weeks not approved). A shift belongs to
 //! the local date of its clock-in, and to the week (Monday to Sunday) of that date; a
-//! week is approved for one person at a time. The pay period is `from..=to` as typed;
-//! the coop's pay-period setting (weekly, fortnightly, four-weekly, monthly) is not there
-//! yet.
+//! week is approved for one person at a time. The pay period is `from..=to` as typed,
+//! or one period of the coop's pay-period setting (weekly, fortnightly, four-weekly from
+//! the setting's start day, or calendar months): [`pay_period_of`].
 //!
 //! CSV (`docs/REPORTS.md`): the columns of [`PAYROLL_CSV_HEADER`]; first the `approved`
 //! rows (one per person, `week_start` empty), then the `not_approved` rows (one per
@@ -16,13 +16,15 @@
 
 use std::collections::BTreeMap;
 
+use jiff::civil::Date;
 use rusqlite::params;
 use serde::Serialize;
 
 use super::Reports;
 use super::cpo::csv_string;
 use crate::error::{Error, Result};
-use crate::model::HourType;
+use crate::model::{HourType, PayPeriod};
+use crate::store::meta;
 use crate::timesheets::{cache as ts_cache, derive};
 
 /// Minutes per hour type (whole minutes, rounded down from the summed seconds).
@@ -112,9 +114,10 @@ impl Reports<'_> {
             type Weeks = BTreeMap<String, Seconds>;
             let mut people: BTreeMap<(String, String), (Option<String>, Weeks)> = BTreeMap::new();
             let mut stmt = c.prepare_cached(
-                "SELECT s.person, coalesce(p.name, ''), p.payroll_number, s.local_date,
-                        s.hour_type, s.counted_seconds
+                "SELECT s.person, coalesce(p.name, ''), coalesce(n.number, p.payroll_number),
+                        s.local_date, s.hour_type, s.counted_seconds
                  FROM shifts s LEFT JOIN people p ON p.id = s.person
+                      LEFT JOIN payroll_numbers n ON n.person = s.person
                  WHERE s.local_date >= ?1 AND s.local_date <= ?2",
             )?;
             let rows = stmt.query_map(params![from.to_string(), to.to_string()], |r| {
@@ -184,10 +187,65 @@ impl Reports<'_> {
         })
     }
 
+    /// The pay period (`from`, `to`, both included) of the coop's setting that holds
+    /// `date`, or without a date the last whole period before today's.
+    pub fn pay_period(&self, date: Option<&str>) -> Result<(String, String)> {
+        let date = date.map(crate::timesheets::parse_date).transpose()?;
+        self.lb.access().require_reports()?;
+        let settings = self.lb.store.read(meta::settings)?;
+        let start: Date = settings
+            .pay_period_start
+            .parse()
+            .map_err(|_| Error::Corrupt("bad pay period start".into()))?;
+        let (from, to) = match date {
+            Some(d) => pay_period_of(settings.pay_period, start, d)?,
+            None => {
+                let today = self.lb.directory().today()?;
+                let (current, _) = pay_period_of(settings.pay_period, start, today)?;
+                let before = current
+                    .yesterday()
+                    .map_err(|_| Error::invalid("date out of range"))?;
+                pay_period_of(settings.pay_period, start, before)?
+            }
+        };
+        Ok((from.to_string(), to.to_string()))
+    }
+
+    /// The payroll export for the pay period of [`Reports::pay_period`].
+    pub fn payroll_for_period(&self, date: Option<&str>) -> Result<PayrollReport> {
+        let (from, to) = self.pay_period(date)?;
+        self.payroll(&from, &to)
+    }
+
+    /// The same as CSV.
+    pub fn payroll_for_period_csv(&self, date: Option<&str>) -> Result<String> {
+        payroll_csv(&self.payroll_for_period(date)?)
+    }
+
     /// The payroll export as CSV with the columns of [`PAYROLL_CSV_HEADER`].
     pub fn payroll_csv(&self, from: &str, to: &str) -> Result<String> {
         payroll_csv(&self.payroll(from, to)?)
     }
+}
+
+/// The pay period holding `date`: a calendar month, or the run of 7, 14 or 28 days
+/// from `start` (stepping back as well as forward) that holds it.
+pub fn pay_period_of(period: PayPeriod, start: Date, date: Date) -> Result<(Date, Date)> {
+    let out = || Error::invalid("date out of range");
+    let len: i64 = match period {
+        PayPeriod::Monthly => return Ok((date.first_of_month(), date.last_of_month())),
+        PayPeriod::Weekly => 7,
+        PayPeriod::Fortnightly => 14,
+        PayPeriod::FourWeekly => 28,
+    };
+    let days = i64::from((date - start).get_days());
+    let first = start
+        .checked_add(jiff::Span::new().days(days.div_euclid(len) * len))
+        .map_err(|_| out())?;
+    let last = first
+        .checked_add(jiff::Span::new().days(len - 1))
+        .map_err(|_| out())?;
+    Ok((first, last))
 }
 
 pub fn payroll_csv(r: &PayrollReport) -> Result<String> {

@@ -2,6 +2,10 @@
 //! text in the PDF base-14 fonts (Helvetica, Helvetica-Bold), which every PDF reader
 //! has, so no font file is embedded. Text is encoded as WinAnsi (Latin-1 plus the
 //! dashes and quotes); a character outside it prints as `?`.
+//!
+//! Charts are stacked bars drawn with the PDF's own path operators (`re`, `f`), not a
+//! charting crate: a bar chart is a handful of rectangles, and drawing them here keeps
+//! the papers on the one well-kept crate (docs/ARCHITECTURE.md, "The papers").
 
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -20,7 +24,138 @@ pub(crate) enum Line {
     Row(Vec<(f32, String)>, bool),
     /// A line to sign on, with a label under it.
     Signature(String),
+    /// A stacked bar chart.
+    Chart(Chart),
     Gap,
+}
+
+/// A stacked bar chart: one bar per group (e.g. a week), one coloured segment per series
+/// (e.g. an hour type). A segment of `None` is left out (e.g. a figure suppressed
+/// because it is about fewer than 5 people) and its group label gets a `*`.
+pub(crate) struct Chart {
+    /// Series names with their fill colour (RGB 0..1), shown in the legend.
+    pub series: Vec<(String, [f32; 3])>,
+    /// Group label and one value per series.
+    pub groups: Vec<(String, Vec<Option<f32>>)>,
+    /// What the values are, printed by the axis (e.g. "hours").
+    pub unit: String,
+}
+
+const CHART_HEIGHT: f32 = 170.0;
+const CHART_BLOCK: f32 = CHART_HEIGHT + 70.0;
+
+impl Chart {
+    /// The largest stacked bar, rounded up to a readable axis maximum.
+    fn axis_max(&self) -> f32 {
+        let top = self
+            .groups
+            .iter()
+            .map(|(_, v)| v.iter().flatten().sum::<f32>())
+            .fold(0.0f32, f32::max);
+        // 1, 2, 5, 10, 20, 50, ...: the first at or above the tallest bar.
+        let mut magnitude = 1.0f32;
+        loop {
+            for k in [1.0, 2.0, 5.0] {
+                if k * magnitude >= top {
+                    return k * magnitude;
+                }
+            }
+            magnitude *= 10.0;
+        }
+    }
+
+    /// Draw the chart with its top-left corner at (x, top).
+    fn draw(&self, content: &mut Content, x: f32, top: f32) {
+        let width = WIDTH - 2.0 * MARGIN - 40.0;
+        let (left, bottom) = (x + 40.0, top - CHART_HEIGHT);
+        let max = self.axis_max();
+        // Axes and the gridline at the maximum.
+        content
+            .set_stroke_gray(0.3)
+            .set_line_width(0.6)
+            .move_to(left, bottom)
+            .line_to(left + width, bottom)
+            .move_to(left, bottom)
+            .line_to(left, top)
+            .stroke();
+        content
+            .set_stroke_gray(0.8)
+            .set_line_width(0.4)
+            .move_to(left, top)
+            .line_to(left + width, top)
+            .stroke();
+        content.set_fill_gray(0.0);
+        text(content, REGULAR, 7.5, x, top - 3.0, &format_axis(max));
+        text(content, REGULAR, 7.5, x, bottom - 3.0, "0");
+        text(content, REGULAR, 7.5, x, top + 6.0, &self.unit);
+        let n = self.groups.len().max(1) as f32;
+        let slot = width / n;
+        let bar = (slot * 0.7).min(40.0);
+        // Label every group if they fit, else every k-th.
+        let every = ((30.0 / slot).ceil() as usize).max(1);
+        for (i, (label, values)) in self.groups.iter().enumerate() {
+            let bx = left + slot * i as f32 + (slot - bar) / 2.0;
+            let mut y = bottom;
+            let mut gap = false;
+            for (value, (_, rgb)) in values.iter().zip(&self.series) {
+                match value {
+                    Some(v) if *v > 0.0 => {
+                        let h = v / max * CHART_HEIGHT;
+                        content
+                            .set_fill_rgb(rgb[0], rgb[1], rgb[2])
+                            .rect(bx, y, bar, h)
+                            .fill_nonzero();
+                        y += h;
+                    }
+                    Some(_) => {}
+                    None => gap = true,
+                }
+            }
+            content.set_fill_gray(0.0);
+            if i % every == 0 || gap {
+                let l = if gap {
+                    format!("{label}*")
+                } else {
+                    label.clone()
+                };
+                text(content, REGULAR, 6.5, bx, bottom - 10.0, &l);
+            }
+        }
+        // The legend under the axis.
+        let mut lx = left;
+        let ly = bottom - 30.0;
+        for (name, rgb) in &self.series {
+            content
+                .set_fill_rgb(rgb[0], rgb[1], rgb[2])
+                .rect(lx, ly, 9.0, 9.0)
+                .fill_nonzero();
+            content.set_fill_gray(0.0);
+            text(content, REGULAR, 8.5, lx + 13.0, ly + 1.0, name);
+            lx += 20.0 + 5.0 * name.len() as f32;
+        }
+        if self
+            .groups
+            .iter()
+            .any(|(_, v)| v.iter().any(Option::is_none))
+        {
+            text(
+                content,
+                REGULAR,
+                7.5,
+                left,
+                ly - 14.0,
+                "* a part of the bar is left out: it is about fewer than 5 people",
+            );
+        }
+    }
+}
+
+fn format_axis(v: f32) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// Lay the lines out on as many A4 pages as they need; every page carries `footer`
@@ -34,6 +169,7 @@ pub(crate) fn render(title: &str, footer: &str, lines: &[Line]) -> Vec<u8> {
             Line::Title(_) => 26.0,
             Line::Heading(_) => 22.0,
             Line::Signature(_) => 56.0,
+            Line::Chart(_) => CHART_BLOCK,
             Line::Gap => 10.0,
             _ => 15.0,
         };
@@ -63,6 +199,7 @@ pub(crate) fn render(title: &str, footer: &str, lines: &[Line]) -> Vec<u8> {
                 text(&mut content, REGULAR, 9.0, MARGIN, y, label);
                 text(&mut content, REGULAR, 9.0, MARGIN + 300.0, y, "Date");
             }
+            Line::Chart(chart) => chart.draw(&mut content, MARGIN, y + CHART_BLOCK - 20.0),
             Line::Gap => {}
         }
     }

@@ -29,20 +29,11 @@ pub fn ratio(conn: &Connection, from: Date, to: Date, minimum_percent: u32) -> R
     let mut month = from.first_of_month();
     let mut months = 0u32;
     let (mut workers, mut disadvantaged) = (0u64, 0u64);
-    let mut stmt = conn.prepare_cached(
-        "SELECT count(DISTINCT s.person), count(DISTINCT CASE WHEN f.disadvantaged THEN s.person END)
-         FROM shifts s JOIN people p ON p.id = s.person LEFT JOIN profiles f ON f.person = s.person
-         WHERE s.local_date >= ?1 AND s.local_date <= ?2 AND s.counted_seconds > 0
-           AND p.active AND (',' || p.roles || ',') LIKE '%,worker,%'",
-    )?;
     while month <= to {
         let end = month.last_of_month();
-        let (w, d): (i64, i64) = stmt
-            .query_row(params![month.to_string(), end.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        workers += w as u64;
-        disadvantaged += d as u64;
+        let (w, d) = month_heads(conn, month, end, false)?;
+        workers += w;
+        disadvantaged += d;
         months += 1;
         month = match end.tomorrow() {
             Ok(m) => m,
@@ -71,4 +62,28 @@ pub fn ratio(conn: &Connection, from: Date, to: Date, minimum_percent: u32) -> R
         minimum_percent,
         meets_minimum: workers > 0 && percent >= f64::from(minimum_percent),
     })
+}
+
+/// The heads of one month, `(workers, disadvantaged)`: active workers in the directory
+/// with a counted shift on a local date in `first..=last` (of paid work only when
+/// `paid_only`, as the head-count return counts employment), and of those the ones whose
+/// profile flags them disadvantaged. One person is one head however much they worked.
+pub(crate) fn month_heads(
+    conn: &Connection,
+    first: Date,
+    last: Date,
+    paid_only: bool,
+) -> Result<(u64, u64)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT count(DISTINCT s.person), count(DISTINCT CASE WHEN f.disadvantaged THEN s.person END)
+         FROM shifts s JOIN people p ON p.id = s.person LEFT JOIN profiles f ON f.person = s.person
+         WHERE s.local_date >= ?1 AND s.local_date <= ?2 AND s.counted_seconds > 0
+           AND (?3 = 0 OR s.hour_type = 'paid')
+           AND p.active AND (',' || p.roles || ',') LIKE '%,worker,%'",
+    )?;
+    let (w, d): (i64, i64) = stmt.query_row(
+        params![first.to_string(), last.to_string(), paid_only],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((w.max(0) as u64, d.max(0) as u64))
 }

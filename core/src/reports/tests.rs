@@ -554,3 +554,514 @@ fn the_training_matrix_marks_valid_due_expired_and_missing() {
     );
     assert_eq!(csv.lines().next(), Some(super::TRAINING_MATRIX_CSV_HEADER));
 }
+
+#[test]
+fn the_training_matrix_pdf_holds_every_cell_for_the_inspector() {
+    let m = month();
+    m.lb.training()
+        .add_training(crate::training::NewTraining {
+            person_id: m.ann.clone(),
+            course: "Food hygiene".into(),
+            date: "2023-12-20".into(),
+            minutes: 180,
+            provider: None,
+            certificate_ref: None,
+            expires_on: None,
+            trainee_signed: true,
+            supervisor_signed: true,
+        })
+        .expect("training");
+    let text = pdf_text(
+        &m.lb.reports().training_matrix_pdf(30).expect("pdf"),
+        "core-training-matrix",
+    );
+    // Ann: food hygiene due (2026-12-20 is within 30 days of 2026-12-01), first aid and
+    // induction missing; Bob: all three missing. 1 due, 5 missing.
+    for needle in [
+        "Training matrix",
+        "Riverside Café",
+        "As of 2026-12-01",
+        "Cells: 0 valid, 1 due, 0 expired, 5 missing",
+        "Ann",
+        "Bob",
+        "Food hygiene",
+        "2023-12-20",
+        "2026-12-20",
+        "due",
+        "missing",
+        "Coordinator: name and signature",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} not in the PDF text:\n{text}"
+        );
+    }
+}
+
+/// The scripted month with four more people, so some figures are about 5 or more:
+/// Cat, Dan, Eve and Fay each work Wed 18 Nov 09:00-11:00 paid (120 min) and gain a
+/// food hygiene certificate on 20 Nov, as does Ann; Cat also has a 20-hour CPO order
+/// from Mon 16 Nov that she finishes with 600 min unpaid work on the 16th and 17th.
+/// Gus (disadvantaged) only volunteers, on Sat 10 Oct.
+fn month_for_funders() -> (Month, String) {
+    let m = month();
+    let mut cat = String::new();
+    for name in ["Cat", "Dan", "Eve", "Fay"] {
+        let p =
+            m.lb.directory()
+                .add_person(name, &[], &[], false)
+                .expect("person");
+        if name == "Cat" {
+            // Taps go in time order: her CPO days come before her paid Wednesday.
+            m.lb.cpo()
+                .set_order(&p, 20, "2026-11-16", None)
+                .expect("Cat's order");
+            for day in ["16", "17"] {
+                shift(
+                    &m.lb,
+                    &p,
+                    &format!("2026-11-{day}T08:00:00Z"),
+                    &format!("2026-11-{day}T18:00:00Z"),
+                    HourType::CpoUnpaidWork,
+                );
+            }
+        }
+        shift(
+            &m.lb,
+            &p,
+            "2026-11-18T09:00:00Z",
+            "2026-11-18T11:00:00Z",
+            HourType::Paid,
+        );
+        if name == "Cat" {
+            cat = p;
+        }
+    }
+    for p in m.lb.directory().people().expect("people") {
+        if ["Ann", "Cat", "Dan", "Eve", "Fay"].contains(&p.name.as_str()) {
+            m.lb.training()
+                .add_training(crate::training::NewTraining {
+                    person_id: p.id.clone(),
+                    course: "Food hygiene".into(),
+                    date: "2026-11-20".into(),
+                    minutes: 360,
+                    provider: None,
+                    certificate_ref: None,
+                    expires_on: None,
+                    trainee_signed: true,
+                    supervisor_signed: true,
+                })
+                .expect("training");
+        }
+    }
+    // An induction is training but no certificate.
+    m.lb.training()
+        .add_training(crate::training::NewTraining {
+            person_id: m.bob.clone(),
+            course: "Induction".into(),
+            date: "2026-11-05".into(),
+            minutes: 60,
+            provider: None,
+            certificate_ref: None,
+            expires_on: None,
+            trainee_signed: true,
+            supervisor_signed: true,
+        })
+        .expect("induction");
+    let gus =
+        m.lb.directory()
+            .add_person("Gus", &[], &[], true)
+            .expect("gus");
+    shift(
+        &m.lb,
+        &gus,
+        "2026-10-10T10:00:00Z",
+        "2026-10-10T12:00:00Z",
+        HourType::Volunteer,
+    );
+    (m, cat)
+}
+
+#[test]
+fn the_impact_summary_adds_up_and_suppresses_figures_about_fewer_than_5_people() {
+    let (m, _) = month_for_funders();
+    let r =
+        m.lb.reports()
+            .impact("2026-11-01", "2026-11-30")
+            .expect("impact");
+    let v = |f: super::Figure| f.value;
+    // Ann, Bob, Cat, Dan, Eve, Fay (Gus worked in October only).
+    assert_eq!(v(r.people_supported), Some(6));
+    // Paid, 6 people: Ann 180 min; Bob 450 min + 240 min 45 s + 240 min; Cat, Dan, Eve,
+    // Fay 120 min each: 10 800 + 55 845 + 28 800 = 95 445 s -> 1590 min.
+    assert_eq!(v(r.paid_minutes), Some(1590));
+    // Volunteering: Bob alone. CPO: Ann and Cat. Both about fewer than 5 people.
+    assert_eq!(v(r.volunteer_minutes), None);
+    assert_eq!(v(r.cpo_minutes), None);
+    // Nobody clocked training: 0 is about nobody, so it shows.
+    assert_eq!(v(r.training_minutes), Some(0));
+    // Five food hygiene certificates (a review date each); Bob's induction is none.
+    assert_eq!(v(r.certificates_gained), Some(5));
+    // Cat's order is finished (1 order, 1 person): suppressed.
+    assert_eq!(v(r.cpo_orders_finished), None);
+    let weeks: Vec<(&str, Option<u64>, Option<u64>, Option<u64>)> = r
+        .weeks
+        .iter()
+        .map(|w| {
+            (
+                w.week_start.as_str(),
+                v(w.paid_minutes),
+                v(w.volunteer_minutes),
+                v(w.cpo_minutes),
+            )
+        })
+        .collect();
+    assert_eq!(
+        weeks,
+        vec![
+            // Ann's Sunday 1 Nov unpaid work (1 person).
+            ("2026-10-26", Some(0), Some(0), None),
+            // Bob's paid Monday, his volunteer Saturday, Ann's CPO: 1 person each.
+            ("2026-11-02", None, None, None),
+            ("2026-11-09", None, Some(0), None),
+            // Bob 240 + Cat, Dan, Eve, Fay 4 x 120 = 720 min, 5 people: shown.
+            ("2026-11-16", Some(720), Some(0), None),
+            ("2026-11-23", Some(0), Some(0), Some(0)),
+            ("2026-11-30", Some(0), Some(0), Some(0)),
+        ]
+    );
+
+    // The orders finished, unsuppressed: Cat's, completed on 17 Nov, is finished in
+    // November and not in December; Ann's is not finished.
+    let finished = |from: &str, to: &str| {
+        m.lb.store
+            .read(|c| {
+                super::impact::orders_finished(
+                    c,
+                    from.parse().expect("date"),
+                    to.parse().expect("date"),
+                )
+            })
+            .expect("orders")
+            .seconds
+    };
+    assert_eq!(finished("2026-11-01", "2026-11-30"), 1);
+    assert_eq!(finished("2026-11-17", "2026-11-17"), 1);
+    assert_eq!(finished("2026-11-01", "2026-11-16"), 0);
+    assert_eq!(finished("2026-12-01", "2026-12-31"), 0);
+
+    let json =
+        m.lb.reports()
+            .impact_json("2026-11-01", "2026-11-30")
+            .expect("json");
+    assert!(json.contains("\"paid_minutes\": 1590"), "{json}");
+    assert!(
+        json.contains("\"volunteer_minutes\": \"fewer than 5\""),
+        "{json}"
+    );
+    let pdf =
+        m.lb.reports()
+            .impact_pdf("2026-11-01", "2026-11-30")
+            .expect("pdf");
+    let text = pdf_text(&pdf, "core-impact-summary");
+    for needle in [
+        "Impact summary",
+        "Period: 2026-11-01 to 2026-11-30",
+        "People supported: 6",
+        "Hours of paid work: 26:30",
+        "Hours of volunteering: fewer than 5",
+        "Hours of training: 0:00",
+        "Certificates gained: 5",
+        "Community Payback Order hours completed: fewer than 5",
+        "Community Payback Orders finished: fewer than 5",
+        "Hours per week by type",
+        "Paid work",
+        "2026-11-16",
+        "12:00",
+        "fewer than 5 people",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} not in the PDF text:\n{text}"
+        );
+    }
+    for name in [
+        "Ann",
+        "Bob",
+        "Cat",
+        "Dan",
+        "Eve",
+        "Fay",
+        m.ann.as_str(),
+        m.bob.as_str(),
+    ] {
+        assert!(!json.contains(name), "{name} in the funder's JSON");
+        assert!(!text.contains(name), "{name} in the funder's PDF");
+    }
+    // The chart's bars are filled rectangles in the page's content.
+    assert!(
+        String::from_utf8_lossy(&pdf).contains(" re\nf"),
+        "no bars drawn"
+    );
+}
+
+#[test]
+fn the_headcount_return_averages_the_monthly_heads_of_paid_workers() {
+    let (m, _) = month_for_funders();
+    let csv = m.lb.reports().headcount_csv(2026).expect("headcount");
+    // Today is 1 Dec 2026: January to December. November's paid workers: Ann
+    // (disadvantaged), Bob, Cat, Dan, Eve, Fay = 6 heads, 1 disadvantaged. October:
+    // Gus only volunteered, so no head at all. Year: 6 / 12 = 0.50 workers, 1 / 12 =
+    // 0.08 disadvantaged: 1 * 100 / 6 = 16.7 %, under 30 %.
+    let mut expected = format!("{}\n", super::HEADCOUNT_CSV_HEADER);
+    for month in 1..=12 {
+        if month == 11 {
+            expected.push_str("month,2026-11,6,1,16.7,,\n");
+        } else {
+            expected.push_str(&format!("month,2026-{month:02},0,0,,,\n"));
+        }
+    }
+    expected.push_str("year_average,2026,0.50,0.08,16.7,30,no\n");
+    assert_eq!(csv, expected);
+    let text = m.lb.reports().headcount_text(2026).expect("text");
+    assert!(
+        text.contains(
+            "WARNING: the year's average share of disadvantaged workers, 16.7%, is under the 30%"
+        ),
+        "{text}"
+    );
+
+    // The plain month: Ann and Bob did paid work in November, Ann is disadvantaged:
+    // 2 / 12 = 0.17, 1 / 12 = 0.08, 50 %: the minimum is met, no warning.
+    let plain = month();
+    let r = plain.lb.reports().headcount(2026).expect("headcount");
+    assert_eq!(r.months.len(), 12);
+    assert_eq!((r.months[10].workers, r.months[10].disadvantaged), (2, 1));
+    assert!((r.percent - 50.0).abs() < 1e-9);
+    assert!((r.average_workers - 2.0 / 12.0).abs() < 1e-9);
+    assert!(r.meets_minimum);
+    assert_eq!(r.warning, None);
+    assert!(
+        plain
+            .lb
+            .reports()
+            .headcount_text(2026)
+            .expect("text")
+            .contains("The minimum is met.")
+    );
+    // A past year has twelve months and, here, nobody: a warning, not a pass.
+    let r = plain.lb.reports().headcount(2025).expect("2025");
+    assert_eq!(r.months.len(), 12);
+    assert!(!r.meets_minimum);
+    assert!(r.warning.is_some());
+    assert!(matches!(
+        plain.lb.reports().headcount(2027),
+        Err(crate::Error::Invalid(_))
+    ));
+}
+
+#[test]
+fn the_attendance_return_counts_days_present_and_weekdays_absent() {
+    let m = month();
+    let csv =
+        m.lb.reports()
+            .attendance_csv("2026-11")
+            .expect("attendance");
+    let (ann, bob) = (&m.ann, &m.bob);
+    // November 2026 has 21 weekdays (2-6, 9-13, 16-20, 23-27, 30).
+    // Ann: present Sun 1, Mon 2, Tue 3 (corrected), Wed 4, Mon 9, Thu 12, Fri 13: 7 days,
+    // 6 of them weekdays, so 15 absent; 120 + 300 + 270 + 360 + 420 + 200 min 30 s + 180
+    // = 111 030 s -> 1850 min.
+    // Bob: Mon 2, Sat 7, Tue 10, Wed 18: 4 days, 3 weekdays, 18 absent; 450 + 120 +
+    // 240 min 45 s + 240 = 63 045 s -> 1050 min.
+    assert_eq!(
+        csv,
+        format!(
+            "{}\n{ann},Ann,2026-11,21,7,15,1850,0\n{bob},Bob,2026-11,21,4,18,1050,0\n",
+            super::ATTENDANCE_CSV_HEADER
+        )
+    );
+    // December so far is Tuesday 1 December: one working day, nobody came.
+    let dec = m.lb.reports().attendance("2026-12").expect("december");
+    assert!(
+        dec.iter()
+            .all(|r| (r.working_days, r.days_present, r.days_absent) == (1, 0, 1))
+    );
+    for bad in ["2027-01", "2026-13", "2026-1", "November"] {
+        assert!(
+            matches!(
+                m.lb.reports().attendance(bad),
+                Err(crate::Error::Invalid(_))
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn pay_periods_step_from_their_start_day_or_are_calendar_months() {
+    use super::payroll::pay_period_of;
+    use crate::model::PayPeriod;
+    let d = |s: &str| s.parse::<jiff::civil::Date>().expect("date");
+    let p = |period, start: &str, date: &str| {
+        let (a, b) = pay_period_of(period, d(start), d(date)).expect("period");
+        (a.to_string(), b.to_string())
+    };
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    // 2024-01-01 to 2026-11-18: 366 + 365 + 321 = 1052 days.
+    // Weekly: 1052 = 150 * 7 + 2, so the week from Monday 16 Nov.
+    assert_eq!(
+        p(PayPeriod::Weekly, "2024-01-01", "2026-11-18"),
+        s("2026-11-16", "2026-11-22")
+    );
+    // Fortnightly: 1052 = 75 * 14 + 2: 16 Nov to 29 Nov.
+    assert_eq!(
+        p(PayPeriod::Fortnightly, "2024-01-01", "2026-11-18"),
+        s("2026-11-16", "2026-11-29")
+    );
+    // Four-weekly: 1052 = 37 * 28 + 16: 2 Nov to 29 Nov.
+    assert_eq!(
+        p(PayPeriod::FourWeekly, "2024-01-01", "2026-11-18"),
+        s("2026-11-02", "2026-11-29")
+    );
+    assert_eq!(
+        p(PayPeriod::Monthly, "2024-01-01", "2026-11-18"),
+        s("2026-11-01", "2026-11-30")
+    );
+    // Before the start day the periods step backwards: Wed 4 Nov - 7 = Wed 28 Oct.
+    assert_eq!(
+        p(PayPeriod::Weekly, "2026-11-04", "2026-11-02"),
+        s("2026-10-28", "2026-11-03")
+    );
+}
+
+#[test]
+fn payroll_without_dates_takes_the_last_whole_pay_period_of_the_setting() {
+    let m = month();
+    // The default is monthly: today is 1 Dec, so the last whole period is November.
+    assert_eq!(
+        m.lb.reports().pay_period(None).expect("period"),
+        ("2026-11-01".to_string(), "2026-11-30".to_string())
+    );
+    assert_eq!(
+        m.lb.reports().payroll_for_period_csv(None).expect("csv"),
+        m.lb.reports()
+            .payroll_csv("2026-11-01", "2026-11-30")
+            .expect("csv")
+    );
+    // Four-weekly from Mon 2 Nov: today's period is 30 Nov - 27 Dec, the last whole
+    // one 2 - 29 Nov, which leaves out Ann's Sunday 1 Nov (and so its unapproved week).
+    m.lb.directory()
+        .set_pay_period(crate::model::PayPeriod::FourWeekly, Some("2026-11-02"))
+        .expect("set");
+    assert_eq!(
+        m.lb.directory().coop().expect("coop").settings.pay_period,
+        crate::model::PayPeriod::FourWeekly
+    );
+    let (ann, bob) = (&m.ann, &m.bob);
+    assert_eq!(
+        m.lb.reports().payroll_for_period_csv(None).expect("csv"),
+        format!(
+            "{}\n\
+             approved,{ann},Ann,,,180,0,500,1050,0\n\
+             approved,{bob},Bob,PR-0042,,690,120,0,0,0\n\
+             not_approved,{bob},Bob,PR-0042,2026-11-16,240,0,0,0,0\n",
+            super::PAYROLL_CSV_HEADER
+        )
+    );
+    assert_eq!(
+        m.lb.reports()
+            .pay_period(Some("2026-12-25"))
+            .expect("period"),
+        ("2026-11-30".to_string(), "2026-12-27".to_string())
+    );
+    // Bad input is refused and changes nothing.
+    assert!(matches!(
+        m.lb.directory()
+            .set_pay_period(crate::model::PayPeriod::Weekly, Some("2026-02-30")),
+        Err(crate::Error::Invalid(_))
+    ));
+    assert_eq!(
+        m.lb.directory().coop().expect("coop").settings.pay_period,
+        crate::model::PayPeriod::FourWeekly
+    );
+}
+
+#[test]
+fn a_payroll_number_lives_in_the_profile_and_an_old_directory_one_is_moved() {
+    use crate::store::documents::DIRECTORY_DOC;
+    let m = month();
+    // Bob's number (set in `month`) is in his profile, not in the directory.
+    let (directory_number, profile_number) =
+        m.lb.store
+            .read(|c| {
+                let legacy: Option<String> = c.query_row(
+                    "SELECT payroll_number FROM people WHERE id = ?1",
+                    [&m.bob],
+                    |r| r.get(0),
+                )?;
+                let profile: Option<String> = c
+                    .query_row(
+                        "SELECT number FROM payroll_numbers WHERE person = ?1",
+                        [&m.bob],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                Ok((legacy, profile))
+            })
+            .expect("read");
+    assert_eq!(directory_number, None);
+    assert_eq!(profile_number.as_deref(), Some("PR-0042"));
+
+    // A directory written before schema 5 carries Ann's number where every worker reads
+    // it; housekeeping (which runs when a coordinator's device opens) moves it.
+    m.lb.store
+        .write(crate::observer::ChangeOrigin::Local, |w| {
+            w.change(DIRECTORY_DOC, |t| {
+                use automerge::ReadDoc;
+                use automerge::transaction::Transactable;
+                let people = crate::store::documents::container(t, "people")?;
+                let Some((_, ann)) = t.get(&people, m.ann.as_str())? else {
+                    panic!("Ann is in the directory");
+                };
+                t.put(&ann, "payroll_number", "OLD-1")?;
+                Ok(())
+            })
+        })
+        .expect("old directory");
+    assert_eq!(
+        m.lb.directory()
+            .payroll_number(&m.ann)
+            .expect("read")
+            .as_deref(),
+        Some("OLD-1")
+    );
+    assert_eq!(m.lb.directory().move_payroll_numbers().expect("move"), 1);
+    assert_eq!(m.lb.directory().move_payroll_numbers().expect("again"), 0);
+    assert_eq!(
+        m.lb.directory()
+            .payroll_number(&m.ann)
+            .expect("read")
+            .as_deref(),
+        Some("OLD-1")
+    );
+    let legacy: Option<String> =
+        m.lb.store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT payroll_number FROM people WHERE id = ?1",
+                    [&m.ann],
+                    |r| r.get(0),
+                )?)
+            })
+            .expect("read");
+    assert_eq!(legacy, None, "the directory no longer carries it");
+    let csv =
+        m.lb.reports()
+            .payroll_csv("2026-11-01", "2026-11-30")
+            .expect("csv");
+    assert!(
+        csv.contains(&format!("approved,{},Ann,OLD-1,", m.ann)),
+        "{csv}"
+    );
+}

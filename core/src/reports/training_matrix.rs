@@ -4,7 +4,8 @@
 //! record with no review date stays valid. Active people only, by name; courses by name.
 //!
 //! CSV (`docs/REPORTS.md`): long, one row per person and course, with the columns of
-//! [`TRAINING_MATRIX_CSV_HEADER`].
+//! [`TRAINING_MATRIX_CSV_HEADER`]. PDF (for an inspector): the same cells, a block per
+//! person, with a count of each status at the top so the gaps show first.
 
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use super::Reports;
 use super::cpo::csv_string;
+use super::pdf::{self, Line};
 use crate::error::{Error, Result};
 
 /// One cell of the training matrix.
@@ -114,4 +116,75 @@ impl Reports<'_> {
         }
         csv_string(rows)
     }
+}
+
+impl Reports<'_> {
+    /// The training matrix as a printable PDF (A4) for an inspector.
+    pub fn training_matrix_pdf(&self, days: u32) -> Result<Vec<u8>> {
+        let cells = self.training_matrix(days)?;
+        let coop = self.lb.directory().coop()?.name;
+        let today = self.lb.directory().today()?.to_string();
+        Ok(training_matrix_pdf(&coop, &today, days, &cells))
+    }
+}
+
+fn training_matrix_pdf(coop: &str, as_of: &str, days: u32, cells: &[TrainingCell]) -> Vec<u8> {
+    let count = |s: &str| cells.iter().filter(|c| c.status == s).count();
+    let mut lines = vec![
+        Line::Title("Training matrix".into()),
+        Line::Text(coop.to_string()),
+        Line::Text(format!(
+            "As of {as_of}. \"due\": the review date is within {days} days; \"expired\": it has passed; \"missing\": no record."
+        )),
+        Line::Text(format!(
+            "Cells: {} valid, {} due, {} expired, {} missing",
+            count("valid"),
+            count("due"),
+            count("expired"),
+            count("missing")
+        )),
+        Line::Gap,
+        Line::Row(
+            vec![
+                (0.0, "Person".into()),
+                (130.0, "Course".into()),
+                (270.0, "Status".into()),
+                (330.0, "Trained on".into()),
+                (410.0, "Review by".into()),
+            ],
+            true,
+        ),
+    ];
+    let mut last_person = "";
+    for c in cells {
+        let person = if c.person_id == last_person {
+            String::new()
+        } else {
+            c.person_name.clone()
+        };
+        last_person = &c.person_id;
+        lines.push(Line::Row(
+            vec![
+                (0.0, person),
+                (130.0, c.course_name.clone()),
+                (270.0, c.status.clone()),
+                (330.0, c.trained_on.clone().unwrap_or_else(|| "-".into())),
+                (410.0, c.expires_on.clone().unwrap_or_else(|| "-".into())),
+            ],
+            false,
+        ));
+    }
+    if cells.is_empty() {
+        lines.push(Line::Text("No active people or no courses.".into()));
+    }
+    lines.extend([
+        Line::Gap,
+        Line::Gap,
+        Line::Signature("Coordinator: name and signature".into()),
+    ]);
+    pdf::render(
+        "Training matrix",
+        &format!("Training matrix - {coop} - {as_of}"),
+        &lines,
+    )
 }

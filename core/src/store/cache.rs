@@ -27,6 +27,7 @@ const CACHE_TABLES: &[&str] = &[
     "courses",
     "roster",
     "profiles",
+    "payroll_numbers",
     "punches",
     "reviews",
     "shifts",
@@ -79,6 +80,10 @@ pub fn forget_doc(conn: &Connection, doc_id: &str) -> Result<Option<String>> {
         DocKind::Profile => {
             conn.execute(
                 "DELETE FROM profiles WHERE person = ?1",
+                [person.as_deref()],
+            )?;
+            conn.execute(
+                "DELETE FROM payroll_numbers WHERE person = ?1",
                 [person.as_deref()],
             )?;
             Ok(None)

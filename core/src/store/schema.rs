@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema this build writes. Older stores are migrated; newer ones refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 pub const STORE_FILE: &str = "logbook.sqlite3";
 
 /// Migration `n` takes a store from version `n` to `n + 1`.
@@ -103,6 +103,15 @@ const MIGRATIONS: &[&str] = &[
     // store upgraded from 3 fills it at the next directory change or `logbook rebuild`).
     r#"
     ALTER TABLE people ADD COLUMN payroll_number TEXT;
+    "#,
+    // 4 -> 5: payroll numbers move to the person's profile (`records:<person>/profile`,
+    // coordinators and the person only), cached here; `people.payroll_number` stays for
+    // numbers a directory written before the move still carries until a coordinator's
+    // device moves them. A CPO order's spent date (for retention) is cached with it.
+    // Both fill at the next change of their document or at `logbook rebuild`.
+    r#"
+    CREATE TABLE payroll_numbers (person TEXT PRIMARY KEY, number TEXT NOT NULL);
+    ALTER TABLE cpo_orders ADD COLUMN spent_on TEXT;
     "#,
 ];
 
