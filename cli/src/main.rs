@@ -17,7 +17,9 @@ use clap::{Parser, Subcommand};
 use logbook_core::{Logbook, PunchKind};
 
 use commands::sync::RoleArg;
-use commands::{YesNo, cpo, device, directory, notes, reports, sync, timesheets, training};
+use commands::{
+    YesNo, cpo, device, directory, notes, reports, settings, sync, timesheets, training,
+};
 use output::Format;
 
 #[derive(Parser)]
@@ -96,6 +98,15 @@ enum Command {
     Report(reports::ReportCmd),
     #[command(subcommand)]
     Export(reports::ExportCmd),
+    /// The coop's settings (coordinators change them): pay period, retention.
+    #[command(subcommand)]
+    Settings(settings::SettingsCmd),
+    /// What retention will erase on this device, and when (it erases what is due by
+    /// itself whenever the logbook opens or syncs).
+    Retention {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Throw away the cached tables and derive them again from the documents.
     Rebuild,
     /// Join a relay with a one-time code (works on an empty home).
@@ -214,6 +225,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Note(cmd) => notes::run(&book, cmd)?,
         Command::Report(cmd) => reports::run(&book, cmd)?,
         Command::Export(cmd) => reports::export(&book, cmd)?,
+        Command::Settings(cmd) => settings::run(&book, cmd)?,
+        Command::Retention { format } => settings::retention(&book, format)?,
         Command::StressPunches {
             person,
             count,

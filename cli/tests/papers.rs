@@ -331,6 +331,129 @@ fn a_scripted_month_gives_the_cpo_paper_and_the_payroll_export() {
         );
     }
     assert!(!text.contains("Bob"), "no other people on the CPO paper");
+
+    // --- the other papers ---------------------------------------------------------------
+    // Attendance, November (21 weekdays). Ann: Mon 2, Tue 3, Wed 4, Mon 9, Thu 12: 5 days,
+    // 16 absent; 300 + 270 + 360 + 420 + 200 min 30 s -> 1550 min. Bob: Mon 2, Tue 10,
+    // Wed 18: 3 days, 18 absent; 450 + 240 min 45 s + 240 -> 930 min.
+    assert_eq!(
+        ok(
+            &home,
+            &[
+                "report",
+                "attendance",
+                "--month",
+                "2026-11",
+                "--format",
+                "csv"
+            ]
+        ),
+        format!(
+            "person_id,person_name,month,working_days,days_present,days_absent,minutes,shifts_needing_review\n\
+             {ann},Ann,2026-11,21,5,16,1550,0\n\
+             {bob},Bob,2026-11,21,3,18,930,0"
+        )
+    );
+    // Head count, 2026: Bob is November's only paid head, nobody is flagged: 0 %.
+    let headcount = ok(
+        &home,
+        &["report", "headcount", "--year", "2026", "--format", "csv"],
+    );
+    assert!(headcount.contains("month,2026-11,1,0,0.0,,"), "{headcount}");
+    let text = ok(&home, &["report", "headcount", "--year", "2026"]);
+    assert!(text.contains("WARNING:"), "{text}");
+    // The impact summary: two people, so every figure about someone is withheld.
+    let impact = ok(
+        &home,
+        &[
+            "report",
+            "impact",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&impact).expect("json");
+    assert_eq!(v["people_supported"], "fewer than 5");
+    assert_eq!(v["paid_minutes"], "fewer than 5");
+    assert_eq!(v["training_minutes"], 0);
+    assert!(
+        !impact.contains("Ann") && !impact.contains("Bob"),
+        "{impact}"
+    );
+    let err = refused(
+        &home,
+        &[
+            "report",
+            "impact",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "pdf",
+        ],
+    );
+    assert!(err.contains("--out"), "{err}");
+    for (args, name, needle) in [
+        (
+            vec![
+                "report",
+                "impact",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "--format",
+                "pdf",
+            ],
+            "cli-impact.pdf",
+            "People supported: fewer than 5",
+        ),
+        (
+            vec!["report", "training-matrix", "--format", "pdf"],
+            "cli-training-matrix.pdf",
+            "Cells: 0 valid, 0 due, 0 expired, 6 missing",
+        ),
+    ] {
+        let out = papers_dir().join(name);
+        let _ = std::fs::remove_file(&out);
+        let mut args = args.clone();
+        args.extend(["--out", out.to_str().expect("utf8 path")]);
+        ok(&home, &args);
+        let text = String::from_utf8(poppler(
+            "pdftotext",
+            &["-layout".as_ref(), out.as_os_str(), "-".as_ref()],
+        ))
+        .expect("utf8");
+        assert!(text.contains(needle), "{name}: {needle:?} not in\n{text}");
+    }
+    // Pay period: four-weekly from Mon 2 Nov; the period holding 18 Nov is 2-29 Nov.
+    ok(
+        &home,
+        &[
+            "settings",
+            "pay-period",
+            "--period",
+            "four-weekly",
+            "--starting",
+            "2026-11-02",
+        ],
+    );
+    let payroll = ok(&home, &["report", "payroll", "--period-of", "2026-11-18"]);
+    assert!(
+        payroll.contains(&format!("approved,{bob},Bob,PR-0042,,930,0,0,0,0")),
+        "{payroll}"
+    );
+    assert!(ok(&home, &["settings", "show"]).contains("pay period: four_weekly"));
+    // Retention: Ann's order (deadline 2 Feb 2027) goes 365 days after it.
+    let plan = ok(&home, &["retention", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("json");
+    assert_eq!(plan[0]["kind"], "cpo_order");
+    assert_eq!(plan[0]["erase_on"], "2028-02-02");
 }
 
 #[test]

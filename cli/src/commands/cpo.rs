@@ -26,6 +26,18 @@ pub(crate) enum CpoCmd {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Set the day an order's conviction is spent: retention erases the order from that
+    /// day (default: the retention setting's days after the deadline; `logbook
+    /// retention` shows when).
+    SetSpent {
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        order: String,
+        /// `YYYY-MM-DD`; leave out to go back to the default.
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Erase an order and its history (e.g. when the conviction is spent).
     Purge {
         #[arg(long)]
@@ -38,6 +50,11 @@ pub(crate) enum CpoCmd {
 pub(crate) fn run(book: &Logbook, cmd: CpoCmd) -> Result<()> {
     let cpo = book.cpo();
     match cmd {
+        CpoCmd::SetSpent {
+            person,
+            order,
+            date,
+        } => cpo.set_spent_on(&person, &order, date.as_deref())?,
         CpoCmd::Set {
             person,
             hours,

@@ -7,6 +7,7 @@ pub(crate) mod device;
 pub(crate) mod directory;
 pub(crate) mod notes;
 pub(crate) mod reports;
+pub(crate) mod settings;
 pub(crate) mod sync;
 pub(crate) mod timesheets;
 pub(crate) mod training;

@@ -1,4 +1,4 @@
-//! `report hours|ratio|cpo|payroll|training`, `export person`.
+//! `report hours|ratio|cpo|payroll|training|impact|headcount|attendance`, `export person`.
 
 use std::path::{Path, PathBuf};
 
@@ -42,25 +42,86 @@ pub(crate) enum ReportCmd {
     },
     /// Payroll export: approved and locked weeks only, plus what is not approved yet
     /// (docs/REPORTS.md).
+    ///
+    /// Without --from/--to: one pay period of the coop's setting (`logbook settings
+    /// pay-period`), the one holding --period-of, else the last whole one before today.
     Payroll {
+        #[arg(long, requires = "to", conflicts_with = "period_of")]
+        from: Option<String>,
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// A day in the pay period wanted (`YYYY-MM-DD`).
         #[arg(long)]
-        from: String,
-        #[arg(long)]
-        to: String,
+        period_of: Option<String>,
         /// Write the CSV here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Training matrix: people × courses, valid / due / expired / missing, as CSV
-    /// (docs/REPORTS.md).
+    /// Training matrix for an inspector: people × courses, valid / due / expired /
+    /// missing, as CSV or PDF (docs/REPORTS.md).
+    #[command(alias = "training-matrix")]
     Training {
         /// A certificate due for review within this many days is `due`.
         #[arg(long, default_value_t = 30)]
         days: u32,
+        #[arg(long, value_enum, default_value_t = PaperFormat::Csv)]
+        format: PaperFormat,
+        /// Write here (required for PDF); CSV goes to stdout without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Impact summary for a funder: aggregates only, figures about fewer than 5 people
+    /// suppressed, with a chart of hours per week (docs/REPORTS.md).
+    Impact {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum)]
+        format: ImpactFormat,
+        /// Write here (required for PDF); JSON goes to stdout without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Italian head-count return (Law 381/1991 art. 4): monthly heads and the year's
+    /// average share of disadvantaged workers, with a warning under the minimum.
+    Headcount {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Swedish monthly attendance return: days present and absent per person (CSV).
+    Attendance {
+        /// `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        #[arg(long, value_enum, default_value_t = CsvFormat::Csv)]
+        format: CsvFormat,
         /// Write the CSV here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub(crate) enum ImpactFormat {
+    Json,
+    Pdf,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub(crate) enum TextFormat {
+    Text,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub(crate) enum CsvFormat {
+    Csv,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -144,22 +205,63 @@ pub(crate) fn run(book: &Logbook, cmd: ReportCmd) -> Result<()> {
             }
             (PaperFormat::Csv, None) => print!("{}", reports.cpo_report_csv(&person, &order)?),
         },
-        ReportCmd::Payroll { from, to, out } => {
-            let csv = reports.payroll_csv(&from, &to)?;
+        ReportCmd::Payroll {
+            from,
+            to,
+            period_of,
+            out,
+        } => {
+            let csv = match (from, to) {
+                (Some(from), Some(to)) => reports.payroll_csv(&from, &to)?,
+                _ => reports.payroll_for_period_csv(period_of.as_deref())?,
+            };
             match out {
                 Some(out) => write_paper(&out, csv.as_bytes())?,
                 None => print!("{csv}"),
             }
         }
-        ReportCmd::Training { days, out } => {
-            let csv = reports.training_matrix_csv(days)?;
-            match out {
-                Some(out) => write_paper(&out, csv.as_bytes())?,
-                None => print!("{csv}"),
-            }
-        }
+        ReportCmd::Training { days, format, out } => match format {
+            PaperFormat::Csv => text_paper(out, reports.training_matrix_csv(days)?)?,
+            PaperFormat::Pdf => pdf_paper(out, || Ok(reports.training_matrix_pdf(days)?))?,
+        },
+        ReportCmd::Impact {
+            from,
+            to,
+            format,
+            out,
+        } => match format {
+            ImpactFormat::Json => text_paper(out, reports.impact_json(&from, &to)? + "\n")?,
+            ImpactFormat::Pdf => pdf_paper(out, || Ok(reports.impact_pdf(&from, &to)?))?,
+        },
+        ReportCmd::Headcount { year, format, out } => match format {
+            TextFormat::Text => text_paper(out, reports.headcount_text(year)?)?,
+            TextFormat::Csv => text_paper(out, reports.headcount_csv(year)?)?,
+        },
+        ReportCmd::Attendance { month, format, out } => match format {
+            CsvFormat::Csv => text_paper(out, reports.attendance_csv(&month)?)?,
+        },
     }
     Ok(())
+}
+
+/// A text paper: to `out` if given, else stdout.
+fn text_paper(out: Option<PathBuf>, text: String) -> Result<()> {
+    match out {
+        Some(out) => write_paper(&out, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// A PDF paper: only to a file (a terminal is no place for PDF bytes). The `--out`
+/// check comes first, so a missing `--out` makes nothing.
+fn pdf_paper(out: Option<PathBuf>, make: impl FnOnce() -> Result<Vec<u8>>) -> Result<()> {
+    match out {
+        None => bail!("a PDF needs --out FILE"),
+        Some(out) => write_paper(&out, &make()?),
+    }
 }
 
 /// Write a finished paper whole: to a temporary file beside `out`, then renamed, so a
