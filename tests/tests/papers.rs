@@ -1,10 +1,15 @@
 //! The papers across devices: the CPO report is the same on the coordinator's laptop and
 //! on the person's own phone (with a phone-and-kiosk double punch counted once); a
 //! worker's phone asking for someone else's CPO report, and a kiosk asking for any
-//! paper, are refused (Error::Forbidden).
+//! paper, are refused (Error::Forbidden); so is a worker's phone asking for any of the
+//! coordinators' papers (payroll, training matrix, impact summary, head-count and
+//! attendance returns). A colleague's payroll number never reaches a worker's phone.
 
 use logbook_e2e::logbook_core::{Error, HourType, PunchKind, PunchSource};
-use logbook_e2e::{Coop, at};
+use logbook_e2e::{Coop, at, sqlite_contains};
+
+/// A payroll number no other byte string in the stores is likely to match.
+const PAYROLL_NUMBER: &str = "PR-7Q9X-3141";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpo_reports_are_for_the_coordinator_and_the_persons_own_phone_only() {
@@ -23,7 +28,7 @@ async fn cpo_reports_are_for_the_coordinator_and_the_persons_own_phone_only() {
         .expect("Ben's order");
     coordinator
         .directory()
-        .set_payroll_number(b, Some("PR-7"))
+        .set_payroll_number(b, Some(PAYROLL_NUMBER))
         .expect("payroll number");
     coordinator.sync().run().await.expect("coordinator sync");
 
@@ -103,6 +108,33 @@ async fn cpo_reports_are_for_the_coordinator_and_the_persons_own_phone_only() {
             .starts_with(b"%PDF-")
     );
 
+    // Ben's payroll number is on the coordinator's laptop (a positive control: it is
+    // stored as plain bytes, so the scan means something) and nowhere on Aisha's phone:
+    // it lives in Ben's profile, which only coordinators and Ben receive.
+    let db = |home: &std::path::Path| home.join("logbook.sqlite3");
+    assert!(!sqlite_contains(&db(coordinator.home()), PAYROLL_NUMBER.as_bytes()).is_empty());
+    assert_eq!(
+        sqlite_contains(&db(phone.home()), PAYROLL_NUMBER.as_bytes()),
+        Vec::<std::path::PathBuf>::new(),
+        "a colleague's payroll number reached a worker's phone"
+    );
+    assert!(
+        !phone
+            .export_chunks()
+            .expect("chunks")
+            .iter()
+            .any(|(doc, _)| doc == &format!("records:{b}/profile")),
+        "Ben's profile reached Aisha's phone"
+    );
+    assert_eq!(
+        coordinator
+            .directory()
+            .payroll_number(b)
+            .expect("the coordinator reads it")
+            .as_deref(),
+        Some(PAYROLL_NUMBER)
+    );
+
     // Someone else's order, from Aisha's phone: refused.
     for result in [
         phone.reports().cpo_report(b, &order_b).map(|_| ()),
@@ -113,6 +145,27 @@ async fn cpo_reports_are_for_the_coordinator_and_the_persons_own_phone_only() {
             .payroll("2026-11-01", "2026-11-30")
             .map(|_| ()),
         phone.directory().set_payroll_number(a, Some("X1")),
+        phone.directory().payroll_number(b).map(|_| ()),
+        phone.reports().training_matrix_csv(30).map(|_| ()),
+        phone.reports().training_matrix_pdf(30).map(|_| ()),
+        phone
+            .reports()
+            .impact("2026-11-01", "2026-11-30")
+            .map(|_| ()),
+        phone
+            .reports()
+            .impact_json("2026-11-01", "2026-11-30")
+            .map(|_| ()),
+        phone
+            .reports()
+            .impact_pdf("2026-11-01", "2026-11-30")
+            .map(|_| ()),
+        phone.reports().headcount(2026).map(|_| ()),
+        phone.reports().headcount_csv(2026).map(|_| ()),
+        phone.reports().headcount_text(2026).map(|_| ()),
+        phone.reports().attendance("2026-11").map(|_| ()),
+        phone.reports().attendance_csv("2026-11").map(|_| ()),
+        phone.reports().payroll_for_period(None).map(|_| ()),
     ] {
         assert!(matches!(result, Err(Error::Forbidden(_))), "{result:?}");
     }
@@ -130,6 +183,20 @@ async fn cpo_reports_are_for_the_coordinator_and_the_persons_own_phone_only() {
             .reports()
             .payroll_csv("2026-11-01", "2026-11-30")
             .map(|_| ()),
+        kiosk.reports().training_matrix_csv(30).map(|_| ()),
+        kiosk.reports().training_matrix_pdf(30).map(|_| ()),
+        kiosk
+            .reports()
+            .impact_json("2026-11-01", "2026-11-30")
+            .map(|_| ()),
+        kiosk
+            .reports()
+            .impact_pdf("2026-11-01", "2026-11-30")
+            .map(|_| ()),
+        kiosk.reports().headcount_csv(2026).map(|_| ()),
+        kiosk.reports().headcount_text(2026).map(|_| ()),
+        kiosk.reports().attendance_csv("2026-11").map(|_| ()),
+        kiosk.reports().payroll_for_period(None).map(|_| ()),
     ] {
         assert!(matches!(result, Err(Error::Forbidden(_))), "{result:?}");
     }
