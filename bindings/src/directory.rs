@@ -1,6 +1,6 @@
 //! `logbook.directory()`: sites, people, roles and kiosk PINs.
 
-use logbook_core::{Person, PersonRole, Site};
+use logbook_core::{PayPeriod, Person, PersonRole, Site};
 
 use crate::error::Result;
 use crate::logbook::sub_object;
@@ -57,5 +57,39 @@ impl Directory {
             .core
             .directory()
             .set_disadvantaged(&person_id, disadvantaged)?)
+    }
+
+    /// Set (or with `None` clear) a person's payroll number (coordinators; kept where
+    /// only coordinators and the person can read it).
+    pub fn set_payroll_number(&self, person_id: String, number: Option<String>) -> Result<()> {
+        Ok(self
+            .core
+            .directory()
+            .set_payroll_number(&person_id, number.as_deref())?)
+    }
+
+    /// How often payroll runs, and a day a weekly/fortnightly/four-weekly period starts.
+    pub fn set_pay_period(&self, period: PayPeriod, starting: Option<String>) -> Result<()> {
+        Ok(self
+            .core
+            .directory()
+            .set_pay_period(period, starting.as_deref())?)
+    }
+
+    /// Retention rules in days (CPO: after the deadline; notes: after the last entry,
+    /// 0 = never); `None` leaves a rule as it is.
+    pub fn set_retention(&self, cpo_days: Option<u32>, notes_days: Option<u32>) -> Result<()> {
+        Ok(self.core.directory().set_retention(cpo_days, notes_days)?)
+    }
+
+    /// What retention will erase on this device, and from when.
+    pub fn retention_plan(&self) -> Result<Vec<logbook_core::RetentionItem>> {
+        Ok(self.core.retention().plan()?)
+    }
+
+    /// Erase what retention has made due (opening the logbook does this by itself);
+    /// returns how many documents were erased.
+    pub fn run_retention(&self) -> Result<u32> {
+        Ok(self.core.retention().run()?)
     }
 }

@@ -90,6 +90,20 @@ impl Cpo {
         Ok(self.core.cpo().progress(&person_id)?)
     }
 
+    /// Set (or with `None` clear) the day an order's conviction is spent: retention
+    /// erases the order from that day.
+    pub fn set_spent_on(
+        &self,
+        person_id: String,
+        order_id: String,
+        date: Option<String>,
+    ) -> Result<()> {
+        Ok(self
+            .core
+            .cpo()
+            .set_spent_on(&person_id, &order_id, date.as_deref())?)
+    }
+
     /// Erase an order and its history (e.g. when the conviction is spent).
     pub fn purge(&self, person_id: String, order_id: String) -> Result<()> {
         Ok(self.core.cpo().purge(&person_id, &order_id)?)

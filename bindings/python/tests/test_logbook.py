@@ -216,3 +216,45 @@ def test_breaks_are_subtracted(standalone):
     [shift] = ts.shifts(ben, from_date="2026-11-02", to_date="2026-11-02")
     assert shift.break_seconds == 1800
     assert shift.counted_seconds == 8 * 3600 - 1800
+
+
+def test_impact_summary_json_and_headcount_return(standalone):
+    """Five people work the week of 2 November 2026 (5 x 8 h paid each); only Ben also
+    volunteers, so the volunteering figure is about fewer than 5 people and is withheld."""
+    book, site, ben = standalone
+    people = [ben] + [
+        book.directory().add_person(name, [core.PersonRole.WORKER], [site], name == "Cy")
+        for name in ("Ada", "Cy", "Dee", "Eli")
+    ]
+    for p in people:
+        backfill(book, p)
+    saturday = 1_793_577_600 + 5 * 86_400 + 10 * 3600  # Sat 7 Nov 10:00 UTC
+    ts = book.timesheets()
+    ts.punch(ben, core.PunchKind.CLOCK_IN, core.PunchSource.COORDINATOR, at=saturday,
+             hour_type=core.HourType.VOLUNTEER)
+    ts.punch(ben, core.PunchKind.CLOCK_OUT, core.PunchSource.COORDINATOR, at=saturday + 2 * 3600)
+
+    summary = json.loads(book.reports().impact_json("2026-11-01", "2026-11-30"))
+    assert summary["people_supported"] == 5
+    assert summary["paid_minutes"] == 5 * 5 * 8 * 60  # 12 000
+    assert summary["volunteer_minutes"] == "fewer than 5"
+    assert summary["training_minutes"] == 0
+    week = next(w for w in summary["weeks"] if w["week_start"] == "2026-11-02")
+    assert week["paid_minutes"] == 12_000 and week["volunteer_minutes"] == "fewer than 5"
+    for name in ("Ben", "Ada", "Cy", "Dee", "Eli"):
+        assert name not in json.dumps(summary)
+    typed = book.reports().impact("2026-11-01", "2026-11-30")
+    assert typed.paid_minutes.value == 12_000 and typed.volunteer_minutes.value is None
+    assert book.reports().impact_pdf("2026-11-01", "2026-11-30").startswith(b"%PDF-")
+
+    # November: 5 paid heads, Cy disadvantaged: 20 %, under the 30 % minimum.
+    r = book.reports().headcount(2026)
+    november = next(m for m in r.months if m.month == "2026-11")
+    assert (november.workers, november.disadvantaged) == (5, 1)
+    assert abs(r.percent - 20.0) < 1e-9
+    assert not r.meets_minimum and "under the 30%" in r.warning
+    csv = book.reports().headcount_csv(2026).splitlines()
+    assert csv[0] == "row,period,workers,disadvantaged,percent,minimum_percent,meets_minimum"
+    assert "month,2026-11,5,1,20.0,," in csv
+    with pytest.raises(ffi.LogbookError.Invalid):
+        book.reports().headcount(3000)
