@@ -421,10 +421,10 @@ fn drop_legacy_payroll_number(w: &mut Writer<'_>, person_id: &str) -> Result<()>
         use automerge::ReadDoc;
         use automerge::transaction::Transactable;
         let people = documents::container(t, "people")?;
-        if let Some((automerge::Value::Object(_), person)) = t.get(&people, person_id)? {
-            if t.get(&person, "payroll_number")?.is_some() {
-                t.delete(&person, "payroll_number")?;
-            }
+        if let Some((automerge::Value::Object(_), person)) = t.get(&people, person_id)?
+            && t.get(&person, "payroll_number")?.is_some()
+        {
+            t.delete(&person, "payroll_number")?;
         }
         Ok(())
     })

@@ -704,7 +704,8 @@ fn the_impact_summary_adds_up_and_suppresses_figures_about_fewer_than_5_people()
     assert_eq!(v(r.certificates_gained), Some(5));
     // Cat's order is finished (1 order, 1 person): suppressed.
     assert_eq!(v(r.cpo_orders_finished), None);
-    let weeks: Vec<(&str, Option<u64>, Option<u64>, Option<u64>)> = r
+    type Week<'a> = (&'a str, Option<u64>, Option<u64>, Option<u64>);
+    let weeks: Vec<Week> = r
         .weeks
         .iter()
         .map(|w| {
