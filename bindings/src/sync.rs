@@ -134,10 +134,15 @@ impl SyncClient {
             .await?)
     }
 
-    /// Push what the relay has not acknowledged, then pull until nothing is left.
-    /// Observers hear about the remote changes it applied.
+    /// Push what the relay has not acknowledged, then pull until nothing is left, then
+    /// run housekeeping (retention, payroll-number move) on what arrived. Observers hear
+    /// about the remote changes it applied.
     pub async fn run(&self) -> Result<SyncSummary> {
-        Ok(self.core.sync().run().await?)
+        let summary = self.core.sync().run().await?;
+        // What arrived may be due for retention (or carry payroll numbers to move):
+        // handled now; the erasures go to the relay with the next sync.
+        self.core.housekeeping();
+        Ok(summary)
     }
 
     /// Mint a one-time join code for a new device (coordinators). Expires after

@@ -7,7 +7,7 @@
 //!   after its last entry.
 //!
 //! Nobody has to remember: [`Retention::run`] runs every time a logbook is opened (and
-//! the CLI runs it after every sync). Each device erases only what the access table lets
+//! the CLI and the FFI run it after every sync). Each device erases only what the access table lets
 //! it erase, through the same `erase_doc` path a person's own "erase" uses (history
 //! included, queued to the relay, which tells every other device): CPO orders on a
 //! coordinator's device, note threads on the person's own device and their supporters'
