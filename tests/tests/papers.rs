@@ -212,3 +212,59 @@ async fn cpo_reports_are_for_the_coordinator_and_the_persons_own_phone_only() {
     assert_eq!(payroll.not_approved[0].minutes.cpo_unpaid_work, 240);
     coop.shutdown().await;
 }
+
+/// Retention on the coordinator's laptop erases a spent order without anyone asking for
+/// it, and the erasure reaches the person's phone through the relay, as a manual purge
+/// does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_order_is_erased_by_retention_and_leaves_the_persons_phone_too() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let a = aisha.person.as_str();
+    let coordinator = &coop.coordinator;
+    let order = coordinator
+        .cpo()
+        .set_order(a, 40, "2024-01-08", None)
+        .expect("an old order");
+    coordinator.sync().run().await.expect("coordinator sync");
+    aisha
+        .phone
+        .sync()
+        .run()
+        .await
+        .expect("phone gets her order");
+    assert_eq!(aisha.phone.cpo().orders(a).expect("orders").len(), 1);
+
+    // Her phone may not erase it: retention there leaves her order alone.
+    assert!(aisha.phone.retention().plan().expect("plan").is_empty());
+    // The coordinator records that the conviction was spent on 1 March 2025: due.
+    coordinator
+        .cpo()
+        .set_spent_on(a, &order, Some("2025-03-01"))
+        .expect("spent date");
+    let plan = coordinator.retention().plan().expect("plan");
+    assert_eq!(plan.len(), 1);
+    assert_eq!(
+        (plan[0].kind.as_str(), plan[0].erase_on.as_str()),
+        ("cpo_order", "2025-03-01")
+    );
+    assert_eq!(coordinator.retention().run().expect("run"), 1);
+    assert!(coordinator.cpo().orders(a).expect("orders").is_empty());
+    coordinator
+        .sync()
+        .run()
+        .await
+        .expect("the erasure goes to the relay");
+    aisha.phone.sync().run().await.expect("phone hears of it");
+    assert!(aisha.phone.cpo().orders(a).expect("orders").is_empty());
+    assert!(
+        !aisha
+            .phone
+            .export_chunks()
+            .expect("chunks")
+            .iter()
+            .any(|(doc, _)| doc.starts_with(&format!("records:{a}/cpo/"))),
+        "the order's history is gone from her phone"
+    );
+    coop.shutdown().await;
+}
