@@ -71,7 +71,12 @@ async fn the_relay_holds_no_plaintext_after_a_day_of_use() {
     let quentin = coop
         .coordinator
         .directory()
-        .add_person(name, &[PersonRole::Worker], &[coop.site.clone()], true)
+        .add_person(
+            name,
+            &[PersonRole::Worker],
+            std::slice::from_ref(&coop.site),
+            true,
+        )
         .expect("add person");
     coop.coordinator
         .directory()

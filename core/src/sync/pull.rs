@@ -22,6 +22,10 @@ use crate::observer::ChangeOrigin;
 use crate::store::documents::DocKind;
 use crate::store::{chunks, meta};
 
+/// One pulled document after verification: its id, the plaintexts to merge, and the
+/// blobs set aside (`true`: held for a key, `false`: dropped).
+type Opening<'a> = (&'a str, Vec<Vec<u8>>, Vec<(&'a [u8], bool)>);
+
 impl SyncClient<'_> {
     /// One page after `after`, as many entries as the link has lately carried: a page
     /// that fails for a transient reason is asked for again smaller, one that arrives lets
@@ -135,7 +139,7 @@ impl SyncClient<'_> {
         // Verify and open every sealed blob before the write: what fails is set aside
         // (held for a key, or dropped and reported), the rest of the page merges.
         let keys = self.lb.store.read(trust::load)?;
-        let mut docs: Vec<(&str, Vec<Vec<u8>>, Vec<(&[u8], bool)>)> = Vec::new();
+        let mut docs: Vec<Opening<'_>> = Vec::new();
         for d in &page.docs {
             if DocKind::of(&d.doc).is_err() {
                 // A document kind this version does not know: skip it, keep going.

@@ -249,6 +249,30 @@ fn scopes_to_issue(conn: &Connection, grant: &Grant) -> Result<Vec<Scope>> {
     Ok(out)
 }
 
+/// The keys `ring` holds that a device with `grant` should get: what the access table
+/// allows (`subset_for`), what this device may hand out, and for a kiosk only the
+/// timesheets of its site's people (it seals their punches; nobody else taps there).
+fn keys_for(
+    conn: &Connection,
+    t: &Trust,
+    grant: &Grant,
+    consented: &BTreeSet<String>,
+) -> Result<KeyRing> {
+    let mut keys = t.ring.subset_for(grant, |p| consented.contains(p));
+    keys.retain(|s| crypto::may_issue_key(&t.grant, s));
+    if let (Role::Kiosk, Some(site)) = (grant.role, &grant.site) {
+        let mut stmt = conn.prepare_cached("SELECT id, sites FROM people")?;
+        let at_site: BTreeSet<String> = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .filter_map(|r| r.ok())
+            .filter(|(_, sites)| sites.split(',').any(|s| s == site))
+            .map(|(id, _)| id)
+            .collect();
+        keys.retain(|s| !matches!(s, Scope::Timesheet(p) if !at_site.contains(p)));
+    }
+    Ok(keys)
+}
+
 /// Create the keys this device issues and does not hold yet. Returns whether any was made.
 fn create_missing(conn: &Connection, t: &mut Trust) -> Result<bool> {
     let mut made = false;
@@ -485,11 +509,11 @@ impl SyncClient<'_> {
             if device.device_id == me || *revoked {
                 continue;
             }
-            let subset = t.ring.subset_for(&device.grant, |p| consented.contains(p));
+            let subset = self
+                .lb
+                .store
+                .read(|c| keys_for(c, &t, &device.grant, &consented))?;
             for key in subset.keys() {
-                if !crypto::may_issue_key(&t.grant, &key.id().scope) {
-                    continue;
-                }
                 let mark = format!(
                     "{relay_id} {} {}",
                     key.id(),
@@ -576,8 +600,11 @@ impl SyncClient<'_> {
         // Keys for everything this coordinator knows, so the envelope is complete.
         let made = self.lb.store.read(|c| create_missing(c, &mut t))?;
         let code = JoinCode::with_relay_code(relay_code).map_err(crypto_err)?;
-        let mut keys = t.ring.subset_for(grant, |_| false);
-        keys.retain(|s| crypto::may_issue_key(&t.grant, s));
+        // No notes keys: a coordinator never hands them out (the person's device does).
+        let keys = self
+            .lb
+            .store
+            .read(|c| keys_for(c, &t, grant, &BTreeSet::new()))?;
         let sealed = crypto::seal_key_envelope(
             &code,
             &t.coop,
