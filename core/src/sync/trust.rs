@@ -650,3 +650,32 @@ impl SyncClient<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_first_half_of_a_code_goes_to_the_relay() {
+        let code = JoinCode::generate().expect("code");
+        let typed = code.typed();
+        let (relay, full) = split_code(&typed);
+        assert_eq!(relay, code.relay_code());
+        assert_eq!(relay.len(), 14, "XXXX-XXXX-XXXX");
+        assert!(typed.starts_with(&relay) && typed.len() > relay.len() + 10);
+        assert!(full.is_some_and(|f| f.typed() == typed));
+        // The operator's first coordinator code has no second half: sent as typed.
+        let (relay, full) = split_code(" K7QF-2M9X-T4PA ");
+        assert_eq!(relay, "K7QF-2M9X-T4PA");
+        assert!(full.is_none());
+    }
+
+    #[test]
+    fn single_writer_documents_name_their_writer() {
+        assert_eq!(named_writer("timesheet:ann/2026-11/d-1"), Some("d-1"));
+        assert_eq!(named_writer("review:ann/2026/d-2"), Some("d-2"));
+        assert_eq!(named_writer("notes:ann/n-1"), None);
+        assert_eq!(named_writer("records:ann/cpo/o-1"), None);
+        assert_eq!(named_writer("directory/main"), None);
+    }
+}
