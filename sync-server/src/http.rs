@@ -327,13 +327,17 @@ async fn invite(
     let req: InviteRequest = json_body(&headers, body)?;
     let store = st.store.clone();
     let (code, expires_at) = blocking(move || {
-        Ok(mint_join_code(
+        let minted = mint_join_code(
             store.as_ref(),
             &d.coop_id,
             &req.grant,
             req.expires_in_hours,
             now(),
-        )?)
+        )?;
+        if let Some(hash) = credentials::join_code_hash(&minted.0) {
+            store.set_join_code_creator(&hash, &d.device_id)?;
+        }
+        Ok(minted)
     })
     .await?;
     Ok(Json(InviteResponse { code, expires_at }))

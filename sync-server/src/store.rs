@@ -156,6 +156,8 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Removes tombstones that every non-revoked device of their coop has pulled past;
     /// returns how many. Erased documents stay refused (by hash).
     fn sweep_tombstones(&self) -> Result<usize, RelayError>;
+    /// Records which device minted a join code, so that revoking it cancels the code.
+    fn set_join_code_creator(&self, code_hash: &Hash, device_id: &str) -> Result<(), RelayError>;
     /// Leaves a key envelope with an unused, unexpired join code of `coop_id`. `false` if
     /// there is no such code.
     fn set_invite_envelope(
@@ -302,6 +304,9 @@ ALTER TABLE devices ADD COLUMN join_proof BLOB;
 ALTER TABLE devices ADD COLUMN key_fingerprint BLOB;
 CREATE INDEX devices_key_id ON devices(coop, key_id) WHERE key_id IS NOT NULL;
 ALTER TABLE join_codes ADD COLUMN key_envelope BLOB;
+-- The device that minted a code: revoking it cancels its unused codes (a stolen laptop's
+-- open invites must not let anyone join later).
+ALTER TABLE join_codes ADD COLUMN created_by TEXT;
 CREATE TABLE certificates (
     device  TEXT NOT NULL,
     hash    BLOB NOT NULL,
@@ -921,13 +926,21 @@ impl RelayStore for SqliteStore {
     }
 
     fn revoke_device(&self, coop_id: Option<&str>, device_id: &str) -> Result<(), RelayError> {
-        let changed = self.writer().execute(
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
             "UPDATE devices SET revoked = 1 WHERE id = ?1 AND (?2 IS NULL OR coop = ?2)",
             params![device_id, coop_id],
         )?;
         if changed == 0 {
             return Err(RelayError::NotFound("no such device"));
         }
+        // Its unused join codes go with it (their key envelopes too).
+        tx.execute(
+            "DELETE FROM join_codes WHERE created_by = ?1 AND used_at IS NULL",
+            [device_id],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -957,6 +970,14 @@ impl RelayStore for SqliteStore {
             .query_map([coop_id], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(people)
+    }
+
+    fn set_join_code_creator(&self, code_hash: &Hash, device_id: &str) -> Result<(), RelayError> {
+        self.writer().execute(
+            "UPDATE join_codes SET created_by = ?2 WHERE code_hash = ?1",
+            params![code_hash.as_slice(), device_id],
+        )?;
+        Ok(())
     }
 
     fn set_invite_envelope(

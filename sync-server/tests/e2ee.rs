@@ -243,3 +243,36 @@ async fn the_key_envelope_travels_with_the_join_code_once() {
     .await;
     assert!(body.get("key_envelope").is_none());
 }
+
+#[tokio::test]
+async fn revoking_a_device_cancels_the_join_codes_it_minted() {
+    let relay = start_relay().await;
+    let first = relay.coordinator().await;
+    let coord_grant = grant(Role::Coordinator, None, None, &[]);
+    let second = relay.device(&first, &coord_grant).await;
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let by_second = second.invite(&ann).await;
+    let by_first = first.invite(&ann).await;
+    let (status, _) = first
+        .post(
+            &format!("/v1/devices/{}/revoke", second.device_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let join = |code: String| {
+        let relay = &relay;
+        async move {
+            common::post_json(
+                &relay.http,
+                &relay.url("/v1/join"),
+                None,
+                &json!({ "code": code, "device_name": "phone" }),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(join(by_second).await, StatusCode::UNAUTHORIZED, "cancelled");
+    assert_eq!(join(by_first).await, StatusCode::OK, "other codes stand");
+}
