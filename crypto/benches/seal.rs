@@ -1,5 +1,6 @@
-//! Cost of sealing: bytes added per blob, µs to seal+sign and to verify+open, for a
-//! 250-byte blob (a punch) and a 4 KB blob, plus the one-off costs (join envelope, wrap).
+//! Cost of sealing: bytes added per blob, µs to seal+sign, to verify only (what the relay
+//! does on push) and to verify+open, for a 250-byte blob (a punch) and a 4 KB blob, plus
+//! the one-off costs (join envelope, wrap).
 //! Run: `cargo bench -p logbook-crypto --bench seal` (prints a table; not a test).
 
 use logbook_crypto::*;
@@ -85,8 +86,8 @@ fn main() {
         writer.device_id().len()
     );
     println!(
-        "{:<22} {:>7} {:>8} {:>8} {:>12} {:>12}",
-        "plaintext", "bytes", "sealed", "added", "seal+sign", "verify+open"
+        "{:<22} {:>7} {:>8} {:>8} {:>12} {:>12} {:>12}",
+        "plaintext", "bytes", "sealed", "added", "seal+sign", "verify", "verify+open"
     );
     for (label, pt) in [
         ("random 250 B", random_like(250)),
@@ -101,13 +102,16 @@ fn main() {
                     seal_blob(&ctx, &writer, &ring, black_box(&pt), compression).expect("seal"),
                 );
             });
+            let verify_us = time_us(2000, || {
+                black_box(verify_blob(&ctx, black_box(&sealed.bytes), &devices).expect("verify"));
+            });
             let open_us = time_us(2000, || {
                 black_box(
                     open_blob(&ctx, black_box(&sealed.bytes), &ring, &devices, None).expect("open"),
                 );
             });
             println!(
-                "{:<22} {:>7} {:>8} {:>+8} {:>9.1} µs {:>9.1} µs",
+                "{:<22} {:>7} {:>8} {:>+8} {:>9.1} µs {:>9.1} µs {:>9.1} µs",
                 format!(
                     "{label} {}",
                     if compression == Compression::None {
@@ -120,6 +124,7 @@ fn main() {
                 sealed.bytes.len(),
                 sealed.bytes.len() as i64 - pt.len() as i64,
                 seal_us,
+                verify_us,
                 open_us
             );
         }

@@ -275,7 +275,89 @@ pub struct JoinResponse {
     pub coop_id: String,
     pub coop_name: String,
     pub grant: Grant,
+    /// The key envelope the inviting device left for this code (hex), if any: sealed under
+    /// the join code's secret part, which the relay never sees (docs/SECURITY.md). Absent
+    /// for the operator's first coordinator code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_envelope: Option<String>,
 }
+
+/// `PUT /v1/invites/envelope` (coordinator): leave the key envelope for an unused join
+/// code of this coop. `code` is the relay part the relay issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InviteEnvelopeRequest {
+    pub code: String,
+    /// Hex of the sealed key envelope.
+    pub envelope: String,
+}
+
+/// Largest key envelope, in bytes (before hex): about 14,000 scope keys.
+pub const MAX_KEY_ENVELOPE_BYTES: usize = 512 * 1024;
+
+/// `PUT /v1/keys/me`: this device's public keys, once, right after join.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceKeysRequest {
+    /// Hex of the device's public keys (`DevicePublicKeys` storage form: key id, grant,
+    /// Ed25519 and X25519 public keys). The key id is the device's own document-naming id.
+    pub keys: String,
+    /// Hex of the join proof (HMAC under the proof key from the key envelope), so the
+    /// inviter can tell these keys came from the holder of the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+}
+
+/// One device in `GET /v1/keys`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceKeysEntry {
+    pub device_id: String,
+    /// Hex of the device's public keys.
+    pub keys: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+    /// Hex device certificates coordinators issued for it.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    pub revoked: bool,
+}
+
+/// `GET /v1/keys`: every device of the coop that registered keys, and the wrapped scope
+/// keys addressed to the calling device.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct KeysResponse {
+    pub devices: Vec<DeviceKeysEntry>,
+    /// Hex wrapped scope keys for this device, oldest first.
+    #[serde(default)]
+    pub wrapped: Vec<String>,
+}
+
+/// `POST /v1/keys/wrapped`: scope keys wrapped for other devices of the coop, and device
+/// certificates for the relay to hand out with `GET /v1/keys`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct KeyDeliveryRequest {
+    #[serde(default)]
+    pub wrapped: Vec<WrappedKeyEntry>,
+    #[serde(default)]
+    pub certificates: Vec<CertificateEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WrappedKeyEntry {
+    /// The recipient's relay device id.
+    pub to: String,
+    /// Hex of the wrapped key.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateEntry {
+    /// The certified device's relay device id.
+    pub device_id: String,
+    /// Hex of the certificate.
+    pub certificate: String,
+}
+
+/// Largest key-delivery body, in bytes.
+pub const MAX_KEY_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// `POST /v1/invites` (coordinator).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -352,8 +434,9 @@ pub struct PushRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushDoc {
     pub doc: String,
-    /// Automerge chunks (changes or snapshots), or ciphertext once end-to-end
-    /// encryption arrives. Order matters only for readability; any order loads.
+    /// Sealed blobs (an automerge chunk encrypted to the scope's key and signed by the
+    /// pushing device, docs/SECURITY.md), or plain automerge chunks from a device that
+    /// registered no keys (before end-to-end encryption). Any order loads.
     pub blobs: Vec<serde_bytes::ByteBuf>,
     /// Content ids of this document's blobs that the new blobs make redundant
     /// (compaction). The relay removes them after storing the new ones.

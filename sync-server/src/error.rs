@@ -51,6 +51,8 @@ pub enum AppError {
     Forbidden(&'static str),
     /// 404: unknown route or device.
     NotFound(&'static str),
+    /// 409: conflicts with what is stored (a device's keys never change).
+    Conflict(&'static str),
     /// 405: known route, other method.
     MethodNotAllowed,
     /// 413: body, blob or batch over the protocol limits.
@@ -74,6 +76,7 @@ impl AppError {
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             AppError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",

@@ -8,7 +8,7 @@ use crate::credentials;
 use crate::decode::{PushDecodeError, decode_push};
 use crate::error::AppError;
 use crate::limits::{PushSlot, RateLimits, request_timeout};
-use crate::store::{CheckedDoc, DeviceRecord, NewDevice, RelayStore};
+use crate::store::{CheckedDoc, DeviceRecord, KeysSet, NewDevice, RelayStore};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{
@@ -22,8 +22,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use logbook_protocol::{
-    self as proto, CBOR_MEDIA_TYPE, ConsentRequest, DeleteDocRequest, DevicesResponse,
-    InviteRequest, InviteResponse, JoinRequest, JoinResponse, MeResponse, PushRequest, Role, Scope,
+    self as proto, CBOR_MEDIA_TYPE, ConsentRequest, DeleteDocRequest, DeviceKeysEntry,
+    DeviceKeysRequest, DevicesResponse, InviteEnvelopeRequest, InviteRequest, InviteResponse,
+    JoinRequest, JoinResponse, KeyDeliveryRequest, KeysResponse, MeResponse, PushRequest, Role,
+    Scope,
 };
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -54,6 +56,18 @@ pub(crate) fn router(
         .route("/join", post(join).layer(small()))
         .route("/me", get(me))
         .route("/invites", post(invite).layer(small()))
+        .route(
+            "/invites/envelope",
+            put(invite_envelope).layer(DefaultBodyLimit::max(
+                2 * proto::MAX_KEY_ENVELOPE_BYTES + 1024,
+            )),
+        )
+        .route("/keys/me", put(put_keys).layer(small()))
+        .route("/keys", get(get_keys))
+        .route(
+            "/keys/wrapped",
+            post(deliver_keys).layer(DefaultBodyLimit::max(proto::MAX_KEY_BODY_BYTES)),
+        )
         .route("/devices", get(devices))
         .route("/devices/{id}/revoke", post(revoke).layer(small()))
         .route("/consent/{person}", put(consent).layer(small()))
@@ -290,6 +304,7 @@ async fn join(
         coop_id: joined.coop_id,
         coop_name: joined.coop_name,
         grant: joined.grant,
+        key_envelope: joined.key_envelope.map(hex::encode),
     }))
 }
 
@@ -312,16 +327,160 @@ async fn invite(
     let req: InviteRequest = json_body(&headers, body)?;
     let store = st.store.clone();
     let (code, expires_at) = blocking(move || {
-        Ok(mint_join_code(
+        let minted = mint_join_code(
             store.as_ref(),
             &d.coop_id,
             &req.grant,
             req.expires_in_hours,
             now(),
-        )?)
+        )?;
+        if let Some(hash) = credentials::join_code_hash(&minted.0) {
+            store.set_join_code_creator(&hash, &d.device_id)?;
+        }
+        Ok(minted)
     })
     .await?;
     Ok(Json(InviteResponse { code, expires_at }))
+}
+
+/// Leave the key envelope for a join code this coop issued (see docs/SECURITY.md: the
+/// relay stores it but cannot open it).
+async fn invite_envelope(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    require_coordinator(&d)?;
+    let req: InviteEnvelopeRequest = json_body(&headers, body)?;
+    let envelope = hex::decode(&req.envelope)
+        .ok()
+        .filter(|e| !e.is_empty() && e.len() <= proto::MAX_KEY_ENVELOPE_BYTES)
+        .ok_or(AppError::BadRequest(
+            "envelope must be hex, at most 512 KiB",
+        ))?;
+    const NO_CODE: AppError = AppError::NotFound("no unused join code of this coop");
+    let code_hash = credentials::join_code_hash(&req.code).ok_or(NO_CODE)?;
+    let store = st.store.clone();
+    let stored = blocking(move || {
+        Ok(store.set_invite_envelope(&d.coop_id, &code_hash, &envelope, now())?)
+    })
+    .await?;
+    if stored {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(NO_CODE)
+    }
+}
+
+/// Register this device's public keys, once. Their key id names the device's own
+/// documents, so it must be free in the coop; the grant inside must be the device's.
+async fn put_keys(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let req: DeviceKeysRequest = json_body(&headers, body)?;
+    const BAD: AppError = AppError::BadRequest("keys must be hex device public keys");
+    let bytes = hex::decode(&req.keys).map_err(|_| BAD)?;
+    let keys = logbook_crypto::DevicePublicKeys::from_bytes(&bytes).map_err(|_| BAD)?;
+    if keys.grant != d.grant || proto::validate_entity_id(&keys.device_id).is_err() {
+        return Err(AppError::BadRequest(
+            "the keys' grant must be this device's and their id an entity id",
+        ));
+    }
+    let proof = req
+        .proof
+        .map(|p| hex::decode(p).ok().filter(|p| p.len() == 32))
+        .map(|p| p.ok_or(AppError::BadRequest("proof must be 32 bytes of hex")))
+        .transpose()?;
+    let mut pair = keys.signing.to_vec();
+    pair.extend_from_slice(&keys.encryption);
+    let fingerprint = credentials::sha256(&pair);
+    let store = st.store.clone();
+    let set = blocking(move || {
+        Ok(store.set_device_keys(
+            &d.coop_id,
+            &d.device_id,
+            &keys.device_id,
+            fingerprint.as_slice(),
+            &bytes,
+            proof.as_deref(),
+        )?)
+    })
+    .await?;
+    match set {
+        KeysSet::Stored | KeysSet::AlreadySet => Ok(StatusCode::NO_CONTENT),
+        KeysSet::Conflict => Err(AppError::Conflict(
+            "this device or its key id already has other keys",
+        )),
+    }
+}
+
+/// The coop's device keys and certificates, and the keys wrapped for the caller. Any
+/// device of the coop may ask: public keys are public, and readers trust a device only
+/// through its join proof or a certificate, never because the relay listed it.
+async fn get_keys(
+    State(st): State<AppState>,
+    Device(d): Device,
+) -> Result<Json<KeysResponse>, AppError> {
+    let store = st.store.clone();
+    let (devices, wrapped) =
+        blocking(move || Ok(store.device_keys(&d.coop_id, &d.device_id)?)).await?;
+    Ok(Json(KeysResponse {
+        devices: devices
+            .into_iter()
+            .map(|r| DeviceKeysEntry {
+                device_id: r.device_id,
+                keys: hex::encode(r.public_keys),
+                proof: r.proof.map(hex::encode),
+                certificates: r.certificates.into_iter().map(hex::encode).collect(),
+                revoked: r.revoked,
+            })
+            .collect(),
+        wrapped: wrapped.into_iter().map(hex::encode).collect(),
+    }))
+}
+
+/// Store scope keys wrapped for devices of the coop, and device certificates. The relay
+/// cannot open or forge either (recipients check the issuer's signature and grant); it
+/// only checks the recipients are devices of this coop.
+async fn deliver_keys(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let req: KeyDeliveryRequest = json_body(&headers, body)?;
+    if req.wrapped.len() + req.certificates.len() > 10_000 {
+        return Err(AppError::TooLarge("too many keys in one delivery"));
+    }
+    if !req.certificates.is_empty() {
+        require_coordinator(&d)?;
+    }
+    const BAD: AppError = AppError::BadRequest("keys and certificates must be hex");
+    let decode = |id: String, h: &str| -> Result<(String, Vec<u8>), AppError> {
+        proto::validate_entity_id(&id).map_err(|_| BAD)?;
+        let bytes = hex::decode(h).map_err(|_| BAD)?;
+        if bytes.is_empty() || bytes.len() > 4096 {
+            return Err(BAD);
+        }
+        Ok((id, bytes))
+    };
+    let wrapped = req
+        .wrapped
+        .into_iter()
+        .map(|w| decode(w.to, &w.key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let certificates = req
+        .certificates
+        .into_iter()
+        .map(|c| decode(c.device_id, &c.certificate))
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = st.store.clone();
+    blocking(move || Ok(store.deliver_keys(&d.coop_id, &wrapped, &certificates)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn devices(
@@ -385,6 +544,59 @@ fn is_content_id(s: &str) -> bool {
 /// other party's entries: in `notes:` only one's own blobs are superseded.
 fn may_supersede_others(grant: &proto::Grant, scope: &Scope) -> bool {
     !matches!(scope, Scope::Notes(_)) && access::may_delete(grant, scope)
+}
+
+/// Authorship (docs/SECURITY.md): a device that registered keys may push only blobs
+/// sealed and signed by those keys for this coop and this document, and nothing into a
+/// document named for another device (`timesheet:<p>/<month>/<device>`,
+/// `review:<p>/<year>/<device>`: one writer each). Devices without keys (clients from
+/// before end-to-end encryption) are not checked here; see SECURITY.md, migration.
+fn check_authorship(
+    coop_id: &str,
+    public_keys: &[u8],
+    docs: &[CheckedDoc],
+) -> Result<(), AppError> {
+    let keys = logbook_crypto::DevicePublicKeys::from_bytes(public_keys).map_err(|e| {
+        tracing::error!(error = %e, "stored device keys do not parse");
+        AppError::Internal
+    })?;
+    let me = keys.device_id.clone();
+    let mut devices = logbook_crypto::DeviceDirectory::new();
+    devices.insert(keys).map_err(|_| AppError::Internal)?;
+    for d in docs {
+        if let Some(owner) = single_writer_of(&d.doc)
+            && owner != me
+        {
+            return Err(AppError::Forbidden(
+                "this document belongs to another device",
+            ));
+        }
+        let ctx = logbook_crypto::BlobContext::new(coop_id, &d.doc)
+            .map_err(|_| AppError::BadRequest("invalid document id"))?;
+        for (_, blob) in &d.blobs {
+            let header = logbook_crypto::verify_blob(&ctx, blob, &devices).map_err(|_| {
+                AppError::Forbidden(
+                    "a blob is not sealed and signed by this device for its document",
+                )
+            })?;
+            if let Some(key) = &d.key
+                && logbook_crypto::check_key_field(&ctx, key, blob).is_err()
+            {
+                return Err(AppError::BadRequest("the key id does not match the blobs"));
+            }
+            debug_assert_eq!(header.writer, me);
+        }
+    }
+    Ok(())
+}
+
+/// The device a single-writer document is named for: the last segment of
+/// `timesheet:<p>/<month>/<device>` and `review:<p>/<year>/<device>`.
+fn single_writer_of(doc: &str) -> Option<&str> {
+    let (scope, rest) = doc.split_once('/')?;
+    let single = scope.starts_with("timesheet:") || scope.starts_with("review:");
+    let segments: Vec<&str> = rest.split('/').collect();
+    (single && segments.len() == 2).then(|| segments[1])
 }
 
 /// Validates a decoded push completely (limits, ids, access) and computes content ids.
@@ -470,6 +682,10 @@ async fn push(
             PushDecodeError::Malformed => AppError::BadRequest("malformed CBOR push body"),
         })?;
         let docs = check_push(&d.grant, req)?;
+        // After limits, ids and access (a forbidden document is 403 whatever its blobs).
+        if let Some(keys) = &d.public_keys {
+            check_authorship(&d.coop_id, keys, &docs)?;
+        }
         let res = store.push(&d.coop_id, &d.device_id, docs)?;
         Ok(proto::to_cbor(&res))
     })

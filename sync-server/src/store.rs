@@ -30,6 +30,30 @@ pub struct DeviceRecord {
     pub token_hash: Vec<u8>,
     pub last_seen_at: Option<i64>,
     pub revoked: bool,
+    /// The device's registered public keys (`DevicePublicKeys` storage form), if any. A
+    /// device with keys may push only blobs sealed and signed by those keys.
+    pub public_keys: Option<Vec<u8>>,
+}
+
+/// What registering a device's public keys did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysSet {
+    Stored,
+    /// The same keys were already registered: a retried request.
+    AlreadySet,
+    /// Other keys are registered for this device, or another device of the coop uses
+    /// the same key id: keys never change.
+    Conflict,
+}
+
+/// One device's keys as `GET /v1/keys` lists them.
+#[derive(Debug, Clone)]
+pub struct DeviceKeysRow {
+    pub device_id: String,
+    pub public_keys: Vec<u8>,
+    pub proof: Option<Vec<u8>>,
+    pub certificates: Vec<Vec<u8>>,
+    pub revoked: bool,
 }
 
 /// A device created by redeeming a join code.
@@ -46,6 +70,8 @@ pub struct Joined {
     pub coop_id: String,
     pub coop_name: String,
     pub grant: Grant,
+    /// The key envelope the inviter left for the code, if any.
+    pub key_envelope: Option<Vec<u8>>,
 }
 
 /// One document of a push, already validated and authorised by the caller.
@@ -130,6 +156,43 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Removes tombstones that every non-revoked device of their coop has pulled past;
     /// returns how many. Erased documents stay refused (by hash).
     fn sweep_tombstones(&self) -> Result<usize, RelayError>;
+    /// Records which device minted a join code, so that revoking it cancels the code.
+    fn set_join_code_creator(&self, code_hash: &Hash, device_id: &str) -> Result<(), RelayError>;
+    /// Leaves a key envelope with an unused, unexpired join code of `coop_id`. `false` if
+    /// there is no such code.
+    fn set_invite_envelope(
+        &self,
+        coop_id: &str,
+        code_hash: &Hash,
+        envelope: &[u8],
+        now: i64,
+    ) -> Result<bool, RelayError>;
+    /// Registers a device's public keys (`key_id` is the id inside them, `fingerprint`
+    /// identifies the key pair) and join proof.
+    fn set_device_keys(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        key_id: &str,
+        fingerprint: &[u8],
+        public_keys: &[u8],
+        proof: Option<&[u8]>,
+    ) -> Result<KeysSet, RelayError>;
+    /// Every device of the coop with registered keys, and the wrapped keys addressed to
+    /// `recipient`, oldest first.
+    fn device_keys(
+        &self,
+        coop_id: &str,
+        recipient: &str,
+    ) -> Result<(Vec<DeviceKeysRow>, Vec<Vec<u8>>), RelayError>;
+    /// Stores wrapped keys `(recipient device id, bytes)` and certificates `(device id,
+    /// bytes)` in one transaction. `RelayError::NotFound` if a device is not of the coop.
+    fn deliver_keys(
+        &self,
+        coop_id: &str,
+        wrapped: &[(String, Vec<u8>)],
+        certificates: &[(String, Vec<u8>)],
+    ) -> Result<(), RelayError>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -137,7 +200,7 @@ pub trait RelayStore: Send + Sync + 'static {
 // ---------------------------------------------------------------------------------------
 
 /// Schema version written by this relay.
-const END_VERSION: i64 = 2;
+const END_VERSION: i64 = 3;
 /// Reader connections kept open.
 /// Reader connections, at most; a reader waits when all are busy (the machine has
 /// few cores, and opening extra connections under load costs more than waiting).
@@ -224,6 +287,39 @@ CREATE TABLE erased_docs (
     deleted_at  INTEGER NOT NULL,
     PRIMARY KEY (coop, doc_hash)
 ) WITHOUT ROWID;
+";
+
+/// v3: end-to-end encryption (docs/SECURITY.md). Devices' public keys and join proofs, the
+/// key envelopes inviters leave with join codes, device certificates, and scope keys
+/// wrapped for one device. None of it is secret from the relay's point of view: the
+/// envelopes and wrapped keys are sealed to keys the relay never holds.
+const SCHEMA_V3: &str = "
+ALTER TABLE devices ADD COLUMN public_keys BLOB;
+ALTER TABLE devices ADD COLUMN key_id TEXT;
+ALTER TABLE devices ADD COLUMN join_proof BLOB;
+-- SHA-256 of the signing and encryption keys. A key id (the id that names a device's own
+-- documents) belongs to one key pair per coop: a device cannot claim another's documents
+-- by registering its key id with other keys. The same keys again (a store that left the
+-- relay and joined again) are fine: only their holder can sign with them.
+ALTER TABLE devices ADD COLUMN key_fingerprint BLOB;
+CREATE INDEX devices_key_id ON devices(coop, key_id) WHERE key_id IS NOT NULL;
+ALTER TABLE join_codes ADD COLUMN key_envelope BLOB;
+-- The device that minted a code: revoking it cancels its unused codes (a stolen laptop's
+-- open invites must not let anyone join later).
+ALTER TABLE join_codes ADD COLUMN created_by TEXT;
+CREATE TABLE certificates (
+    device  TEXT NOT NULL,
+    hash    BLOB NOT NULL,
+    data    BLOB NOT NULL,
+    PRIMARY KEY (device, hash)
+) WITHOUT ROWID;
+CREATE TABLE wrapped_keys (
+    id         INTEGER PRIMARY KEY,
+    recipient  TEXT NOT NULL,
+    hash       BLOB NOT NULL,
+    data       BLOB NOT NULL
+);
+CREATE UNIQUE INDEX wrapped_keys_recipient ON wrapped_keys(recipient, hash);
 ";
 
 /// The key under which an erased document id is remembered.
@@ -488,7 +584,10 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
         }
         tx.execute_batch("DROP TABLE deleted_docs")?;
     }
-    // Later versions: `if version < 3 { ... }`, each step in this same transaction.
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
+    }
+    // Later versions: `if version < 4 { ... }`, each step in this same transaction.
     if version < END_VERSION {
         tx.pragma_update(None, "user_version", END_VERSION)?;
     }
@@ -708,21 +807,22 @@ impl RelayStore for SqliteStore {
         }
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: Option<(String, String, String)> = tx
+        let found: Option<(String, String, String, Option<Vec<u8>>)> = tx
             .query_row(
-                "SELECT j.coop, c.name, j.grant_json FROM join_codes j
+                "SELECT j.coop, c.name, j.grant_json, j.key_envelope FROM join_codes j
                  JOIN coops c ON c.id = j.coop
                  WHERE j.code_hash = ?1 AND j.used_at IS NULL AND j.expires_at > ?2",
                 params![code_hash.as_slice(), now],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((coop_id, coop_name, grant_json)) = found else {
+        let Some((coop_id, coop_name, grant_json, key_envelope)) = found else {
             return Ok(None);
         };
         let grant = grant_from_json(&grant_json)?;
+        // The envelope goes with this answer only: a used code keeps none.
         tx.execute(
-            "UPDATE join_codes SET used_at = ?2 WHERE code_hash = ?1",
+            "UPDATE join_codes SET used_at = ?2, key_envelope = NULL WHERE code_hash = ?1",
             params![code_hash.as_slice(), now],
         )?;
         tx.execute(
@@ -745,13 +845,15 @@ impl RelayStore for SqliteStore {
             coop_id,
             coop_name,
             grant,
+            key_envelope,
         }))
     }
 
     fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, RelayError> {
         let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT d.coop, c.name, d.grant_json, d.token_hash, d.last_seen_at, d.revoked
+            "SELECT d.coop, c.name, d.grant_json, d.token_hash, d.last_seen_at, d.revoked,
+                    d.public_keys
              FROM devices d JOIN coops c ON c.id = d.coop WHERE d.id = ?1",
         )?;
         let row = stmt
@@ -763,11 +865,12 @@ impl RelayStore for SqliteStore {
                     r.get::<_, Vec<u8>>(3)?,
                     r.get::<_, Option<i64>>(4)?,
                     r.get::<_, bool>(5)?,
+                    r.get::<_, Option<Vec<u8>>>(6)?,
                 ))
             })
             .optional()?;
         row.map(
-            |(coop_id, coop_name, grant_json, token_hash, last_seen_at, revoked)| {
+            |(coop_id, coop_name, grant_json, token_hash, last_seen_at, revoked, public_keys)| {
                 Ok(DeviceRecord {
                     device_id: device_id.to_string(),
                     coop_id,
@@ -776,6 +879,7 @@ impl RelayStore for SqliteStore {
                     token_hash,
                     last_seen_at,
                     revoked,
+                    public_keys,
                 })
             },
         )
@@ -822,13 +926,21 @@ impl RelayStore for SqliteStore {
     }
 
     fn revoke_device(&self, coop_id: Option<&str>, device_id: &str) -> Result<(), RelayError> {
-        let changed = self.writer().execute(
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
             "UPDATE devices SET revoked = 1 WHERE id = ?1 AND (?2 IS NULL OR coop = ?2)",
             params![device_id, coop_id],
         )?;
         if changed == 0 {
             return Err(RelayError::NotFound("no such device"));
         }
+        // Its unused join codes go with it (their key envelopes too).
+        tx.execute(
+            "DELETE FROM join_codes WHERE created_by = ?1 AND used_at IS NULL",
+            [device_id],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -858,6 +970,148 @@ impl RelayStore for SqliteStore {
             .query_map([coop_id], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(people)
+    }
+
+    fn set_join_code_creator(&self, code_hash: &Hash, device_id: &str) -> Result<(), RelayError> {
+        self.writer().execute(
+            "UPDATE join_codes SET created_by = ?2 WHERE code_hash = ?1",
+            params![code_hash.as_slice(), device_id],
+        )?;
+        Ok(())
+    }
+
+    fn set_invite_envelope(
+        &self,
+        coop_id: &str,
+        code_hash: &Hash,
+        envelope: &[u8],
+        now: i64,
+    ) -> Result<bool, RelayError> {
+        let changed = self.writer().execute(
+            "UPDATE join_codes SET key_envelope = ?3
+             WHERE code_hash = ?1 AND coop = ?2 AND used_at IS NULL AND expires_at > ?4",
+            params![code_hash.as_slice(), coop_id, envelope, now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn set_device_keys(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        key_id: &str,
+        fingerprint: &[u8],
+        public_keys: &[u8],
+        proof: Option<&[u8]>,
+    ) -> Result<KeysSet, RelayError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT public_keys FROM devices WHERE id = ?1 AND coop = ?2",
+                params![device_id, coop_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(RelayError::NotFound("no such device"))?;
+        if let Some(current) = current {
+            return Ok(if current == public_keys {
+                KeysSet::AlreadySet
+            } else {
+                KeysSet::Conflict
+            });
+        }
+        let taken = tx
+            .prepare_cached(
+                "SELECT 1 FROM devices WHERE coop = ?1 AND key_id = ?2 AND key_fingerprint != ?3",
+            )?
+            .exists(params![coop_id, key_id, fingerprint])?;
+        if taken {
+            return Ok(KeysSet::Conflict);
+        }
+        tx.execute(
+            "UPDATE devices SET public_keys = ?2, key_id = ?3, join_proof = ?4,
+                                key_fingerprint = ?5
+             WHERE id = ?1",
+            params![device_id, public_keys, key_id, proof, fingerprint],
+        )?;
+        tx.commit()?;
+        Ok(KeysSet::Stored)
+    }
+
+    fn device_keys(
+        &self,
+        coop_id: &str,
+        recipient: &str,
+    ) -> Result<(Vec<DeviceKeysRow>, Vec<Vec<u8>>), RelayError> {
+        let conn = self.reader()?;
+        let mut devices: Vec<DeviceKeysRow> = conn
+            .prepare_cached(
+                "SELECT id, public_keys, join_proof, revoked FROM devices
+                 WHERE coop = ?1 AND public_keys IS NOT NULL ORDER BY created_at, id",
+            )?
+            .query_map([coop_id], |r| {
+                Ok(DeviceKeysRow {
+                    device_id: r.get(0)?,
+                    public_keys: r.get(1)?,
+                    proof: r.get(2)?,
+                    certificates: Vec::new(),
+                    revoked: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut certs = conn.prepare_cached("SELECT data FROM certificates WHERE device = ?1")?;
+        for d in &mut devices {
+            d.certificates = certs
+                .query_map([&d.device_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+        }
+        let wrapped = conn
+            .prepare_cached("SELECT data FROM wrapped_keys WHERE recipient = ?1 ORDER BY id")?
+            .query_map([recipient], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok((devices, wrapped))
+    }
+
+    fn deliver_keys(
+        &self,
+        coop_id: &str,
+        wrapped: &[(String, Vec<u8>)],
+        certificates: &[(String, Vec<u8>)],
+    ) -> Result<(), RelayError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut of_coop =
+                tx.prepare_cached("SELECT 1 FROM devices WHERE id = ?1 AND coop = ?2")?;
+            for (device, _) in wrapped.iter().chain(certificates) {
+                if !of_coop.exists(params![device, coop_id])? {
+                    return Err(RelayError::NotFound("no such device"));
+                }
+            }
+            let mut put_wrapped = tx.prepare_cached(
+                "INSERT OR IGNORE INTO wrapped_keys (recipient, hash, data) VALUES (?1, ?2, ?3)",
+            )?;
+            for (to, bytes) in wrapped {
+                put_wrapped.execute(params![
+                    to,
+                    crate::credentials::sha256(bytes).as_slice(),
+                    bytes
+                ])?;
+            }
+            let mut put_cert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO certificates (device, hash, data) VALUES (?1, ?2, ?3)",
+            )?;
+            for (device, bytes) in certificates {
+                put_cert.execute(params![
+                    device,
+                    crate::credentials::sha256(bytes).as_slice(),
+                    bytes
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn push(

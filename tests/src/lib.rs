@@ -224,7 +224,9 @@ impl Coop {
         coop
     }
 
-    /// The coordinator invites a device with `grant`; it joins (and syncs once).
+    /// The coordinator invites a device with `grant`; it joins (and syncs once); the
+    /// coordinator syncs, which recognises the new device by its join proof and
+    /// certifies it, so the coop's other devices trust it from their next sync.
     pub async fn join_device(&self, grant: &Grant, name: &str) -> Logbook {
         let code = self
             .coordinator
@@ -238,6 +240,11 @@ impl Coop {
             .join(&self.url, &code, name)
             .await
             .expect("join");
+        self.coordinator
+            .sync()
+            .run()
+            .await
+            .expect("the coordinator syncs after the join");
         book
     }
 
@@ -254,6 +261,7 @@ impl Coop {
             http: self.http.clone(),
             base: self.url.clone(),
             token: token(book.home()),
+            signer: Signer::of(book.home()),
         }
     }
 
@@ -301,6 +309,43 @@ pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
     }
 }
 
+/// Pieces of the sealed blobs the relay holds for documents whose id starts with
+/// `doc_prefix`: 32 bytes from the middle of each (ciphertext). The relay never holds a
+/// note's text, so erasure tests look for these instead.
+pub fn relay_blob_markers(relay_dir: &Path, doc_prefix: &str) -> Vec<Vec<u8>> {
+    let conn = rusqlite::Connection::open_with_flags(
+        relay_dir.join("relay.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the relay database read-only");
+    let mut stmt = conn
+        .prepare("SELECT doc, data FROM log WHERE kind = 'blob'")
+        .expect("query");
+    let rows: Vec<(String, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("blobs");
+    rows.into_iter()
+        .filter(|(doc, data)| doc.starts_with(doc_prefix) && data.len() >= 96)
+        .map(|(_, data)| {
+            let mid = data.len() / 2;
+            data[mid - 16..mid + 16].to_vec()
+        })
+        .collect()
+}
+
+/// Whether any of `markers` is in an SQLite database or its WAL / rollback journal.
+pub fn sqlite_contains_any(db: &Path, markers: &[Vec<u8>]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = markers
+        .iter()
+        .flat_map(|m| sqlite_contains(db, m))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Whether `needle` occurs in an SQLite database or its WAL / rollback journal.
 pub fn sqlite_contains(db: &Path, needle: &[u8]) -> Vec<PathBuf> {
     ["", "-wal", "-journal"]
@@ -318,6 +363,74 @@ pub struct Raw {
     pub http: reqwest::Client,
     pub base: String,
     pub token: String,
+    /// Seals what [`Raw::push`] sends as this device, as the relay requires of a device
+    /// with registered keys. `None`: push the bytes as they are.
+    pub signer: Option<Signer>,
+}
+
+/// A device's signing identity and scope keys read from its store, to seal raw pushes
+/// the way its own sync would (to the scope's key, signed by it, bound to coop and
+/// document). Where the device holds no key of the scope, the blob is sealed to a fresh
+/// throwaway key: the relay checks only the signature, and readers cannot open it.
+#[derive(Clone)]
+pub struct Signer {
+    pub coop: String,
+    identity_hex: String,
+    keys_hex: Option<String>,
+}
+
+impl Signer {
+    pub fn of(home: &Path) -> Option<Signer> {
+        Some(Signer {
+            coop: meta(home, "coop_id")?,
+            identity_hex: meta(home, "e2e_identity")?,
+            keys_hex: meta(home, "e2e_keys"),
+        })
+    }
+
+    pub fn identity(&self) -> logbook_crypto::Identity {
+        let bytes = hex::decode(&self.identity_hex).expect("hex identity");
+        logbook_crypto::Identity::from_bytes(&bytes).expect("a stored identity")
+    }
+
+    /// `bytes` sealed for `doc` and signed by this device, to the scope key it holds
+    /// (else a throwaway one).
+    pub fn seal(&self, doc: &str, bytes: &[u8]) -> Vec<u8> {
+        let scope = proto::Scope::of_doc(doc).expect("a document id");
+        let held = self
+            .keys_hex
+            .as_ref()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| logbook_crypto::KeyRing::from_bytes(&b).ok())
+            .and_then(|ring| ring.sealing_key(&scope).ok());
+        self.seal_to(doc, bytes, &held.unwrap_or_else(|| throwaway_key(doc)))
+    }
+
+    pub fn seal_to(
+        &self,
+        doc: &str,
+        bytes: &[u8],
+        key: &logbook_crypto::ScopePublicKey,
+    ) -> Vec<u8> {
+        let ctx = logbook_crypto::BlobContext::new(&self.coop, doc).expect("a document id");
+        logbook_crypto::seal_blob_to(
+            &ctx,
+            &self.identity(),
+            key,
+            bytes,
+            logbook_crypto::Compression::None,
+        )
+        .expect("seal")
+        .bytes
+    }
+}
+
+/// A public key of `doc`'s scope that no device holds.
+pub fn throwaway_key(doc: &str) -> logbook_crypto::ScopePublicKey {
+    let scope = proto::Scope::of_doc(doc).expect("a document id");
+    logbook_crypto::ScopeSecretKey::generate(scope)
+        .expect("a key")
+        .public_key()
 }
 
 pub fn push_request(docs: &[(&str, &[u8])]) -> proto::PushRequest {
@@ -355,8 +468,25 @@ impl Raw {
         status
     }
 
-    /// Push one blob per document; the status and, on 200, the relay's answer.
+    /// Push one blob per document (sealed by the device's [`Signer`] if it has one); the
+    /// status and, on 200, the relay's answer.
     pub async fn push(&self, docs: &[(&str, &[u8])]) -> (StatusCode, Option<proto::PushResponse>) {
+        let sealed: Vec<(&str, Vec<u8>)> = docs
+            .iter()
+            .map(|(doc, bytes)| match &self.signer {
+                Some(s) => (*doc, s.seal(doc, bytes)),
+                None => (*doc, bytes.to_vec()),
+            })
+            .collect();
+        let docs: Vec<(&str, &[u8])> = sealed.iter().map(|(d, b)| (*d, b.as_slice())).collect();
+        self.push_as_is(&docs).await
+    }
+
+    /// Push one blob per document exactly as given.
+    pub async fn push_as_is(
+        &self,
+        docs: &[(&str, &[u8])],
+    ) -> (StatusCode, Option<proto::PushResponse>) {
         let resp = self
             .http
             .post(self.url("/v1/push"))

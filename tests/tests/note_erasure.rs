@@ -1,11 +1,15 @@
 //! docs/DOMAIN.md "Erasure and retention are real": deleting a note removes it from every
-//! device and the relay, history included, down to the bytes on disk.
+//! device and the relay, history included, down to the bytes on disk. The relay only ever
+//! holds the note sealed (docs/SECURITY.md), so there the scans look for pieces of its
+//! sealed blobs instead of its text.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use logbook_e2e::logbook_core::Logbook;
-use logbook_e2e::{Coop, sqlite_contains, supporter_grant};
+use logbook_e2e::{
+    Coop, relay_blob_markers, sqlite_contains, sqlite_contains_any, supporter_grant,
+};
 
 const SECRET: &str = "zq-marker-7731 talked about the housing appeal";
 
@@ -13,10 +17,13 @@ fn store(home: &Path) -> PathBuf {
     home.join("logbook.sqlite3")
 }
 
+/// What the erased note left where: (who, database, what to look for).
+type Scans = Vec<(&'static str, PathBuf, Vec<Vec<u8>>)>;
+
 /// Runs the scenario up to the point where the thread is erased everywhere (checked
 /// through the API), and returns the coop, the supporter's (still open) device and the
-/// three databases to scan: (who, path, is a device store).
-async fn write_share_and_delete() -> (Coop, Logbook, Vec<(&'static str, PathBuf, bool)>) {
+/// three databases to scan with what to look for in each.
+async fn write_share_and_delete() -> (Coop, Logbook, Scans) {
     let coop = Coop::start(1, 0).await;
     let aisha = coop.worker("Aisha");
     let supporter = coop
@@ -39,16 +46,23 @@ async fn write_share_and_delete() -> (Coop, Logbook, Vec<(&'static str, PathBuf,
     assert_eq!(seen[0].id, thread);
     assert_eq!(seen[0].entries[0].text, SECRET);
 
+    let text = vec![SECRET.as_bytes().to_vec()];
+    let sealed = relay_blob_markers(&coop.relay_dir, &format!("notes:{}/", aisha.person));
+    assert!(!sealed.is_empty(), "the relay holds the sealed note");
+    assert!(
+        sqlite_contains(&relay_db, SECRET.as_bytes()).is_empty(),
+        "the relay never holds the note's text"
+    );
     let dbs = vec![
-        ("Aisha's phone", store(aisha.phone.home()), true),
-        ("the supporter", store(supporter.home()), true),
-        ("the relay", relay_db, false),
+        ("Aisha's phone", store(aisha.phone.home()), text.clone()),
+        ("the supporter", store(supporter.home()), text),
+        ("the relay", relay_db, sealed),
     ];
-    // Positive controls: the text is stored as plain bytes, so the scans mean something.
-    for (who, db, _) in &dbs {
+    // Positive controls: the scans find what is there, so they mean something.
+    for (who, db, markers) in &dbs {
         assert!(
-            !sqlite_contains(db, SECRET.as_bytes()).is_empty(),
-            "{who} holds the note's text before the deletion"
+            !sqlite_contains_any(db, markers).is_empty(),
+            "{who} holds the note before the deletion"
         );
     }
 
@@ -111,10 +125,10 @@ async fn write_share_and_delete() -> (Coop, Logbook, Vec<(&'static str, PathBuf,
     (coop, supporter, dbs)
 }
 
-fn lingering(dbs: &[(&str, PathBuf, bool)]) -> Vec<String> {
+fn lingering(dbs: &Scans) -> Vec<String> {
     let mut out = Vec::new();
-    for (who, db, _) in dbs {
-        for file in sqlite_contains(db, SECRET.as_bytes()) {
+    for (who, db, markers) in dbs {
+        for file in sqlite_contains_any(db, markers) {
             out.push(format!("{who}: {}", file.display()));
         }
     }
@@ -145,7 +159,8 @@ async fn relay_erases_a_note_while_other_devices_keep_pulling() {
         .add_thread(&aisha.person, SECRET)
         .expect("note");
     aisha.phone.sync().run().await.expect("sync");
-    assert!(!sqlite_contains(&relay_db, SECRET.as_bytes()).is_empty());
+    let sealed = relay_blob_markers(&coop.relay_dir, &format!("notes:{}/", aisha.person));
+    assert!(!sqlite_contains_any(&relay_db, &sealed).is_empty());
 
     // Three devices pull from the start of the log, over and over, while Aisha erases.
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -181,10 +196,10 @@ async fn relay_erases_a_note_while_other_devices_keep_pulling() {
     );
     assert!(n1 + n2 + n3 > 3, "the pulls overlapped the deletion");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let left = sqlite_contains(&relay_db, SECRET.as_bytes());
+    let left = sqlite_contains_any(&relay_db, &sealed);
     assert!(
         left.is_empty(),
-        "the relay still holds the erased note's text in {left:?}"
+        "the relay still holds the erased note in {left:?}"
     );
     coop.shutdown().await;
 }
@@ -200,6 +215,8 @@ async fn an_offline_reply_does_not_resurrect_a_deleted_thread() {
     let thread = aisha.phone.notes().add_thread(a, SECRET).expect("note");
     aisha.phone.sync().run().await.expect("sync");
     supporter.sync().run().await.expect("sync");
+    let mut sealed = relay_blob_markers(&coop.relay_dir, &format!("notes:{a}/"));
+    assert!(!sealed.is_empty());
     // The supporter replies offline while Aisha erases the thread.
     supporter
         .notes()
@@ -226,10 +243,9 @@ async fn an_offline_reply_does_not_resurrect_a_deleted_thread() {
         .await;
     assert!(fresh.notes().threads(a).expect("notes").is_empty());
     let relay_db = coop.relay_dir.join("relay.sqlite3");
-    for text in [SECRET, "zq-reply-4410"] {
-        let left = sqlite_contains(&relay_db, text.as_bytes());
-        assert!(left.is_empty(), "{text:?} left at the relay in {left:?}");
-    }
+    sealed.extend([SECRET.as_bytes().to_vec(), b"zq-reply-4410".to_vec()]);
+    let left = sqlite_contains_any(&relay_db, &sealed);
+    assert!(left.is_empty(), "the note left at the relay in {left:?}");
     coop.shutdown().await;
 }
 
@@ -247,7 +263,8 @@ async fn an_erasure_made_before_leaving_reaches_the_relay_after_joining_again() 
         .add_thread(&aisha.person, TEXT)
         .expect("write");
     aisha.phone.sync().run().await.expect("sync");
-    assert!(!sqlite_contains(&relay_db, TEXT.as_bytes()).is_empty());
+    let sealed = relay_blob_markers(&coop.relay_dir, &format!("notes:{}/", aisha.person));
+    assert!(!sqlite_contains_any(&relay_db, &sealed).is_empty());
 
     // Offline: erase, then leave the relay (a phone being handed over, say).
     aisha.phone.notes().delete_thread(&thread).expect("erase");
@@ -268,7 +285,7 @@ async fn an_erasure_made_before_leaving_reaches_the_relay_after_joining_again() 
         .await
         .expect("join again");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !sqlite_contains(&relay_db, TEXT.as_bytes()).is_empty() {
+    while !sqlite_contains_any(&relay_db, &sealed).is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the relay still holds the erased note"

@@ -20,6 +20,12 @@ pub(crate) const SCOPE: &str = "device:quarantine";
 pub(crate) enum Reason {
     Undecodable,
     WrongShape,
+    /// Sealed to a scope key, or signed by a device, this device does not know yet: kept
+    /// and retried after each key round (docs/SECURITY.md).
+    AwaitingKey,
+    /// Fails its end-to-end checks (changed bytes, moved from another document, a writer
+    /// that may not write there, unsigned): dropped, never merged, reported here.
+    FailedVerification,
 }
 
 impl Reason {
@@ -27,8 +33,27 @@ impl Reason {
         match self {
             Reason::Undecodable => "does not decode as a document change",
             Reason::WrongShape => "does not fit the shape of its document",
+            Reason::AwaitingKey => "sealed to a key or by a device not known here yet",
+            Reason::FailedVerification => "failed its signature or writer check: dropped",
         }
     }
+}
+
+/// Blobs held for a key or device (row id, document, sealed bytes), oldest first.
+pub(crate) fn awaiting_key(conn: &Connection) -> Result<Vec<(i64, String, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rowid, doc, data FROM quarantine WHERE reason = ?1 ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([Reason::AwaitingKey.as_str()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn remove(conn: &Connection, row: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM quarantine WHERE rowid = ?1")?
+        .execute([row])?;
+    Ok(())
 }
 
 /// A document this device set aside.

@@ -13,6 +13,7 @@
 mod pull;
 mod push;
 pub(crate) mod transport;
+pub(crate) mod trust;
 
 use std::time::Duration;
 
@@ -54,6 +55,13 @@ pub struct SyncSummary {
     /// Documents this device owns whose many blobs at the relay it replaced with one
     /// compacted snapshot.
     pub compacted_documents: u32,
+    /// Blobs that failed their end-to-end checks (altered, moved between documents, a
+    /// writer that may not write there, unsigned): dropped, never merged, listed in the
+    /// quarantine. Non-zero means the relay (or a device) misbehaved.
+    pub dropped_blobs: u32,
+    /// Blobs set aside until a key or a device they need is known here (retried by
+    /// every sync).
+    pub held_blobs: u32,
 }
 
 /// What joining told this device.
@@ -144,12 +152,16 @@ impl<'a> SyncClient<'a> {
                 .unwrap_or("UTC")
                 .to_string(),
         };
+        // Only the first half of the code goes to the relay; the second opens the key
+        // envelope the inviter left there (docs/SECURITY.md).
+        let (relay_code, full_code) = trust::split_code(code);
         let joined = HttpRelay::new(&url, "")?
             .join(&proto::JoinRequest {
-                code: code.trim().to_string(),
+                code: relay_code,
                 device_name: name.clone(),
             })
             .await?;
+        let device_key = self.lb.device_key();
         let grant_json =
             serde_json::to_string(&joined.grant).map_err(|e| Error::Corrupt(e.to_string()))?;
         self.lb.store.set_device_name(&name)?;
@@ -162,6 +174,14 @@ impl<'a> SyncClient<'a> {
             w.set_meta("join_timezone", &timezone)?;
             w.set_meta("grant", &grant_json)?;
             w.set_meta("cursor", "0")?;
+            trust::on_join(
+                w,
+                &device_key,
+                &joined.coop_id,
+                &joined.grant,
+                full_code.as_ref(),
+                joined.key_envelope.as_deref(),
+            )?;
             w.touch(MEMBERSHIP);
             Ok(())
         })?;
@@ -197,6 +217,9 @@ impl<'a> SyncClient<'a> {
         let mut summary = SyncSummary::default();
         let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
         self.push_deletes(&m.relay, &mut summary).await?;
+        // Keys first: new devices, delivered keys and held blobs, so this sync's pushes
+        // seal to every scope they can.
+        self.key_round(&m.relay, &mut summary.retries).await?;
         self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         summary.compacted_documents = self.compact_owned(&m.relay, &mut summary).await?;
         summary.forgotten_documents = crate::kiosk::forget_acknowledged_taps(self.lb)?;
@@ -252,12 +275,19 @@ impl<'a> SyncClient<'a> {
     ) -> Result<proto::InviteResponse> {
         proto::validate_invite_grant(&grant).map_err(|e| Error::invalid(e.to_string()))?;
         let m = self.membership()?;
-        m.relay
+        // Recognise the devices that joined since the last sync first, so the new device
+        // is told to trust them too (the envelope carries this device's directory).
+        self.key_round(&m.relay, &mut 0).await?;
+        let mut resp = m
+            .relay
             .invite(&proto::InviteRequest {
-                grant,
+                grant: grant.clone(),
                 expires_in_hours,
             })
-            .await
+            .await?;
+        // The relay's code plus a secret half that opens the key envelope left with it.
+        resp.code = self.seal_invite(&m.relay, &resp.code, &grant).await?;
+        Ok(resp)
     }
 
     /// The coop's devices (coordinators).
@@ -272,10 +302,15 @@ impl<'a> SyncClient<'a> {
     }
 
     pub(crate) async fn send_consent(self, person_id: &str, coordinator_notes: bool) -> Result<()> {
-        self.membership()?
-            .relay
-            .consent(person_id, coordinator_notes)
-            .await
+        let m = self.membership()?;
+        m.relay.consent(person_id, coordinator_notes).await?;
+        self.record_consent(person_id, coordinator_notes)?;
+        if coordinator_notes {
+            // Deliver the notes key to the coordinators now: the relay serves them the
+            // notes from their next pull, and they should be able to open them then.
+            self.key_round(&m.relay, &mut 0).await?;
+        }
+        Ok(())
     }
 
     /// Changes waiting for the relay.
@@ -304,7 +339,10 @@ impl<'a> SyncClient<'a> {
                 "coop_id",
                 "grant",
                 "cursor",
-            ] {
+            ]
+            .into_iter()
+            .chain(trust::MEMBERSHIP_KEYS)
+            {
                 w.delete_meta(k)?;
             }
             w.touch(MEMBERSHIP);

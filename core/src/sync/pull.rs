@@ -9,6 +9,7 @@ use logbook_protocol as proto;
 use logbook_protocol::{Grant, Role, Scope};
 
 use super::transport::Transport;
+use super::trust::{self, Opened};
 use super::{Adaptive, SyncClient, SyncSummary, attempts_for, backoff, retryable};
 
 /// Entries in the first page of a sync, and the fewest a failing link shrinks it to
@@ -20,6 +21,10 @@ use crate::notes;
 use crate::observer::ChangeOrigin;
 use crate::store::documents::DocKind;
 use crate::store::{chunks, meta};
+
+/// One pulled document after verification: its id, the plaintexts to merge, and the
+/// blobs set aside (`true`: held for a key, `false`: dropped).
+type Opening<'a> = (&'a str, Vec<Vec<u8>>, Vec<(&'a [u8], bool)>);
 
 impl SyncClient<'_> {
     /// One page after `after`, as many entries as the link has lately carried: a page
@@ -131,14 +136,44 @@ impl SyncClient<'_> {
             Vec::new()
         };
         let erased_before = summary.erased_documents;
-        self.lb.store.write(ChangeOrigin::Sync, |w| {
-            for d in &page.docs {
-                if DocKind::of(&d.doc).is_err() {
-                    // A document kind this version does not know: skip it, keep going.
-                    continue;
+        // Verify and open every sealed blob before the write: what fails is set aside
+        // (held for a key, or dropped and reported), the rest of the page merges.
+        let keys = self.lb.store.read(trust::load)?;
+        let mut docs: Vec<Opening<'_>> = Vec::new();
+        for d in &page.docs {
+            if DocKind::of(&d.doc).is_err() {
+                // A document kind this version does not know: skip it, keep going.
+                continue;
+            }
+            let mut plain = Vec::new();
+            let mut aside = Vec::new();
+            for b in &d.blobs {
+                match &keys {
+                    None => plain.push(b.to_vec()),
+                    Some(t) => match trust::open(t, &d.doc, d.key.as_deref(), b) {
+                        Opened::Plain(p) => plain.push(p),
+                        Opened::Skip => {}
+                        Opened::Held => {
+                            summary.held_blobs += 1;
+                            aside.push((b.as_ref(), true));
+                        }
+                        Opened::Dropped => {
+                            summary.dropped_blobs += 1;
+                            aside.push((b.as_ref(), false));
+                        }
+                    },
                 }
-                let blobs: Vec<Vec<u8>> = d.blobs.iter().map(|b| b.to_vec()).collect();
-                summary.pulled_blobs += w.merge_remote(&d.doc, &blobs)? as u32;
+            }
+            docs.push((&d.doc, plain, aside));
+        }
+        self.lb.store.write(ChangeOrigin::Sync, |w| {
+            for (doc, plain, aside) in &docs {
+                for (blob, held) in aside {
+                    trust::set_aside(w, doc, blob, *held)?;
+                }
+                if !plain.is_empty() {
+                    summary.pulled_blobs += w.merge_remote(doc, plain)? as u32;
+                }
             }
             for doc in &page.deleted {
                 if DocKind::of(doc).is_err() {

@@ -8,6 +8,7 @@ use logbook_protocol as proto;
 use logbook_protocol::{Grant, Scope};
 
 use super::transport::Transport;
+use super::trust;
 use super::{Adaptive, SyncClient, SyncSummary, attempts_for, backoff, retryable, with_retries};
 use crate::error::{Error, Result};
 use crate::observer::ChangeOrigin;
@@ -68,6 +69,7 @@ impl SyncClient<'_> {
         let mut budget = Adaptive::new(PUSH_START_BYTES, PUSH_MIN_BYTES, PUSH_BUDGET_BYTES);
         let mut failures = 0;
         let mut held_back: BTreeSet<i64> = BTreeSet::new();
+        let keys = self.lb.store.read(trust::load)?;
         loop {
             // Collect a batch: one blob per document, concatenating its queued changes
             // (automerge loads concatenated chunks), within the size budget.
@@ -100,18 +102,35 @@ impl SyncClient<'_> {
                 e.0.extend_from_slice(data);
                 e.1.push(*id);
             }
+            // Seal each document's blob to its scope's key (docs/SECURITY.md). Without a
+            // key yet, the changes wait in the outbox for a key round to bring one.
+            let mut wire: BTreeMap<String, (Vec<u8>, Option<String>)> = BTreeMap::new();
+            for (doc, (bytes, ids)) in &per_doc {
+                match &keys {
+                    None => {
+                        wire.insert(doc.clone(), (bytes.clone(), None));
+                    }
+                    Some(t) => match trust::seal(t, doc, bytes)? {
+                        Some((sealed, key)) => {
+                            wire.insert(doc.clone(), (sealed, Some(key)));
+                        }
+                        None => held_back.extend(ids.iter().copied()),
+                    },
+                }
+            }
+            per_doc.retain(|doc, _| wire.contains_key(doc));
             if per_doc.is_empty() {
                 after = batch_end;
                 continue;
             }
             let request = proto::PushRequest {
-                docs: per_doc
+                docs: wire
                     .iter()
-                    .map(|(doc, (bytes, _))| proto::PushDoc {
+                    .map(|(doc, (bytes, key))| proto::PushDoc {
                         doc: doc.clone(),
                         blobs: vec![serde_bytes::ByteBuf::from(bytes.clone())],
                         supersedes: vec![],
-                        key: None,
+                        key: key.clone(),
                     })
                     .collect(),
             };
@@ -142,7 +161,7 @@ impl SyncClient<'_> {
                 }
                 drop(del);
                 // Remember what the relay now holds of each document, for compaction.
-                for (doc, (bytes, _)) in &per_doc {
+                for (doc, (bytes, _)) in &wire {
                     chunks::record_pushed(&w.tx, doc, &proto::content_id(bytes))?;
                 }
                 w.touch(DEVICE);
@@ -169,6 +188,7 @@ impl SyncClient<'_> {
         summary: &mut SyncSummary,
     ) -> Result<u32> {
         let device = self.lb.device_key();
+        let keys = self.lb.store.read(trust::load)?;
         let candidates: Vec<String> = self.lb.store.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT doc FROM pushed GROUP BY doc HAVING count(*) >= ?1 ORDER BY doc",
@@ -188,6 +208,13 @@ impl SyncClient<'_> {
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })?;
             let snapshot = self.lb.store.read_doc(&doc, |d| Ok(d.save()))?;
+            let (snapshot, key) = match &keys {
+                None => (snapshot, None),
+                Some(t) => match trust::seal(t, &doc, &snapshot)? {
+                    Some((sealed, key)) => (sealed, Some(key)),
+                    None => continue,
+                },
+            };
             let snapshot_id = proto::content_id(&snapshot);
             let superseded: Vec<String> = superseded
                 .into_iter()
@@ -201,7 +228,7 @@ impl SyncClient<'_> {
                     doc: doc.clone(),
                     blobs: vec![serde_bytes::ByteBuf::from(snapshot)],
                     supersedes: superseded.clone(),
-                    key: None,
+                    key,
                 }],
             });
             let mut retries = 0;

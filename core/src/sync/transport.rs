@@ -54,6 +54,28 @@ impl HttpRelay {
             .post(format!("{}{path}", self.url))
             .bearer_auth(&self.token)
     }
+
+    /// A JSON control call with this device's token (the end-to-end key endpoints, see
+    /// `sync::trust`): `body` as JSON if any; the answer as `T`, or `None` for an empty one.
+    pub(crate) async fn json_call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&impl serde::Serialize>,
+    ) -> Result<Option<T>> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = checked(req.send().await.map_err(network)?).await?;
+        if resp.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        resp.json().await.map(Some).map_err(network)
+    }
 }
 
 impl Transport for HttpRelay {

@@ -1,0 +1,278 @@
+//! The relay's side of end-to-end encryption (docs/SECURITY.md, docs/PROTOCOL.md: keys):
+//! device keys are registered once, key envelopes travel with join codes, and a device
+//! with keys may push only blobs it sealed and signed, never into another device's
+//! document.
+
+mod common;
+
+use common::{Client, TestRelay, grant, push_doc, start_relay};
+use logbook_crypto::{BlobContext, Compression, Identity, ScopeSecretKey, seal_blob_to};
+use logbook_protocol::{Role, Scope};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Registers fresh keys (key id `key_id`) for `client`, whose grant is `g`.
+async fn register(client: &Client, key_id: &str, g: &logbook_protocol::Grant) -> Identity {
+    let me = Identity::generate(key_id).expect("identity");
+    let keys = me.public_keys(g.clone()).to_bytes().expect("keys");
+    let (status, body) = client
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(keys) }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    me
+}
+
+fn sealed(relay: &TestRelay, me: &Identity, doc: &str, bytes: &[u8]) -> Vec<u8> {
+    let ctx = BlobContext::new(&relay.coop_id, doc).expect("ctx");
+    let key = ScopeSecretKey::generate(Scope::of_doc(doc).expect("doc")).expect("key");
+    seal_blob_to(&ctx, me, &key.public_key(), bytes, Compression::None)
+        .expect("seal")
+        .bytes
+}
+
+#[tokio::test]
+async fn a_device_with_keys_pushes_only_its_own_sealed_blobs() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let phone = relay.device(&coordinator, &ann).await;
+    let kiosk_grant = grant(Role::Kiosk, None, Some("cafe"), &[]);
+    let kiosk = relay.device(&coordinator, &kiosk_grant).await;
+
+    // Before registering keys: a plaintext push is still accepted (clients from before
+    // end-to-end encryption).
+    let own = "timesheet:ann/2026-11/d-phone";
+    assert!(
+        phone
+            .try_push(vec![push_doc(own, &[b"plain"])])
+            .await
+            .is_ok()
+    );
+    let me = register(&phone, "d-phone", &ann).await;
+    let _kiosk_keys = register(&kiosk, "d-kiosk", &kiosk_grant).await;
+
+    // Now: plaintext is refused, a blob sealed by this device is taken.
+    assert_eq!(
+        phone.try_push(vec![push_doc(own, &[b"plain again"])]).await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    let good = sealed(&relay, &me, own, b"a punch");
+    assert!(phone.try_push(vec![push_doc(own, &[&good])]).await.is_ok());
+    // A blob sealed for another document (moved) is refused.
+    let other = "timesheet:ann/2026-11/d-phone2";
+    let moved = sealed(&relay, &me, other, b"a punch");
+    assert_eq!(
+        phone.try_push(vec![push_doc(own, &[&moved])]).await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    // A flipped byte is refused.
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    assert_eq!(
+        phone.try_push(vec![push_doc(own, &[&flipped])]).await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    // Signed by someone else (another identity claiming this key id) is refused.
+    let impostor = Identity::generate("d-phone").expect("identity");
+    let forged = sealed(&relay, &impostor, own, b"a punch");
+    assert_eq!(
+        phone.try_push(vec![push_doc(own, &[&forged])]).await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    // Into the kiosk's document, even correctly sealed and signed by the phone: refused.
+    let kiosk_doc = "timesheet:ann/2026-11/d-kiosk";
+    let into_kiosk = sealed(&relay, &me, kiosk_doc, b"a punch");
+    assert_eq!(
+        phone
+            .try_push(vec![push_doc(kiosk_doc, &[&into_kiosk])])
+            .await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    // The access table still comes first.
+    let bens = "timesheet:ben/2026-11/d-phone";
+    let to_ben = sealed(&relay, &me, bens, b"x");
+    assert_eq!(
+        phone.try_push(vec![push_doc(bens, &[&to_ben])]).await,
+        Err(StatusCode::FORBIDDEN)
+    );
+}
+
+#[tokio::test]
+async fn keys_are_registered_once_and_listed_with_certificates_and_wrapped_keys() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let coord_grant = grant(Role::Coordinator, None, None, &[]);
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let phone = relay.device(&coordinator, &ann).await;
+    register(&coordinator, "d-laptop", &coord_grant).await;
+    let me = register(&phone, "d-phone", &ann).await;
+
+    // The same keys again: fine (a retry). Other keys: 409. A grant not the device's: 400.
+    let keys = me.public_keys(ann.clone()).to_bytes().expect("keys");
+    let (status, _) = phone
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(&keys) }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let other = Identity::generate("d-phone").expect("identity");
+    let other_keys = other.public_keys(ann.clone()).to_bytes().expect("keys");
+    let (status, _) = phone
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(other_keys) }))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let kiosk_grant = grant(Role::Kiosk, None, Some("cafe"), &[]);
+    let kiosk = relay.device(&coordinator, &kiosk_grant).await;
+    let wrong = Identity::generate("d-kiosk")
+        .expect("identity")
+        .public_keys(coord_grant.clone())
+        .to_bytes()
+        .expect("keys");
+    let (status, _) = kiosk
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(wrong) }))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a kiosk cannot claim a coordinator grant"
+    );
+    // Nor another device's key id (it names that device's documents).
+    let stolen = Identity::generate("d-phone")
+        .expect("identity")
+        .public_keys(kiosk_grant.clone())
+        .to_bytes()
+        .expect("keys");
+    let (status, _) = kiosk
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(stolen) }))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Certificates only from coordinators; wrapped keys to devices of this coop only.
+    let (status, _) = phone
+        .post(
+            "/v1/keys/wrapped",
+            &json!({ "certificates": [{ "device_id": phone.device_id, "certificate": "00" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = coordinator
+        .post(
+            "/v1/keys/wrapped",
+            &json!({
+                "wrapped": [{ "to": phone.device_id, "key": "abcd" }],
+                "certificates": [{ "device_id": phone.device_id, "certificate": "0102" }],
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = coordinator
+        .post(
+            "/v1/keys/wrapped",
+            &json!({ "wrapped": [{ "to": "dev-elsewhere", "key": "abcd" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, listing) = phone.get("/v1/keys").await;
+    assert_eq!(status, StatusCode::OK);
+    let devices = listing["devices"].as_array().expect("devices");
+    assert_eq!(devices.len(), 2, "the kiosk registered nothing: {listing}");
+    let mine = devices
+        .iter()
+        .find(|d| d["device_id"] == phone.device_id.as_str())
+        .expect("the phone");
+    assert_eq!(mine["keys"], hex::encode(&keys));
+    assert_eq!(mine["certificates"], json!(["0102"]));
+    assert_eq!(listing["wrapped"], json!(["abcd"]));
+    let (_, theirs) = coordinator.get("/v1/keys").await;
+    assert_eq!(
+        theirs["wrapped"],
+        json!([]),
+        "wrapped keys go to their recipient only"
+    );
+}
+
+#[tokio::test]
+async fn the_key_envelope_travels_with_the_join_code_once() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let code = coordinator.invite(&ann).await;
+    let (status, _) = coordinator
+        .put(
+            "/v1/invites/envelope",
+            &json!({ "code": code, "envelope": "4c424a01" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Only coordinators, only unused codes of their coop.
+    let (status, _) = coordinator
+        .put(
+            "/v1/invites/envelope",
+            &json!({ "code": "AAAA-BBBB-CCCC", "envelope": "00" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = common::post_json(
+        &relay.http,
+        &relay.url("/v1/join"),
+        None,
+        &json!({ "code": code, "device_name": "phone" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["key_envelope"], "4c424a01");
+    let (status, _) = coordinator
+        .put(
+            "/v1/invites/envelope",
+            &json!({ "code": code, "envelope": "00" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a used code takes no envelope"
+    );
+    // The operator's first coordinator code carries none.
+    let fresh = start_relay().await;
+    let (_, body) = common::post_json(
+        &fresh.http,
+        &fresh.url("/v1/join"),
+        None,
+        &json!({ "code": fresh.coordinator_code, "device_name": "laptop" }),
+    )
+    .await;
+    assert!(body.get("key_envelope").is_none());
+}
+
+#[tokio::test]
+async fn revoking_a_device_cancels_the_join_codes_it_minted() {
+    let relay = start_relay().await;
+    let first = relay.coordinator().await;
+    let coord_grant = grant(Role::Coordinator, None, None, &[]);
+    let second = relay.device(&first, &coord_grant).await;
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let by_second = second.invite(&ann).await;
+    let by_first = first.invite(&ann).await;
+    let (status, _) = first
+        .post(
+            &format!("/v1/devices/{}/revoke", second.device_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let join = |code: String| {
+        let relay = &relay;
+        async move {
+            common::post_json(
+                &relay.http,
+                &relay.url("/v1/join"),
+                None,
+                &json!({ "code": code, "device_name": "phone" }),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(join(by_second).await, StatusCode::UNAUTHORIZED, "cancelled");
+    assert_eq!(join(by_first).await, StatusCode::OK, "other codes stand");
+}
