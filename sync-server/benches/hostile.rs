@@ -62,6 +62,28 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`
+/// (Linux; clock ticks of 1/100 s).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds the relay and this load generator (legitimate devices and attackers) used
+/// while `f` ran.
+async fn cpu_during<T>(pid: u32, f: impl std::future::Future<Output = T>) -> (T, f64, f64) {
+    let relay = pid.to_string();
+    let (r0, b0) = (cpu_seconds(&relay), cpu_seconds("self"));
+    let out = f.await;
+    let (r1, b1) = (cpu_seconds(&relay), cpu_seconds("self"));
+    let diff = |a: Option<f64>, b: Option<f64>| b.zip(a).map_or(f64::NAN, |(b, a)| b - a);
+    (out, diff(r0, r1), diff(b0, b1))
+}
+
 #[derive(Clone)]
 struct Device {
     http: reqwest::Client,
@@ -401,8 +423,11 @@ async fn run(devices: usize, requests: usize, attackers: usize) -> Res<()> {
 
         // A warm-up round opens every device's connection; then the calm measurement.
         legit_round(&mut legit, requests, 0).await?;
-        let (lat, failed, secs) = legit_round(&mut legit, requests, 1).await?;
+        let (round, relay_cpu, bench_cpu) =
+            cpu_during(pid, legit_round(&mut legit, requests, 1)).await;
+        let (lat, failed, secs) = round?;
         report("alone          ", lat, failed, secs);
+        println!("  CPU: relay {relay_cpu:.2} s, load generator {bench_cpu:.2} s");
         let rss_alone = peak_rss_kib(pid).unwrap_or(0);
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -422,9 +447,16 @@ async fn run(devices: usize, requests: usize, attackers: usize) -> Res<()> {
         }
         // Let the attack reach its stride: join guesses over their limit, slow-header
         // connections cut off (10 s) and reopened at least once.
-        tokio::time::sleep(Duration::from_secs(12)).await;
-        let (lat, failed, secs) = legit_round(&mut legit, requests, 2).await?;
+        let ((), relay_cpu, bench_cpu) =
+            cpu_during(pid, tokio::time::sleep(Duration::from_secs(12))).await;
+        println!(
+            "attack ramp-up (12 s, no legitimate traffic): CPU relay {relay_cpu:.2} s, load generator {bench_cpu:.2} s"
+        );
+        let (round, relay_cpu, bench_cpu) =
+            cpu_during(pid, legit_round(&mut legit, requests, 2)).await;
+        let (lat, failed, secs) = round?;
         report("under attack   ", lat, failed, secs);
+        println!("  CPU: relay {relay_cpu:.2} s, load generator {bench_cpu:.2} s");
         stop.store(true, Ordering::Relaxed);
         for t in attack {
             let _ = tokio::time::timeout(Duration::from_secs(15), t).await;

@@ -54,6 +54,11 @@ pub struct RelayConfig {
     pub tls: Option<TlsFiles>,
     /// Timeouts, connection cap, rate limits and quotas (generous defaults).
     pub limits: Limits,
+    /// Accept `Content-Encoding: gzip` request bodies and advertise that in every
+    /// response's `Accept-Encoding: gzip` (RFC 7694), so clients compress their pushes.
+    /// Default on; off, the relay answers as relays before compressed requests did (a
+    /// compressed body is then unreadable), which is what client fallback is tested on.
+    pub gzip_requests: bool,
 }
 
 /// PEM certificate chain and private key for HTTPS.
@@ -70,6 +75,7 @@ impl RelayConfig {
             listen,
             tls: None,
             limits: Limits::default(),
+            gzip_requests: true,
         }
     }
 }
@@ -132,7 +138,7 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
     forget_idle_rate_keys(Arc::downgrade(&rate));
     let store = Arc::new(store);
     sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
-    let app = http::router(store, rate, limits.request_timeout)
+    let app = http::router(store, rate, limits.request_timeout, config.gzip_requests)
         .into_make_service_with_connect_info::<SocketAddr>();
     let listener = std::net::TcpListener::bind(config.listen)?;
     let addr = listener.local_addr()?;
