@@ -27,6 +27,9 @@ use crate::store::{DEVICE, MEMBERSHIP, meta};
 use crate::timesheets;
 use transport::{HttpRelay, Transport};
 
+/// Meta key: "1" if the relay takes gzipped request bodies (see `transport`).
+const GZIP_REQUESTS: &str = "relay_gzip_requests";
+
 /// Attempts for a request that failed for a reason worth retrying (network, 5xx, 429).
 const ATTEMPTS: u32 = 4;
 
@@ -93,17 +96,20 @@ impl<'a> SyncClient<'a> {
     }
 
     fn membership(&self) -> Result<Membership> {
-        let (url, token) = self
-            .lb
-            .store
-            .read(|c| Ok((meta::get_meta(c, "relay_url")?, meta::get_meta(c, "token")?)))?;
+        let (url, token, gzip) = self.lb.store.read(|c| {
+            Ok((
+                meta::get_meta(c, "relay_url")?,
+                meta::get_meta(c, "token")?,
+                meta::get_meta(c, GZIP_REQUESTS)?,
+            ))
+        })?;
         let (Some(url), Some(token), Some(grant)) = (url, token, self.lb.store.grant()) else {
             return Err(Error::conflict(
                 "this device has not joined a relay: run `join` first",
             ));
         };
         Ok(Membership {
-            relay: HttpRelay::new(&url, &token)?,
+            relay: HttpRelay::new(&url, &token)?.with_gzip_requests(gzip.as_deref() == Some("1")),
             grant,
         })
     }
@@ -144,7 +150,8 @@ impl<'a> SyncClient<'a> {
                 .unwrap_or("UTC")
                 .to_string(),
         };
-        let joined = HttpRelay::new(&url, "")?
+        let relay = HttpRelay::new(&url, "")?;
+        let joined = relay
             .join(&proto::JoinRequest {
                 code: code.trim().to_string(),
                 device_name: name.clone(),
@@ -162,6 +169,7 @@ impl<'a> SyncClient<'a> {
             w.set_meta("join_timezone", &timezone)?;
             w.set_meta("grant", &grant_json)?;
             w.set_meta("cursor", "0")?;
+            w.set_meta(GZIP_REQUESTS, if relay.gzip_requests() { "1" } else { "0" })?;
             w.touch(MEMBERSHIP);
             Ok(())
         })?;
@@ -194,6 +202,20 @@ impl<'a> SyncClient<'a> {
     /// Push, then pull until nothing is left.
     pub async fn run(self) -> Result<SyncSummary> {
         let m = self.membership()?;
+        let knew_gzip = m.relay.gzip_requests();
+        let result = self.run_with(&m).await;
+        // What the relay said about compressed requests is kept even if the sync failed
+        // half-way (a poor link), so the next attempt's first push is compressed too.
+        if m.relay.gzip_requests() != knew_gzip {
+            let gzip = if m.relay.gzip_requests() { "1" } else { "0" };
+            self.lb
+                .store
+                .write(ChangeOrigin::Sync, |w| w.set_meta(GZIP_REQUESTS, gzip))?;
+        }
+        result
+    }
+
+    async fn run_with(self, m: &Membership) -> Result<SyncSummary> {
         let mut summary = SyncSummary::default();
         let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
         self.push_deletes(&m.relay, &mut summary).await?;
@@ -304,6 +326,7 @@ impl<'a> SyncClient<'a> {
                 "coop_id",
                 "grant",
                 "cursor",
+                GZIP_REQUESTS,
             ] {
                 w.delete_meta(k)?;
             }
