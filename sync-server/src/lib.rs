@@ -140,7 +140,7 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
     sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
     let app = http::router(store, rate, limits.request_timeout, config.gzip_requests)
         .into_make_service_with_connect_info::<SocketAddr>();
-    let listener = std::net::TcpListener::bind(config.listen)?;
+    let listener = listen(config.listen)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
     let task = match &config.tls {
@@ -173,6 +173,24 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
         handle,
         task,
     })
+}
+
+/// Connections the kernel queues for `accept` (capped by `net.core.somaxconn`). std's
+/// `TcpListener::bind` asks for 128: when hundreds of phones reconnect at once (after a
+/// relay restart, or after the keep-alive timeout) while attackers hold the accept loop
+/// busy, the queue overflowed and clients waited for SYN retries (1, 3, 7 s); the hostile
+/// bench counted ~170 overflows a run (`nstat TcpExtListenOverflows`).
+const LISTEN_BACKLOG: i32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As std does on Unix: a restarted relay can bind while old connections linger.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// hyper's own limits: headers must arrive within the header timeout (hyper starts that
