@@ -4,7 +4,8 @@
 # seed corpus (fuzz/corpus/<target>/, read only: new inputs go to a temporary directory).
 # A target passes if it ran its time without a crash, a timeout or running out of memory.
 # Prints "N passed, N failed" and exits non-zero if any failed; crashing inputs are kept in
-# fuzz/artifacts/<target>/. Installs cargo-fuzz (cargo install --locked) only if it is
+# fuzz/artifacts/<target>/. FUZZ_NEW_DIR=<dir> keeps the run's new inputs in <dir>/<target>/
+# (to minimise into the corpus with -merge=1 afterwards). Installs cargo-fuzz (cargo install --locked) only if it is
 # missing. Non-interactive. How and why it works on stable: docs/SECURITY.md, "Fuzzing".
 #
 #   scripts/fuzz.sh                     # all targets, 5 s each
@@ -40,8 +41,9 @@ failed=0
 failures=()
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+new="${FUZZ_NEW_DIR:-$work}"
 for t in "${TARGETS[@]}"; do
-  mkdir -p "$work/$t" "corpus/$t"
+  mkdir -p "$new/$t" "corpus/$t"
   log="$work/$t.log"
   # FUZZ_RUNS=N (as CI does): exactly N inputs from a fixed seed, so a run is repeatable
   # and cannot fail by luck; otherwise FUZZ_SECONDS of real fuzzing.
@@ -52,7 +54,7 @@ for t in "${TARGETS[@]}"; do
     budget=(-max_total_time="$SECONDS_EACH")
     echo "== $t: ${SECONDS_EACH}s"
   fi
-  if cargo fuzz run "${BUILD_FLAGS[@]}" "$t" "$work/$t" "corpus/$t" -- \
+  if cargo fuzz run "${BUILD_FLAGS[@]}" "$t" "$new/$t" "corpus/$t" -- \
     "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     </dev/null >"$log" 2>&1; then
     passed=$((passed + 1))

@@ -7,9 +7,10 @@
 //! once while 50 misbehaving clients run: garbage pushes and 8 MiB "blob bombs" from
 //! enrolled devices, headers sent a byte at a time, and join-code guessing. Every device
 //! and attacker has its own loopback address (127.0.x.y), as phones behind different
-//! connections would, so per-address join limits apply as in production. Prints the
-//! legitimate p50/p99 latency and throughput of both runs, what the attackers got, and the
-//! relay's peak memory.
+//! connections would, so per-address join limits apply as in production. Each run starts
+//! with a warm-up round (connections opened). Prints the legitimate p50/p99 latency and
+//! throughput of both runs, the CPU seconds the relay and this load generator used in each
+//! phase, what the attackers got, and the relay's peak memory.
 
 use logbook_protocol::{self as proto, Grant, PushDoc, PushRequest, Role};
 use logbook_relay::admin;
@@ -60,6 +61,28 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`
+/// (Linux; clock ticks of 1/100 s).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds the relay and this load generator (legitimate devices and attackers) used
+/// while `f` ran.
+async fn cpu_during<T>(pid: u32, f: impl std::future::Future<Output = T>) -> (T, f64, f64) {
+    let relay = pid.to_string();
+    let (r0, b0) = (cpu_seconds(&relay), cpu_seconds("self"));
+    let out = f.await;
+    let (r1, b1) = (cpu_seconds(&relay), cpu_seconds("self"));
+    let diff = |a: Option<f64>, b: Option<f64>| b.zip(a).map_or(f64::NAN, |(b, a)| b - a);
+    (out, diff(r0, r1), diff(b0, b1))
 }
 
 #[derive(Clone)]
@@ -401,8 +424,11 @@ async fn run(devices: usize, requests: usize, attackers: usize) -> Res<()> {
 
         // A warm-up round opens every device's connection; then the calm measurement.
         legit_round(&mut legit, requests, 0).await?;
-        let (lat, failed, secs) = legit_round(&mut legit, requests, 1).await?;
+        let (round, relay_cpu, bench_cpu) =
+            cpu_during(pid, legit_round(&mut legit, requests, 1)).await;
+        let (lat, failed, secs) = round?;
         report("alone          ", lat, failed, secs);
+        println!("  CPU: relay {relay_cpu:.2} s, load generator {bench_cpu:.2} s");
         let rss_alone = peak_rss_kib(pid).unwrap_or(0);
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -422,9 +448,21 @@ async fn run(devices: usize, requests: usize, attackers: usize) -> Res<()> {
         }
         // Let the attack reach its stride: join guesses over their limit, slow-header
         // connections cut off (10 s) and reopened at least once.
-        tokio::time::sleep(Duration::from_secs(12)).await;
-        let (lat, failed, secs) = legit_round(&mut legit, requests, 2).await?;
+        let ((), relay_cpu, bench_cpu) =
+            cpu_during(pid, tokio::time::sleep(Duration::from_secs(12))).await;
+        println!(
+            "attack ramp-up (12 s, no legitimate traffic): CPU relay {relay_cpu:.2} s, load generator {bench_cpu:.2} s"
+        );
+        // As for the calm run, a warm-up round first: the 12 s without legitimate traffic
+        // outlast the relay's 10 s keep-alive, so every device reconnects, and 500
+        // connects at once (SYN retries after 1, 3, 7 s on a busy machine) would otherwise
+        // be measured as if the attack had caused them.
+        legit_round(&mut legit, requests, 3).await?;
+        let (round, relay_cpu, bench_cpu) =
+            cpu_during(pid, legit_round(&mut legit, requests, 2)).await;
+        let (lat, failed, secs) = round?;
         report("under attack   ", lat, failed, secs);
+        println!("  CPU: relay {relay_cpu:.2} s, load generator {bench_cpu:.2} s");
         stop.store(true, Ordering::Relaxed);
         for t in attack {
             let _ = tokio::time::timeout(Duration::from_secs(15), t).await;

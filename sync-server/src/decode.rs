@@ -29,13 +29,29 @@ pub enum PushDecodeError {
 pub fn decode_push(body: &[u8]) -> Result<PushRequest, PushDecodeError> {
     match ciborium::from_reader::<Bounded, _>(body) {
         Ok(Bounded(req)) => Ok(req),
-        Err(ciborium::de::Error::Semantic(_, msg)) => OVER_LIMIT
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// What the first bytes of a push body already show: `Some` if they cannot begin an
+/// acceptable push (malformed, or over a count limit), `None` if they can, or if the body
+/// is complete already (the full decode then decides). Lets the relay refuse a hostile
+/// 8 MiB body after its first kilobytes instead of reading it all. A prefix of a valid
+/// body is never refused: running out of bytes reads as an I/O error, which says nothing.
+pub fn check_prefix(prefix: &[u8]) -> Option<PushDecodeError> {
+    match ciborium::from_reader::<Bounded, _>(prefix) {
+        Ok(_) | Err(ciborium::de::Error::Io(_)) => None,
+        Err(e) => Some(classify(e)),
+    }
+}
+
+fn classify<T>(e: ciborium::de::Error<T>) -> PushDecodeError {
+    match e {
+        ciborium::de::Error::Semantic(_, msg) => OVER_LIMIT
             .into_iter()
             .find(|m| *m == msg)
-            .map_or(Err(PushDecodeError::Malformed), |m| {
-                Err(PushDecodeError::TooLarge(m))
-            }),
-        Err(_) => Err(PushDecodeError::Malformed),
+            .map_or(PushDecodeError::Malformed, PushDecodeError::TooLarge),
+        _ => PushDecodeError::Malformed,
     }
 }
 
@@ -210,6 +226,30 @@ mod tests {
             supersedes: vec!["a".repeat(64)],
             key: Some("k1".into()),
         }
+    }
+
+    #[test]
+    fn no_prefix_of_a_valid_push_is_refused_and_a_bomb_is_refused_early() {
+        let req = PushRequest {
+            docs: vec![doc("records:ann/x", 40), doc("directory/main", 0)],
+        };
+        let body = to_cbor(&req);
+        for n in 0..=body.len() {
+            assert_eq!(check_prefix(&body[..n]), None, "prefix of {n} bytes");
+        }
+        // Millions of empty blobs declared: refused within the first few kilobytes.
+        let mut bomb =
+            b"\xa1\x64docs\x81\xa2\x63doc\x6drecords:ann/x\x65blobs\x9a\x00\x80\x00\x00".to_vec();
+        bomb.resize(bomb.len() + 8 * 1024, 0x40);
+        assert_eq!(
+            check_prefix(&bomb),
+            Some(PushDecodeError::TooLarge(TOO_MANY_BLOBS))
+        );
+        assert_eq!(
+            check_prefix(b"\x00garbage"),
+            Some(PushDecodeError::Malformed)
+        );
+        assert_eq!(check_prefix(b"\xa1\x64do"), None);
     }
 
     #[test]

@@ -5,16 +5,19 @@
 use crate::access::{self, ReadFilter};
 use crate::admin::{mint_join_code, now};
 use crate::credentials;
-use crate::decode::{PushDecodeError, decode_push};
+use crate::decode::{PushDecodeError, check_prefix, decode_push};
 use crate::error::AppError;
 use crate::limits::{PushSlot, RateLimits, request_timeout};
 use crate::store::{CheckedDoc, DeviceRecord, KeysSet, NewDevice, RelayStore};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{
-    ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State,
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query,
+    Request, State,
 };
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -32,6 +35,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -42,11 +46,12 @@ pub(crate) struct AppState {
 }
 
 /// The whole API as an axum router. `request_limit` bounds each request's time (see
-/// `limits::request_timeout`).
+/// `limits::request_timeout`); `gzip_requests` accepts gzipped request bodies.
 pub(crate) fn router(
     store: Arc<dyn RelayStore>,
     rate: Arc<RateLimits>,
     request_limit: Duration,
+    gzip_requests: bool,
 ) -> Router {
     // JSON control bodies are small; only push needs the 8 MiB (set on the whole router
     // below, the route-level limit wins). A small limit keeps a flood of big JSON bodies
@@ -74,7 +79,7 @@ pub(crate) fn router(
         .route("/push", post(push))
         .route("/pull", get(pull))
         .route("/docs/delete", post(delete_doc).layer(small()));
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest(proto::API_PREFIX, v1)
         .fallback(|| async { AppError::NotFound("no such route") })
@@ -83,7 +88,21 @@ pub(crate) fn router(
         // Responses are gzipped for clients that ask (Accept-Encoding): pull pages of
         // automerge changes shrink about 5x, which is what a slow mobile link needs.
         // Clients that do not ask get them as before.
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new());
+    let app = if gzip_requests {
+        app
+            // Request bodies with `Content-Encoding: gzip` are inflated as the handler
+            // reads them, so the body limits (`DefaultBodyLimit` and `PushBody`, applied
+            // to what the handler reads) count DECOMPRESSED bytes: a zip bomb stops at
+            // 8 MiB (16 KiB for JSON routes) with 413, in bounded memory. A
+            // request refused before its body is read (auth, rate limit) is never
+            // inflated. Other encodings get 415 with `Accept-Encoding: gzip`.
+            .layer(RequestDecompressionLayer::new())
+            .layer(middleware::from_fn(limit_encoded_body))
+    } else {
+        app
+    };
+    let app = app
         .layer(middleware::from_fn_with_state(
             request_limit,
             request_timeout,
@@ -116,7 +135,44 @@ pub(crate) fn router(
                 })
                 .on_failure(()),
         )
-        .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES));
+    if gzip_requests {
+        // Outermost, so every answer says it, timeouts (408) included: a client must not
+        // conclude from an error that the relay stopped taking gzip.
+        app.layer(middleware::map_response(advertise_gzip_requests))
+    } else {
+        app
+    }
+}
+
+/// Compressed bytes of an encoded request body are bounded as well as its decompressed
+/// bytes: a declared length over `MAX_BODY_BYTES` is refused before anything is read, and
+/// the stream is cut off there otherwise (read error, 400), so a gzip stream of empty
+/// blocks, which inflates to nothing, cannot stream on until the request timeout.
+async fn limit_encoded_body(req: Request, next: Next) -> Response {
+    if !req.headers().contains_key(CONTENT_ENCODING) {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > proto::MAX_BODY_BYTES as u64) {
+        return AppError::TooLarge("request body too large").into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, proto::MAX_BODY_BYTES));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// `Accept-Encoding: gzip` on every response (RFC 7694, section 3): how a client learns
+/// that this relay takes gzipped request bodies. Relays without it never say so, and
+/// clients then send plain bodies.
+async fn advertise_gzip_requests(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+    res
 }
 
 /// Adds `Server-Timing: app;dur=<ms>`: the relay's own handling time, so clients and
@@ -250,9 +306,124 @@ impl FromRequestParts<AppState> for PushAllowed {
         let Some(Authenticated(device_id)) = parts.extensions.get::<Authenticated>() else {
             return Err(AppError::Unauthorized("missing bearer token"));
         };
-        Ok(PushAllowed {
-            _slot: state.rate.push_slot(device_id)?,
-        })
+        match state.rate.push_slot(device_id) {
+            Ok(slot) => Ok(PushAllowed { _slot: slot }),
+            Err(e) => {
+                tarpit().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// How long a join or push over its rate limit waits before its `429`. A client that
+/// honours `Retry-After` waits longer than this anyway; one that loops on the answer (a
+/// code guesser, a hostile device) is held to about one try a second per connection for
+/// the price of a sleeping task, instead of thousands of cheap refusals a second that
+/// each still cost the relay a request's parsing, routing and logging.
+const TARPIT: Duration = Duration::from_secs(1);
+
+async fn tarpit() {
+    tokio::time::sleep(TARPIT).await;
+}
+
+/// A join within the client address's rate limit. Extracted before the body, so a guess
+/// over the limit costs the relay no body read and no JSON parse.
+pub(crate) struct JoinAllowed;
+
+impl FromRequestParts<AppState> for JoinAllowed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .ok_or(AppError::Internal)?;
+        if let Err(e) = state.rate.join(client, &parts.headers) {
+            tarpit().await;
+            return Err(e);
+        }
+        Ok(JoinAllowed)
+    }
+}
+
+/// How much of a push body is read before its beginning is checked (see `PushBody`).
+const PUSH_PREFIX_CHECK: usize = 64 * 1024;
+
+/// A push body, read with the 8 MiB limit (on decompressed bytes). A `Content-Type` other
+/// than CBOR is refused before any byte is read. A declared length over the limit, or a
+/// body whose first 64 KiB are malformed or already over a count limit (e.g. 8 MiB of
+/// millions of empty blobs), is refused without keeping or decoding the rest (which is
+/// read and dropped, up to the limit). Those refusals charge the device's push allowance
+/// (see `RateLimits::charge_refused_push`): a real client never sends such a body.
+pub(crate) struct PushBody(Bytes);
+
+impl FromRequest<AppState> for PushBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        use http_body_util::BodyExt;
+        if content_type_is(req.headers(), CBOR_MEDIA_TYPE) != Some(true) {
+            return Err(AppError::UnsupportedMediaType(
+                "expected Content-Type: application/cbor",
+            ));
+        }
+        let device = req.extensions().get::<Authenticated>().cloned();
+        const TOO_LARGE: AppError = AppError::TooLarge("request body too large");
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut body = req.into_body();
+        // No more room up front than the prefix check needs: the declared length is the
+        // client's word.
+        let room = declared.map_or(8 * 1024, |n| n.min(PUSH_PREFIX_CHECK as u64) as usize);
+        let mut buf = Vec::with_capacity(room);
+        let mut refused = declared
+            .is_some_and(|n| n > proto::MAX_BODY_BYTES as u64)
+            .then_some(TOO_LARGE);
+        let mut read = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| AppError::BadRequest("unreadable request body"))?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers
+            };
+            read += data.len();
+            if read > proto::MAX_BODY_BYTES {
+                refused.get_or_insert(TOO_LARGE);
+                break;
+            }
+            if refused.is_some() {
+                // Already refused: the rest is read and dropped, neither kept nor decoded,
+                // so the connection ends cleanly and the client gets the answer (closing
+                // with unread bytes would reset it before the client reads the answer).
+                continue;
+            }
+            buf.extend_from_slice(&data);
+            if buf.len() >= PUSH_PREFIX_CHECK && buf.len() - data.len() < PUSH_PREFIX_CHECK {
+                refused = match check_prefix(&buf) {
+                    None => None,
+                    Some(PushDecodeError::TooLarge(m)) => Some(AppError::TooLarge(m)),
+                    Some(PushDecodeError::Malformed) => {
+                        Some(AppError::BadRequest("malformed CBOR push body"))
+                    }
+                };
+                if refused.is_some() {
+                    buf = Vec::new();
+                }
+            }
+        }
+        match refused {
+            None => Ok(PushBody(Bytes::from(buf))),
+            Some(e) => {
+                if let Some(Authenticated(id)) = &device {
+                    state.rate.charge_refused_push(id);
+                }
+                Err(e)
+            }
+        }
     }
 }
 
@@ -268,12 +439,12 @@ fn require_coordinator(device: &DeviceRecord) -> Result<(), AppError> {
 
 async fn join(
     State(st): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    // Before anything else (the body included): guessing codes must stay slow whatever
+    // the guesses look like.
+    _allowed: JoinAllowed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<JoinResponse>, AppError> {
-    // Before anything else: guessing codes must stay slow whatever the guesses look like.
-    st.rate.join(client.ip(), &headers)?;
     let req: JoinRequest = json_body(&headers, body)?;
     let name = req.device_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -666,20 +837,17 @@ async fn push(
     State(st): State<AppState>,
     Device(d): Device,
     _slot: PushAllowed,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    PushBody(body): PushBody,
 ) -> Result<Response, AppError> {
-    if content_type_is(&headers, CBOR_MEDIA_TYPE) != Some(true) {
-        return Err(AppError::UnsupportedMediaType(
-            "expected Content-Type: application/cbor",
-        ));
-    }
-    let body = body_bytes(body)?;
     let store = st.store.clone();
+    let rate = st.rate.clone();
     let encoded = blocking(move || {
-        let req: PushRequest = decode_push(&body).map_err(|e| match e {
-            PushDecodeError::TooLarge(m) => AppError::TooLarge(m),
-            PushDecodeError::Malformed => AppError::BadRequest("malformed CBOR push body"),
+        let req: PushRequest = decode_push(&body).map_err(|e| {
+            rate.charge_refused_push(&d.device_id);
+            match e {
+                PushDecodeError::TooLarge(m) => AppError::TooLarge(m),
+                PushDecodeError::Malformed => AppError::BadRequest("malformed CBOR push body"),
+            }
         })?;
         let docs = check_push(&d.grant, req)?;
         // After limits, ids and access (a forbidden document is 403 whatever its blobs).

@@ -54,6 +54,11 @@ pub struct RelayConfig {
     pub tls: Option<TlsFiles>,
     /// Timeouts, connection cap, rate limits and quotas (generous defaults).
     pub limits: Limits,
+    /// Accept `Content-Encoding: gzip` request bodies and advertise that in every
+    /// response's `Accept-Encoding: gzip` (RFC 7694), so clients compress their pushes.
+    /// Default on; off, the relay answers as relays before compressed requests did (a
+    /// compressed body is then unreadable), which is what client fallback is tested on.
+    pub gzip_requests: bool,
 }
 
 /// PEM certificate chain and private key for HTTPS.
@@ -70,6 +75,7 @@ impl RelayConfig {
             listen,
             tls: None,
             limits: Limits::default(),
+            gzip_requests: true,
         }
     }
 }
@@ -132,9 +138,9 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
     forget_idle_rate_keys(Arc::downgrade(&rate));
     let store = Arc::new(store);
     sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
-    let app = http::router(store, rate, limits.request_timeout)
+    let app = http::router(store, rate, limits.request_timeout, config.gzip_requests)
         .into_make_service_with_connect_info::<SocketAddr>();
-    let listener = std::net::TcpListener::bind(config.listen)?;
+    let listener = listen(config.listen)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
     let task = match &config.tls {
@@ -167,6 +173,24 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
         handle,
         task,
     })
+}
+
+/// Connections the kernel queues for `accept` (capped by `net.core.somaxconn`). std's
+/// `TcpListener::bind` asks for 128: when hundreds of phones reconnect at once (after a
+/// relay restart, or after the keep-alive timeout) while attackers hold the accept loop
+/// busy, the queue overflowed and clients waited for SYN retries (1, 3, 7 s); the hostile
+/// bench counted ~170 overflows a run (`nstat TcpExtListenOverflows`).
+const LISTEN_BACKLOG: i32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As std does on Unix: a restarted relay can bind while old connections linger.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// hyper's own limits: headers must arrive within the header timeout (hyper starts that

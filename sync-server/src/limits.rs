@@ -278,6 +278,10 @@ pub(crate) async fn request_timeout(
 
 type Keyed<K> = DefaultKeyedRateLimiter<K>;
 
+/// What a refused push costs of the device's push allowance (in pushes); see
+/// [`RateLimits::charge_refused_push`].
+pub(crate) const REFUSED_PUSH_COST: u32 = 60;
+
 /// Per-key token buckets (GCRA, from `governor`): each key may spend its per-minute
 /// allowance in a burst, then one request per `60 s / allowance`.
 pub(crate) struct RateLimits {
@@ -397,6 +401,23 @@ impl RateLimits {
             peer
         };
         check(&self.join, &self.clock, &client_key(client))
+    }
+
+    /// Charges a device whose push was refused as unreadable or over a limit with
+    /// `REFUSED_PUSH_COST` pushes' worth of its allowance (as much as is left). Our client
+    /// never sends such a push, so only a broken or hostile device pays: a stolen token
+    /// sending garbage gets ~10 tries a minute instead of 600, and then 429s that cost the
+    /// relay no body read.
+    pub(crate) fn charge_refused_push(&self, device_id: &str) {
+        let Some(limiter) = &self.push else {
+            return;
+        };
+        let key = device_id.to_string();
+        for _ in 0..REFUSED_PUSH_COST {
+            if limiter.check_key(&key).is_err() {
+                return;
+            }
+        }
     }
 
     fn push(&self, device_id: &str) -> Result<(), AppError> {

@@ -29,9 +29,48 @@ impl XorShift {
     }
 }
 
+fn no_push_limit() -> logbook_relay::Limits {
+    logbook_relay::Limits {
+        push_per_minute: 0,
+        ..logbook_relay::Limits::default()
+    }
+}
+
+#[tokio::test]
+async fn a_device_that_sends_garbage_runs_out_of_pushes() {
+    let t = start_relay().await;
+    let coord = t.coordinator().await;
+    let ann = t
+        .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
+        .await;
+    let bob = t
+        .device(&coord, &grant(Role::Worker, Some("bob"), None, &[]))
+        .await;
+    // 600 pushes a minute, but each refused one costs 60: the eleventh garbage push in a
+    // minute finds the allowance gone.
+    let mut statuses = Vec::new();
+    for i in 0..11u8 {
+        statuses.push(ann.push_raw(CBOR_MEDIA_TYPE, vec![0xff, i]).await.0);
+    }
+    assert!(
+        statuses[..10].iter().all(|s| *s == StatusCode::BAD_REQUEST),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
+    // Other devices are not affected.
+    assert_eq!(
+        bob.try_push(vec![push_doc("timesheet:bob/x", &[b"p"])])
+            .await
+            .map(|r| r.stored),
+        Ok(1)
+    );
+}
+
 #[tokio::test]
 async fn garbage_pushes_are_refused_and_the_relay_keeps_serving() {
-    let t = start_relay().await;
+    // No push rate limit: each refused push would otherwise use up 60 pushes' allowance
+    // (see `a_device_that_sends_garbage_runs_out_of_pushes`), and this test sends dozens.
+    let t = start_relay_with(no_push_limit()).await;
     let coord = t.coordinator().await;
     let ann = t
         .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
@@ -161,7 +200,7 @@ async fn garbage_pushes_are_refused_and_the_relay_keeps_serving() {
 
 #[tokio::test]
 async fn oversized_pushes_get_413_and_store_nothing() {
-    let t = start_relay().await;
+    let t = start_relay_with(no_push_limit()).await;
     let coord = t.coordinator().await;
 
     // A body over MAX_BODY_BYTES.

@@ -25,6 +25,8 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use logbook_core::protocol::{self as proto, Grant, Role};
@@ -113,14 +115,23 @@ impl Coop {
     /// An in-process relay on 127.0.0.1:0 and a coop with `phones` workers who have a
     /// phone plus `kiosk_only` workers who use only the kiosk.
     pub async fn start(phones: usize, kiosk_only: usize) -> Coop {
+        Coop::start_configured(phones, kiosk_only, |_| {}).await
+    }
+
+    /// [`Coop::start`] with the relay's configuration changed by `configure` first.
+    pub async fn start_configured(
+        phones: usize,
+        kiosk_only: usize,
+        configure: impl FnOnce(&mut RelayConfig),
+    ) -> Coop {
         let root = tempfile::tempdir().expect("temporary directory");
         let relay_dir = root.path().join("relay");
-        let relay = logbook_relay::start(RelayConfig::new(
-            &relay_dir,
-            "127.0.0.1:0".parse().expect("loopback address"),
-        ))
-        .await
-        .expect("start the relay in-process");
+        let mut config =
+            RelayConfig::new(&relay_dir, "127.0.0.1:0".parse().expect("loopback address"));
+        configure(&mut config);
+        let relay = logbook_relay::start(config)
+            .await
+            .expect("start the relay in-process");
         let created =
             logbook_relay::admin::create_coop(&relay_dir, "Riverside Bakery").expect("create coop");
         let url = relay.url();
@@ -228,6 +239,17 @@ impl Coop {
     /// coordinator syncs, which recognises the new device by its join proof and
     /// certifies it, so the coop's other devices trust it from their next sync.
     pub async fn join_device(&self, grant: &Grant, name: &str) -> Logbook {
+        self.join_device_with_clock(grant, name, Arc::new(logbook_core::SystemClock))
+            .await
+    }
+
+    /// [`Coop::join_device`] for a device whose clock the test sets (a `ManualClock`).
+    pub async fn join_device_with_clock(
+        &self,
+        grant: &Grant,
+        name: &str,
+        clock: Arc<dyn logbook_core::Clock>,
+    ) -> Logbook {
         let code = self
             .coordinator
             .sync()
@@ -235,7 +257,8 @@ impl Coop {
             .await
             .expect("invite")
             .code;
-        let book = Logbook::open(self.root.path().join(name)).expect("open store");
+        let book =
+            Logbook::open_with_clock(self.root.path().join(name), clock).expect("open store");
         book.sync()
             .join(&self.url, &code, name)
             .await
@@ -704,10 +727,18 @@ pub async fn sync_until_ok(book: &Logbook, limit: Duration) -> logbook_core::syn
 /// A TCP proxy on 127.0.0.1 that behaves like a bad mobile link: it carries at most
 /// `bytes_per_second` each way, delays every chunk by `latency` (one way), and cuts each
 /// connection (both directions) at a random moment `cut_after.0..cut_after.1` after it
-/// opened. Deterministic for a seed. Stops when dropped.
+/// opened. Deterministic for a seed. Stops when dropped. Counts the bytes it carried each
+/// way, so tests can measure what a sync costs on the wire.
 pub struct PoorLink {
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    counted: Arc<Counted>,
+}
+
+#[derive(Default)]
+struct Counted {
+    up: AtomicU64,
+    down: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -724,6 +755,8 @@ impl PoorLink {
             .await
             .expect("bind the link");
         let addr = listener.local_addr().expect("link address");
+        let counted = Arc::new(Counted::default());
+        let count = counted.clone();
         let task = tokio::spawn(async move {
             let mut rng = shape.seed | 1;
             loop {
@@ -736,14 +769,15 @@ impl PoorLink {
                 let (lo, hi) = shape.cut_after;
                 let span = hi.saturating_sub(lo).as_millis().max(1) as u64;
                 let cut = lo + Duration::from_millis(rng % span);
+                let count = count.clone();
                 tokio::spawn(async move {
                     let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
                         return;
                     };
                     let (cr, cw) = client.into_split();
                     let (sr, sw) = server.into_split();
-                    let up = pump(cr, sw, shape);
-                    let down = pump(sr, cw, shape);
+                    let up = pump(cr, sw, shape, &count.up);
+                    let down = pump(sr, cw, shape, &count.down);
                     // Whichever comes first: both directions done, or the cut.
                     let _ = tokio::time::timeout(cut, async {
                         tokio::join!(up, down);
@@ -752,11 +786,26 @@ impl PoorLink {
                 });
             }
         });
-        PoorLink { addr, task }
+        PoorLink {
+            addr,
+            task,
+            counted,
+        }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Bytes carried from devices to the relay so far (HTTP headers included; TCP/IP
+    /// overhead not), counting bytes read before a cut dropped them too.
+    pub fn bytes_up(&self) -> u64 {
+        self.counted.up.load(Ordering::Relaxed)
+    }
+
+    /// Bytes carried from the relay to devices so far.
+    pub fn bytes_down(&self) -> u64 {
+        self.counted.down.load(Ordering::Relaxed)
     }
 }
 
@@ -772,6 +821,7 @@ async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     shape: LinkShape,
+    count: &AtomicU64,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(256);
@@ -783,6 +833,7 @@ async fn pump(
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
+            count.fetch_add(n as u64, Ordering::Relaxed);
             let wire = Duration::from_micros(n as u64 * 1_000_000 / shape.bytes_per_second.max(1));
             tokio::time::sleep(wire).await;
             let due = tokio::time::Instant::now() + shape.latency;

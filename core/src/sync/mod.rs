@@ -28,6 +28,9 @@ use crate::store::{DEVICE, MEMBERSHIP, meta};
 use crate::timesheets;
 use transport::{HttpRelay, Transport};
 
+/// Meta key: "1" if the relay takes gzipped request bodies (see `transport`).
+const GZIP_REQUESTS: &str = "relay_gzip_requests";
+
 /// Attempts for a request that failed for a reason worth retrying (network, 5xx, 429).
 const ATTEMPTS: u32 = 4;
 
@@ -101,17 +104,20 @@ impl<'a> SyncClient<'a> {
     }
 
     fn membership(&self) -> Result<Membership> {
-        let (url, token) = self
-            .lb
-            .store
-            .read(|c| Ok((meta::get_meta(c, "relay_url")?, meta::get_meta(c, "token")?)))?;
+        let (url, token, gzip) = self.lb.store.read(|c| {
+            Ok((
+                meta::get_meta(c, "relay_url")?,
+                meta::get_meta(c, "token")?,
+                meta::get_meta(c, GZIP_REQUESTS)?,
+            ))
+        })?;
         let (Some(url), Some(token), Some(grant)) = (url, token, self.lb.store.grant()) else {
             return Err(Error::conflict(
                 "this device has not joined a relay: run `join` first",
             ));
         };
         Ok(Membership {
-            relay: HttpRelay::new(&url, &token)?,
+            relay: HttpRelay::new(&url, &token)?.with_gzip_requests(gzip.as_deref() == Some("1")),
             grant,
         })
     }
@@ -155,7 +161,8 @@ impl<'a> SyncClient<'a> {
         // Only the first half of the code goes to the relay; the second opens the key
         // envelope the inviter left there (docs/SECURITY.md).
         let (relay_code, full_code) = trust::split_code(code);
-        let joined = HttpRelay::new(&url, "")?
+        let relay = HttpRelay::new(&url, "")?;
+        let joined = relay
             .join(&proto::JoinRequest {
                 code: relay_code,
                 device_name: name.clone(),
@@ -182,6 +189,7 @@ impl<'a> SyncClient<'a> {
                 full_code.as_ref(),
                 joined.key_envelope.as_deref(),
             )?;
+            w.set_meta(GZIP_REQUESTS, if relay.gzip_requests() { "1" } else { "0" })?;
             w.touch(MEMBERSHIP);
             Ok(())
         })?;
@@ -214,6 +222,20 @@ impl<'a> SyncClient<'a> {
     /// Push, then pull until nothing is left.
     pub async fn run(self) -> Result<SyncSummary> {
         let m = self.membership()?;
+        let knew_gzip = m.relay.gzip_requests();
+        let result = self.run_with(&m).await;
+        // What the relay said about compressed requests is kept even if the sync failed
+        // half-way (a poor link), so the next attempt's first push is compressed too.
+        if m.relay.gzip_requests() != knew_gzip {
+            let gzip = if m.relay.gzip_requests() { "1" } else { "0" };
+            self.lb
+                .store
+                .write(ChangeOrigin::Sync, |w| w.set_meta(GZIP_REQUESTS, gzip))?;
+        }
+        result
+    }
+
+    async fn run_with(self, m: &Membership) -> Result<SyncSummary> {
         let mut summary = SyncSummary::default();
         let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
         self.push_deletes(&m.relay, &mut summary).await?;
@@ -339,6 +361,7 @@ impl<'a> SyncClient<'a> {
                 "coop_id",
                 "grant",
                 "cursor",
+                GZIP_REQUESTS,
             ]
             .into_iter()
             .chain(trust::MEMBERSHIP_KEYS)

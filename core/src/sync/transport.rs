@@ -2,7 +2,16 @@
 //! sync logic does not depend on HTTP (and tests or another transport can stand in).
 //! [`HttpRelay`] is the real one: reqwest with timeouts, CBOR for push and pull, JSON
 //! for the control calls, and the relay's JSON errors turned into the core's errors.
+//!
+//! Compression: responses come gzipped (reqwest asks with `Accept-Encoding`). Push bodies
+//! go gzipped only to a relay that said it takes them (`Accept-Encoding: gzip` on its
+//! responses, RFC 7694); until then, and for relays that never say so, they go plain.
+//! If a compressed push is refused as unreadable (415, or 400 from a relay that no
+//! longer advertises gzip), it is sent again plain at once and the relay is taken not to
+//! accept gzip any more. Control bodies (JSON, well under 1 KB) always go plain.
 
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use logbook_protocol as proto;
@@ -31,7 +40,13 @@ pub(crate) struct HttpRelay {
     http: reqwest::Client,
     url: String,
     token: String,
+    /// The relay said it takes gzipped request bodies (learnt from its responses).
+    gzip_requests: AtomicBool,
 }
+
+/// Push bodies smaller than this go plain: gzip's 18 bytes of framing and the CPU are not
+/// worth it for a tap or two.
+const GZIP_MIN_BYTES: usize = 256;
 
 impl HttpRelay {
     /// A relay at `url` (no trailing slash); `token` is empty before joining.
@@ -46,7 +61,20 @@ impl HttpRelay {
             http,
             url: url.to_string(),
             token: token.to_string(),
+            gzip_requests: AtomicBool::new(false),
         })
+    }
+
+    /// Starts out knowing whether the relay takes gzipped request bodies (remembered from
+    /// an earlier sync, so the first push of a sync is compressed too).
+    pub(crate) fn with_gzip_requests(self, accepted: bool) -> HttpRelay {
+        self.gzip_requests.store(accepted, Ordering::Relaxed);
+        self
+    }
+
+    /// Whether the relay takes gzipped request bodies, as far as this client knows now.
+    pub(crate) fn gzip_requests(&self) -> bool {
+        self.gzip_requests.load(Ordering::Relaxed)
     }
 
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
@@ -70,34 +98,85 @@ impl HttpRelay {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let resp = checked(req.send().await.map_err(network)?).await?;
+        let resp = checked(self.send(req).await?).await?;
         if resp.status() == reqwest::StatusCode::NO_CONTENT {
             return Ok(None);
         }
         resp.json().await.map(Some).map_err(network)
     }
+
+    /// Sends a request and learns from the response whether the relay takes gzip.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        let resp = req.send().await.map_err(network)?;
+        if advertises_gzip(resp.headers()) {
+            self.gzip_requests.store(true, Ordering::Relaxed);
+        }
+        Ok(resp)
+    }
+
+    fn push_request(&self, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.post("/v1/push")
+            .header(reqwest::header::CONTENT_TYPE, proto::CBOR_MEDIA_TYPE)
+            .body(body)
+    }
+}
+
+/// The relay's responses say `Accept-Encoding: gzip` (RFC 7694, section 3).
+fn advertises_gzip(headers: &reqwest::header::HeaderMap) -> bool {
+    headers
+        .get_all(reqwest::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let name = coding.split(';').next().unwrap_or_default().trim();
+            name.eq_ignore_ascii_case("gzip")
+        })
+}
+
+/// A compressed request refused as unreadable: `415`, or a `400` from a relay that does
+/// not (or no longer) advertise gzip, which read the gzip bytes as CBOR.
+fn refused_compressed(resp: &reqwest::Response) -> bool {
+    let status = resp.status().as_u16();
+    status == 415 || (status == 400 && !advertises_gzip(resp.headers()))
+}
+
+/// `body` gzipped, if it is big enough to be worth it and comes out smaller.
+pub(crate) fn gzipped(body: &[u8]) -> Option<Vec<u8>> {
+    if body.len() < GZIP_MIN_BYTES {
+        return None;
+    }
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::default(),
+    );
+    gz.write_all(body).ok()?;
+    let out = gz.finish().ok()?;
+    (out.len() < body.len()).then_some(out)
 }
 
 impl Transport for HttpRelay {
     async fn join(&self, req: &proto::JoinRequest) -> Result<proto::JoinResponse> {
         let resp = self
-            .http
-            .post(format!("{}/v1/join", self.url))
-            .json(req)
-            .send()
-            .await
-            .map_err(network)?;
+            .send(self.http.post(format!("{}/v1/join", self.url)).json(req))
+            .await?;
         checked(resp).await?.json().await.map_err(network)
     }
 
     async fn push(&self, body: &[u8]) -> Result<proto::PushResponse> {
-        let resp = self
-            .post("/v1/push")
-            .header(reqwest::header::CONTENT_TYPE, proto::CBOR_MEDIA_TYPE)
-            .body(body.to_vec())
-            .send()
-            .await
-            .map_err(network)?;
+        if let Some(gz) = self.gzip_requests().then(|| gzipped(body)).flatten() {
+            let req = self
+                .push_request(gz)
+                .header(reqwest::header::CONTENT_ENCODING, "gzip");
+            let resp = self.send(req).await?;
+            if !refused_compressed(&resp) {
+                return cbor_body(resp, "push").await;
+            }
+            // A relay that stopped taking gzip (downgraded, or a proxy in front that
+            // refuses it): plain from now on, starting with this push.
+            self.gzip_requests.store(false, Ordering::Relaxed);
+        }
+        let resp = self.send(self.push_request(body.to_vec())).await?;
         cbor_body(resp, "push").await
     }
 
@@ -112,46 +191,38 @@ impl Transport for HttpRelay {
             query.push(("scope", scope.to_string()));
         }
         let resp = self
-            .http
-            .get(format!("{}/v1/pull", self.url))
-            .query(&query)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(network)?;
+            .send(
+                self.http
+                    .get(format!("{}/v1/pull", self.url))
+                    .query(&query)
+                    .bearer_auth(&self.token),
+            )
+            .await?;
         cbor_body(resp, "pull").await
     }
 
     async fn delete_doc(&self, doc: &str) -> Result<()> {
         let resp = self
-            .post("/v1/docs/delete")
-            .json(&proto::DeleteDocRequest {
+            .send(self.post("/v1/docs/delete").json(&proto::DeleteDocRequest {
                 doc: doc.to_string(),
-            })
-            .send()
-            .await
-            .map_err(network)?;
+            }))
+            .await?;
         checked(resp).await.map(drop)
     }
 
     async fn invite(&self, req: &proto::InviteRequest) -> Result<proto::InviteResponse> {
-        let resp = self
-            .post("/v1/invites")
-            .json(req)
-            .send()
-            .await
-            .map_err(network)?;
+        let resp = self.send(self.post("/v1/invites").json(req)).await?;
         checked(resp).await?.json().await.map_err(network)
     }
 
     async fn devices(&self) -> Result<Vec<proto::DeviceInfo>> {
         let resp = self
-            .http
-            .get(format!("{}/v1/devices", self.url))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(network)?;
+            .send(
+                self.http
+                    .get(format!("{}/v1/devices", self.url))
+                    .bearer_auth(&self.token),
+            )
+            .await?;
         Ok(checked(resp)
             .await?
             .json::<proto::DevicesResponse>()
@@ -162,22 +233,20 @@ impl Transport for HttpRelay {
 
     async fn revoke(&self, device_id: &str) -> Result<()> {
         let resp = self
-            .post(&format!("/v1/devices/{device_id}/revoke"))
-            .send()
-            .await
-            .map_err(network)?;
+            .send(self.post(&format!("/v1/devices/{device_id}/revoke")))
+            .await?;
         checked(resp).await.map(drop)
     }
 
     async fn consent(&self, person_id: &str, coordinator_notes: bool) -> Result<()> {
         let resp = self
-            .http
-            .put(format!("{}/v1/consent/{person_id}", self.url))
-            .bearer_auth(&self.token)
-            .json(&proto::ConsentRequest { coordinator_notes })
-            .send()
-            .await
-            .map_err(network)?;
+            .send(
+                self.http
+                    .put(format!("{}/v1/consent/{person_id}", self.url))
+                    .bearer_auth(&self.token)
+                    .json(&proto::ConsentRequest { coordinator_notes }),
+            )
+            .await?;
         checked(resp).await.map(drop)
     }
 }
@@ -240,4 +309,49 @@ async fn cbor_body<T: serde::de::DeserializeOwned>(
         status: 200,
         message: format!("unreadable {what} response"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn push_bodies_are_gzipped_when_big_enough_and_smaller_for_it() {
+        let body: Vec<u8> = b"timesheet:person-1/2026-11 ".repeat(40);
+        let gz = gzipped(&body).expect("worth compressing");
+        assert!(gz.len() < body.len() / 4);
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(gz.as_slice())
+            .read_to_end(&mut back)
+            .expect("valid gzip");
+        assert_eq!(back, body);
+        // A tap or two: not worth it. Random bytes: would grow, so they go plain.
+        assert_eq!(gzipped(&body[..GZIP_MIN_BYTES - 1]), None);
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        assert_eq!(gzipped(&noise), None);
+    }
+
+    #[test]
+    fn gzip_is_learnt_from_accept_encoding_only() {
+        use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(ACCEPT_ENCODING, HeaderValue::from_static(v));
+            h
+        };
+        assert!(advertises_gzip(&with("gzip")));
+        assert!(advertises_gzip(&with("br, GZIP;q=0.5")));
+        assert!(!advertises_gzip(&with("br, identity")));
+        assert!(!advertises_gzip(&with("x-gzip-ish")));
+        assert!(!advertises_gzip(&HeaderMap::new()));
+    }
 }

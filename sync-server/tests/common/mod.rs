@@ -25,11 +25,16 @@ pub async fn start_relay() -> TestRelay {
 
 /// A relay with these timeouts, connection cap, rate limits and quotas.
 pub async fn start_relay_with(limits: Limits) -> TestRelay {
+    start_relay_configured(|c| c.limits = limits).await
+}
+
+/// A relay whose configuration `configure` changed first.
+pub async fn start_relay_configured(configure: impl FnOnce(&mut RelayConfig)) -> TestRelay {
     let dir = tempfile::tempdir().expect("tempdir");
     let created = admin::create_coop(dir.path(), "Test Bakery").expect("create coop");
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
     let mut config = RelayConfig::new(dir.path(), addr);
-    config.limits = limits;
+    configure(&mut config);
     let relay = logbook_relay::start(config).await.expect("start relay");
     TestRelay {
         relay,
