@@ -8,7 +8,9 @@
 //! 3. Screen update after a sync that brings 100 changes: from the sync's start until the
 //!    subscribed screen has them; a real relay on 127.0.0.1 (logbook-e2e).
 //!
-//! `cargo bench -p logbook-screens` (the `--bench` profile). ROUNDS_KIOSK / ROUNDS_SYNC
+//! `cargo bench -p logbook-screens` (release), or `cargo test -p logbook-screens --bench
+//! screens -- --bench` (dev profile, as docs/PERFORMANCE.md records). Without `--bench`
+//! (plain `cargo test --benches`) it runs a few rounds only. ROUNDS_KIOSK / ROUNDS_SYNC
 //! change the sample counts.
 
 use std::sync::{Arc, Mutex};
