@@ -126,7 +126,7 @@ fn a_right_pin_clocks_in_confirms_with_the_time_then_returns_to_the_names() {
         .into_iter()
         .map(|p| p.person_id)
         .collect();
-    assert_eq!(on_shift, [s.aisha.clone()]);
+    assert_eq!(on_shift, std::slice::from_ref(&s.aisha));
     // A few idle seconds later the names come back.
     s.clock.advance(4);
     s.kiosk.tick();

@@ -29,8 +29,11 @@ async fn join(coop: &Coop, grant: Grant, name: &str) -> Arc<Logbook> {
     book
 }
 
-fn recorder<S: Clone + Send + 'static>() -> (Arc<Mutex<Vec<S>>>, Arc<dyn Fn(S) + Send + Sync>) {
-    let heard: Arc<Mutex<Vec<S>>> = Arc::new(Mutex::new(Vec::new()));
+/// Every state a listener heard, in order.
+type Heard<S> = Arc<Mutex<Vec<S>>>;
+
+fn recorder<S: Clone + Send + 'static>() -> (Heard<S>, Arc<dyn Fn(S) + Send + Sync>) {
+    let heard: Heard<S> = Arc::new(Mutex::new(Vec::new()));
     let h = heard.clone();
     (
         heard,
