@@ -340,7 +340,12 @@ impl CoordinatorScreens {
                 "payroll",
                 reports.payroll_csv(from, to).map(String::into_bytes),
             ),
-            ReportKind::Ratio => ("ratio", reports.ratio(from, to).map(|r| ratio_json(&r))),
+            ReportKind::Ratio => (
+                "ratio",
+                reports.ratio(from, to).and_then(|r| {
+                    serde_json::to_vec_pretty(&r).map_err(|e| Error::Corrupt(e.to_string()))
+                }),
+            ),
         };
         let ext = if kind == ReportKind::Ratio {
             "json"
@@ -401,10 +406,6 @@ impl Inner {
     fn done<T>(&self, result: Result<T, Error>) -> Result<(), Message> {
         self.finish(result.map(|_| None).map_err(|e| refusal(&e)))
     }
-}
-
-fn ratio_json(r: &logbook_core::RatioReport) -> Vec<u8> {
-    format!("{r:#?}").into_bytes()
 }
 
 fn invite_view(
