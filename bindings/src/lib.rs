@@ -8,6 +8,8 @@
 //! - [`directory`], [`kiosk`], [`timesheets`], [`records`] (training and CPO), [`notes`],
 //!   [`reports`], [`sync`]: one sub-object per feature of the core.
 //! - [`observer`]: the foreign observer trait and the subscription handle.
+//! - [`screens`]: the screen models (crate logbook-screens): kiosk, join, a worker's
+//!   phone, the coordinator's screens; each with `state()`, actions and `subscribe`.
 //! - [`error`]: the flat public `LogbookError` (Kotlin `LogbookException`).
 //! - [`live`]: a count of live native objects, for leak tests.
 //!
@@ -24,6 +26,7 @@ pub mod notes;
 pub mod observer;
 pub mod records;
 pub mod reports;
+pub mod screens;
 pub mod sync;
 pub mod timesheets;
 

@@ -134,6 +134,20 @@ impl Logbook {
         }
     }
 
+    /// The time by this logbook's clock (the injected one in tests). The screen models
+    /// (crate logbook-screens) read it for idle timers and lockout countdowns, so a test
+    /// that sets the clock drives them too.
+    pub fn now(&self) -> crate::model::UnixSeconds {
+        self.store.now()
+    }
+
+    /// The coop's time zone as this device holds it (UTC until the directory arrives):
+    /// the screens show clock times ("clocked in at 08:02") in it. A kiosk may read it
+    /// even though it may not read the coop's settings.
+    pub fn timezone(&self) -> Result<jiff::tz::TimeZone> {
+        self.store.read(crate::store::meta::coop_timezone)
+    }
+
     /// Subscribe to change notifications. Dropping the handle stops them.
     pub fn subscribe(&self, observer: Arc<dyn LogbookObserver>) -> Subscription {
         self.store.observers.subscribe(observer)
