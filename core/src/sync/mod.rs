@@ -59,8 +59,8 @@ pub struct SyncSummary {
     /// writer that may not write there, unsigned): dropped, never merged, listed in the
     /// quarantine. Non-zero means the relay (or a device) misbehaved.
     pub dropped_blobs: u32,
-    /// Blobs set aside until a key or a device they need is known here (retried by
-    /// every sync).
+    /// Blobs set aside until a key or a device they need is known here (retried after
+    /// every key round that brings one).
     pub held_blobs: u32,
 }
 
@@ -237,6 +237,8 @@ impl<'a> SyncClient<'a> {
             && self.key_round(&m.relay, &mut summary.retries).await?
             && self.pending_changes()? > 0
         {
+            // The second push counts the whole outbox's held-back changes again.
+            summary.held_back = 0;
             self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         }
         if self.start_coop_if_empty(&m.grant)? {
