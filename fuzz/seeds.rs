@@ -146,6 +146,7 @@ fn main() {
         next: 42,
         more: true,
         notes_readable: vec!["p-1".into()],
+        keys_epoch: Some(1),
     };
     write("pull_body", &to_cbor(&pulled));
     write("pull_body", &to_cbor(&PullResponse::default()));

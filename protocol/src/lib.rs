@@ -328,6 +328,11 @@ pub struct KeysResponse {
     /// Hex wrapped scope keys for this device, oldest first.
     #[serde(default)]
     pub wrapped: Vec<String>,
+    /// The coop's keys epoch (see [`PullResponse::keys_epoch`]) as of before this
+    /// listing was read: the listing holds at least every key event up to it. Absent from
+    /// relays older than the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
 }
 
 /// `POST /v1/keys/wrapped`: scope keys wrapped for other devices of the coop, and device
@@ -474,6 +479,13 @@ pub struct PullResponse {
     /// withdrawn (consent revoked) forgets note documents of anyone not listed.
     #[serde(default)]
     pub notes_readable: Vec<String>,
+    /// The coop's keys epoch: a counter the relay bumps with every key event (a device
+    /// registered its keys, keys or certificates were delivered, a device was revoked).
+    /// A client that completed a key round at this epoch has nothing to learn from
+    /// `GET /v1/keys`; any other value means it should run one. Absent from relays older
+    /// than the epoch (clients then run the key round every sync, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_epoch: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -537,9 +549,18 @@ mod tests {
             next: 7,
             more: false,
             notes_readable: vec!["p".into()],
+            keys_epoch: Some(3),
         };
         let back: PullResponse = from_cbor(&to_cbor(&r)).expect("round trip");
         assert_eq!(back.docs[0].blobs[0].as_ref(), &[1, 2, 3]);
         assert_eq!(back.next, 7);
+        assert_eq!(back.keys_epoch, Some(3));
+        // A relay older than the keys epoch sends none: the client reads `None`.
+        let old = PullResponse {
+            keys_epoch: None,
+            ..r
+        };
+        let back: PullResponse = from_cbor(&to_cbor(&old)).expect("round trip");
+        assert_eq!(back.keys_epoch, None);
     }
 }

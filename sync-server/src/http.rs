@@ -582,8 +582,11 @@ async fn get_keys(
     Device(d): Device,
 ) -> Result<Json<KeysResponse>, AppError> {
     let store = st.store.clone();
-    let (devices, wrapped) =
-        blocking(move || Ok(store.device_keys(&d.coop_id, &d.device_id)?)).await?;
+    let crate::store::KeysListing {
+        devices,
+        wrapped,
+        epoch,
+    } = blocking(move || Ok(store.device_keys(&d.coop_id, &d.device_id)?)).await?;
     Ok(Json(KeysResponse {
         devices: devices
             .into_iter()
@@ -596,6 +599,7 @@ async fn get_keys(
             })
             .collect(),
         wrapped: wrapped.into_iter().map(hex::encode).collect(),
+        epoch: Some(epoch),
     }))
 }
 

@@ -56,6 +56,17 @@ pub struct DeviceKeysRow {
     pub revoked: bool,
 }
 
+/// What `GET /v1/keys` answers one device.
+#[derive(Debug, Clone)]
+pub struct KeysListing {
+    /// Every device of the coop with registered keys.
+    pub devices: Vec<DeviceKeysRow>,
+    /// The wrapped keys addressed to the caller, oldest first.
+    pub wrapped: Vec<Vec<u8>>,
+    /// The coop's keys epoch, read before the rest.
+    pub epoch: u64,
+}
+
 /// A device created by redeeming a join code.
 #[derive(Debug, Clone)]
 pub struct NewDevice<'a> {
@@ -178,13 +189,9 @@ pub trait RelayStore: Send + Sync + 'static {
         public_keys: &[u8],
         proof: Option<&[u8]>,
     ) -> Result<KeysSet, RelayError>;
-    /// Every device of the coop with registered keys, and the wrapped keys addressed to
-    /// `recipient`, oldest first.
-    fn device_keys(
-        &self,
-        coop_id: &str,
-        recipient: &str,
-    ) -> Result<(Vec<DeviceKeysRow>, Vec<Vec<u8>>), RelayError>;
+    /// Every device of the coop with registered keys, the wrapped keys addressed to
+    /// `recipient` (oldest first), and the coop's keys epoch as of before both were read.
+    fn device_keys(&self, coop_id: &str, recipient: &str) -> Result<KeysListing, RelayError>;
     /// Stores wrapped keys `(recipient device id, bytes)` and certificates `(device id,
     /// bytes)` in one transaction. `RelayError::NotFound` if a device is not of the coop.
     fn deliver_keys(
@@ -200,7 +207,7 @@ pub trait RelayStore: Send + Sync + 'static {
 // ---------------------------------------------------------------------------------------
 
 /// Schema version written by this relay.
-const END_VERSION: i64 = 3;
+const END_VERSION: i64 = 4;
 /// Reader connections kept open.
 /// Reader connections, at most; a reader waits when all are busy (the machine has
 /// few cores, and opening extra connections under load costs more than waiting).
@@ -321,6 +328,35 @@ CREATE TABLE wrapped_keys (
 );
 CREATE UNIQUE INDEX wrapped_keys_recipient ON wrapped_keys(recipient, hash);
 ";
+
+/// v4: the keys epoch (docs/PROTOCOL.md, pull): a per-coop counter bumped in the same
+/// transaction as every key event, so a device learns from its pull whether
+/// `GET /v1/keys` has anything new for it. No row means epoch 0.
+const SCHEMA_V4: &str = "
+CREATE TABLE keys_epochs (
+    coop   TEXT PRIMARY KEY,
+    epoch  INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Bumps the keys epoch of `coop_id` (inside the caller's transaction).
+fn bump_keys_epoch(conn: &Connection, coop_id: &str) -> Result<(), RelayError> {
+    conn.prepare_cached(
+        "INSERT INTO keys_epochs (coop, epoch) VALUES (?1, 1)
+         ON CONFLICT (coop) DO UPDATE SET epoch = epoch + 1",
+    )?
+    .execute([coop_id])?;
+    Ok(())
+}
+
+/// The keys epoch of `coop_id` (0 before its first key event).
+fn keys_epoch(conn: &Connection, coop_id: &str) -> Result<u64, RelayError> {
+    let epoch: Option<i64> = conn
+        .prepare_cached("SELECT epoch FROM keys_epochs WHERE coop = ?1")?
+        .query_row([coop_id], |r| r.get(0))
+        .optional()?;
+    Ok(epoch.unwrap_or(0).max(0) as u64)
+}
 
 /// The key under which an erased document id is remembered.
 fn doc_hash(doc: &str) -> crate::credentials::Hash {
@@ -587,7 +623,10 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
     if version < 3 {
         tx.execute_batch(SCHEMA_V3)?;
     }
-    // Later versions: `if version < 4 { ... }`, each step in this same transaction.
+    if version < 4 {
+        tx.execute_batch(SCHEMA_V4)?;
+    }
+    // Later versions: `if version < 5 { ... }`, each step in this same transaction.
     if version < END_VERSION {
         tx.pragma_update(None, "user_version", END_VERSION)?;
     }
@@ -935,6 +974,12 @@ impl RelayStore for SqliteStore {
         if changed == 0 {
             return Err(RelayError::NotFound("no such device"));
         }
+        // The other devices must stop wrapping keys for it: a key event.
+        let coop: String =
+            tx.query_row("SELECT coop FROM devices WHERE id = ?1", [device_id], |r| {
+                r.get(0)
+            })?;
+        bump_keys_epoch(&tx, &coop)?;
         // Its unused join codes go with it (their key envelopes too).
         tx.execute(
             "DELETE FROM join_codes WHERE created_by = ?1 AND used_at IS NULL",
@@ -1035,16 +1080,17 @@ impl RelayStore for SqliteStore {
              WHERE id = ?1",
             params![device_id, public_keys, key_id, proof, fingerprint],
         )?;
+        // A new device to recognise and wrap keys for: a key event.
+        bump_keys_epoch(&tx, coop_id)?;
         tx.commit()?;
         Ok(KeysSet::Stored)
     }
 
-    fn device_keys(
-        &self,
-        coop_id: &str,
-        recipient: &str,
-    ) -> Result<(Vec<DeviceKeysRow>, Vec<Vec<u8>>), RelayError> {
+    fn device_keys(&self, coop_id: &str, recipient: &str) -> Result<KeysListing, RelayError> {
         let conn = self.reader()?;
+        // Read before the listing: every key event up to this epoch is in what follows
+        // (an event in between only makes the device run one more round, never miss one).
+        let epoch = keys_epoch(&conn, coop_id)?;
         let mut devices: Vec<DeviceKeysRow> = conn
             .prepare_cached(
                 "SELECT id, public_keys, join_proof, revoked FROM devices
@@ -1070,7 +1116,11 @@ impl RelayStore for SqliteStore {
             .prepare_cached("SELECT data FROM wrapped_keys WHERE recipient = ?1 ORDER BY id")?
             .query_map([recipient], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        Ok((devices, wrapped))
+        Ok(KeysListing {
+            devices,
+            wrapped,
+            epoch,
+        })
     }
 
     fn deliver_keys(
@@ -1109,6 +1159,9 @@ impl RelayStore for SqliteStore {
                     bytes
                 ])?;
             }
+        }
+        if !wrapped.is_empty() || !certificates.is_empty() {
+            bump_keys_epoch(&tx, coop_id)?;
         }
         tx.commit()?;
         Ok(())
@@ -1193,6 +1246,7 @@ impl RelayStore for SqliteStore {
         let tx = conn.transaction()?;
         let mut out = PullResponse {
             next: after,
+            keys_epoch: Some(keys_epoch(&tx, coop_id)?),
             ..PullResponse::default()
         };
         let mut returned: u32 = 0;

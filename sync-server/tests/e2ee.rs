@@ -276,3 +276,84 @@ async fn revoking_a_device_cancels_the_join_codes_it_minted() {
     assert_eq!(join(by_second).await, StatusCode::UNAUTHORIZED, "cancelled");
     assert_eq!(join(by_first).await, StatusCode::OK, "other codes stand");
 }
+
+#[tokio::test]
+async fn every_key_event_moves_the_keys_epoch_and_nothing_else_does() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let coord_grant = grant(Role::Coordinator, None, None, &[]);
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let phone = relay.device(&coordinator, &ann).await;
+    let epoch = || async {
+        let pulled = phone
+            .pull(0)
+            .await
+            .keys_epoch
+            .expect("a pull carries the epoch");
+        let (status, listing) = phone.get("/v1/keys").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listing["epoch"], json!(pulled), "both answers agree");
+        pulled
+    };
+    let mut last = epoch().await;
+    fn moved(last: &mut u64, now: u64, what: &str) {
+        assert!(now > *last, "{what} is a key event: {last} -> {now}");
+        *last = now;
+    }
+
+    register(&coordinator, "d-laptop", &coord_grant).await;
+    moved(&mut last, epoch().await, "a device registering its keys");
+    let me = register(&phone, "d-phone", &ann).await;
+    moved(&mut last, epoch().await, "another device registering");
+    // The same keys again change nothing.
+    let keys = me.public_keys(ann.clone()).to_bytes().expect("keys");
+    let (status, _) = phone
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(&keys) }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(epoch().await, last, "a repeated registration is no event");
+
+    // Neither are pushes, consents or invites.
+    let own = "timesheet:ann/2026-11/d-phone";
+    phone
+        .push(vec![push_doc(
+            own,
+            &[&sealed(&relay, &me, own, b"a punch")],
+        )])
+        .await;
+    let (status, _) = phone
+        .put("/v1/consent/ann", &json!({ "coordinator_notes": true }))
+        .await;
+    assert!(status.is_success(), "{status}");
+    coordinator.invite(&ann).await;
+    assert_eq!(epoch().await, last, "no key event");
+
+    let (status, _) = coordinator
+        .post(
+            "/v1/keys/wrapped",
+            &json!({ "wrapped": [{ "to": phone.device_id, "key": "abcd" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    moved(&mut last, epoch().await, "a key delivery");
+    let (status, _) = coordinator
+        .post(
+            "/v1/keys/wrapped",
+            &json!({ "certificates": [{ "device_id": phone.device_id, "certificate": "0102" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    moved(&mut last, epoch().await, "a certificate");
+
+    let kiosk = relay
+        .device(&coordinator, &grant(Role::Kiosk, None, Some("cafe"), &[]))
+        .await;
+    let (status, _) = coordinator
+        .post(
+            &format!("/v1/devices/{}/revoke", kiosk.device_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    moved(&mut last, epoch().await, "a revocation");
+}

@@ -62,8 +62,8 @@ pub struct SyncSummary {
     /// writer that may not write there, unsigned): dropped, never merged, listed in the
     /// quarantine. Non-zero means the relay (or a device) misbehaved.
     pub dropped_blobs: u32,
-    /// Blobs set aside until a key or a device they need is known here (retried by
-    /// every sync).
+    /// Blobs set aside until a key or a device they need is known here (retried after
+    /// every key round that brings one).
     pub held_blobs: u32,
 }
 
@@ -239,13 +239,30 @@ impl<'a> SyncClient<'a> {
         let mut summary = SyncSummary::default();
         let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
         self.push_deletes(&m.relay, &mut summary).await?;
-        // Keys first: new devices, delivered keys and held blobs, so this sync's pushes
-        // seal to every scope they can.
-        self.key_round(&m.relay, &mut summary.retries).await?;
+        // Keys first when something here calls for them (first round, keys not
+        // registered, people or consent changed): new scope keys seal this sync's pushes.
+        if self.lb.store.read(trust::round_due_before_push)? {
+            self.key_round(&m.relay, &mut summary.retries).await?;
+        }
         self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         summary.compacted_documents = self.compact_owned(&m.relay, &mut summary).await?;
         summary.forgotten_documents = crate::kiosk::forget_acknowledged_taps(self.lb)?;
-        self.pull_all(&m.relay, &m.grant, &mut summary).await?;
+        let keys_epoch = self.pull_all(&m.relay, &m.grant, &mut summary).await?;
+        // A key event at the relay since the last round (a device joined or was revoked,
+        // keys or certificates were delivered): learn it now. It opens the blobs held for
+        // those keys, and changes that waited in the outbox for a key go out with it.
+        // Otherwise a sync that finds nothing new is this one pull request.
+        if self
+            .lb
+            .store
+            .read(|c| trust::round_due_after_pull(c, keys_epoch))?
+            && self.key_round(&m.relay, &mut summary.retries).await?
+            && self.pending_changes()? > 0
+        {
+            // The second push counts the whole outbox's held-back changes again.
+            summary.held_back = 0;
+            self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
+        }
         if self.start_coop_if_empty(&m.grant)? {
             self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         }

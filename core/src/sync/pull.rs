@@ -61,7 +61,7 @@ impl SyncClient<'_> {
         relay: &impl Transport,
         grant: &Grant,
         summary: &mut SyncSummary,
-    ) -> Result<()> {
+    ) -> Result<Option<u64>> {
         let (first_cursor, known) = self.lb.store.read(|c| {
             let cursor: u64 = meta::get_meta(c, "cursor")?
                 .and_then(|v| v.parse().ok())
@@ -77,16 +77,18 @@ impl SyncClient<'_> {
             PULL_MIN_ENTRIES,
             proto::DEFAULT_PULL_LIMIT as usize,
         );
-        let readable = loop {
+        // The keys epoch of the last page: the newest the relay reported.
+        let (readable, keys_epoch) = loop {
             let page = self
                 .pull_page(relay, cursor, None, &mut limit, summary)
                 .await?;
             let more = page.more && page.next > cursor;
             cursor = page.next;
             let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
+            let keys_epoch = page.keys_epoch;
             self.apply_page(page, grant, true, summary)?;
             if !more {
-                break readable;
+                break (readable, keys_epoch);
             }
         };
         // Consent given since the last sync: the cursor already passed that person's
@@ -111,7 +113,8 @@ impl SyncClient<'_> {
         let json = serde_json::to_string(&readable).map_err(|e| Error::Corrupt(e.to_string()))?;
         self.lb
             .store
-            .write(ChangeOrigin::Sync, |w| w.set_meta("notes_readable", &json))
+            .write(ChangeOrigin::Sync, |w| w.set_meta("notes_readable", &json))?;
+        Ok(keys_epoch)
     }
 
     /// Merge one pulled page and (unless it is a back-fill) save its cursor, atomically.

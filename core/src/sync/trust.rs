@@ -8,7 +8,8 @@
 //!   the device registers its public keys with a join proof.
 //! - **Invite**: a coordinator seals the envelope for the new device's grant and keeps the
 //!   proof key, to recognise the new device's keys later.
-//! - **Key round** (start of every sync, [`SyncClient::key_round`]): trust new devices by
+//! - **Key round** ([`SyncClient::key_round`]; before the push when something local calls
+//!   for it, after the pull when the relay's keys epoch moved): trust new devices by
 //!   join proof or by a trusted coordinator's certificate (never because the relay listed
 //!   them), unwrap keys sent to this device, create missing scope keys this device issues,
 //!   wrap keys for trusted devices that may hold them, and retry blobs held for a key.
@@ -48,12 +49,18 @@ const REGISTERED: &str = "e2e_registered";
 const DELIVERED: &str = "e2e_delivered";
 /// People who consented to coordinators reading their notes (as this device set it).
 const CONSENTED: &str = "e2e_consented";
+/// The relay's keys epoch as of the last completed key round (docs/PROTOCOL.md, pull):
+/// while the pulls report this epoch, `GET /v1/keys` has nothing new for this device.
+const EPOCH: &str = "e2e_keys_epoch";
+/// Fingerprint of the local state a key round reads besides the relay's listing (see
+/// [`local_fingerprint`]) as of the last completed round.
+const LOCAL: &str = "e2e_keys_local";
 
 /// Everything of this file kept per membership: a device that leaves its relay forgets
 /// its scope keys and whom it trusted. It keeps its identity: its own documents are named
 /// for it, and joining again registers the same keys.
-pub(crate) const MEMBERSHIP_KEYS: [&str; 7] = [
-    KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED,
+pub(crate) const MEMBERSHIP_KEYS: [&str; 9] = [
+    KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED, EPOCH, LOCAL,
 ];
 
 /// What this device holds for end-to-end encryption.
@@ -213,7 +220,77 @@ pub(crate) fn on_join(
         w.set_meta(JOIN_PROOF, &hex::encode(proof))?;
     }
     w.delete_meta(REGISTERED)?;
+    // A new membership starts with a key round, whatever the last one knew.
+    w.delete_meta(EPOCH)?;
+    w.delete_meta(LOCAL)?;
     Ok(())
+}
+
+/// A fingerprint of what a key round reads locally and only local writes (or pulled
+/// documents) change: the grant, the people and their sites, the sites, and the consents
+/// this device recorded. Those decide which scope keys this device creates and which it
+/// wraps for whom; a change means the next sync must run a key round even if the relay's
+/// keys epoch did not move. (The ring and trusted devices change only in a key round, at
+/// join, or when an invite is sealed, which is followed by the new device registering: a
+/// key event at the relay.)
+fn local_fingerprint(conn: &Connection) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        // Length-prefixed, so two different lists never hash alike.
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(
+        meta::get_meta(conn, "grant")?
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    field(
+        meta::get_meta(conn, CONSENTED)?
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let mut people = conn.prepare_cached("SELECT id, sites FROM people ORDER BY id")?;
+    let mut rows = people.query([])?;
+    while let Some(r) = rows.next()? {
+        field(r.get_ref(0)?.as_bytes().unwrap_or_default());
+        field(r.get_ref(1)?.as_bytes().unwrap_or_default());
+    }
+    field(b"sites");
+    let mut sites = conn.prepare_cached("SELECT id FROM sites ORDER BY id")?;
+    let mut rows = sites.query([])?;
+    while let Some(r) = rows.next()? {
+        field(r.get_ref(0)?.as_bytes().unwrap_or_default());
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Whether a sync must run a key round before pushing: this device has keys and either
+/// never completed a round in this membership, has not registered its keys, talks to a
+/// relay without a keys epoch, or changed locally what a round reads. Otherwise the round
+/// waits for the pull to report a new keys epoch.
+pub(crate) fn round_due_before_push(conn: &Connection) -> Result<bool> {
+    if meta::get_meta(conn, IDENTITY)?.is_none() || meta::get_meta(conn, "coop_id")?.is_none() {
+        return Ok(false);
+    }
+    if meta::get_meta(conn, REGISTERED)?.is_none() || meta::get_meta(conn, EPOCH)?.is_none() {
+        return Ok(true);
+    }
+    Ok(meta::get_meta(conn, LOCAL)?.as_deref() != Some(local_fingerprint(conn)?.as_str()))
+}
+
+/// Whether a pull that reported `epoch` calls for a key round: the relay recorded a key
+/// event since this device's last round. A relay without an epoch reports none; the round
+/// before the push covered it (it runs every sync with such a relay).
+pub(crate) fn round_due_after_pull(conn: &Connection, epoch: Option<u64>) -> Result<bool> {
+    let Some(epoch) = epoch else {
+        return Ok(false);
+    };
+    if meta::get_meta(conn, IDENTITY)?.is_none() || meta::get_meta(conn, "coop_id")?.is_none() {
+        return Ok(false);
+    }
+    Ok(meta::get_meta(conn, EPOCH)?.as_deref() != Some(epoch.to_string().as_str()))
 }
 
 /// The scopes a device with `grant` issues keys for, from what it knows locally: a
@@ -369,6 +446,9 @@ impl SyncClient<'_> {
         let Some(mut t) = self.lb.store.read(load)? else {
             return Ok(false);
         };
+        // Taken before anything is read: a local change made while the round runs then
+        // leaves a different fingerprint, and the next sync runs another round.
+        let local = self.lb.store.read(local_fingerprint)?;
         let (registered, join_proof) = self.lb.store.read(|c| {
             Ok((
                 meta::get_meta(c, REGISTERED)?.is_some(),
@@ -531,7 +611,8 @@ impl SyncClient<'_> {
                 delivered.insert(mark);
             }
         }
-        if !wrapped.is_empty() || !certificates.is_empty() {
+        let delivering = !wrapped.is_empty() || !certificates.is_empty();
+        if delivering {
             let body = proto::KeyDeliveryRequest {
                 wrapped,
                 certificates,
@@ -547,6 +628,15 @@ impl SyncClient<'_> {
             save_devices(w, &t.devices)?;
             set_json_set(w, DELIVERED, &delivered)?;
             set_json_set(w, PROOF_KEYS, &proof_keys)?;
+            // The epoch the listing was read at, plus this round's own delivery (the relay
+            // bumps it once per delivery). Epochs only grow, so any other event since the
+            // listing leaves the relay's epoch above this and the next pull asks for a
+            // round: never too new, at worst one round too many.
+            match listing.epoch {
+                Some(e) => w.set_meta(EPOCH, &(e + u64::from(delivering)).to_string())?,
+                None => w.delete_meta(EPOCH)?,
+            }
+            w.set_meta(LOCAL, &local)?;
             Ok(())
         })?;
         if changed {
