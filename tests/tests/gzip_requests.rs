@@ -84,10 +84,9 @@ async fn pushes_go_gzipped_to_a_relay_that_takes_them_and_plain_to_one_that_does
     let plain = kiosk_upload(false).await;
     let gzipped = kiosk_upload(true).await;
     println!("40 kiosk taps: {plain} bytes up to a relay without gzip requests, {gzipped} with");
-    assert!(
-        gzipped * 10 < plain * 7,
-        "gzipped {gzipped} bytes vs plain {plain}"
-    );
+    // Sealed blobs are compressed inside their envelope before encryption (crypto/), so
+    // what gzip still saves is the push's own framing: a few percent, but never more bytes.
+    assert!(gzipped < plain, "gzipped {gzipped} bytes vs plain {plain}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
