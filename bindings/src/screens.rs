@@ -774,7 +774,7 @@ impl WorkerHomeScreen {
         Ok(self.inner.tap(action, hour_type)?.into())
     }
 
-    #[uniffi::method(default(thread_id = None))]
+    // No default for `thread_id`: a defaulted argument before `text` is not valid Python.
     pub fn write_note(&self, thread_id: Option<String>, text: String) -> Result<(), ScreenError> {
         Ok(self.inner.write_note(thread_id.as_deref(), &text)?)
     }

@@ -40,6 +40,9 @@ async def join(tmp_path, relay, coordinator, name, grant):
     invite = await coordinator.sync().invite(grant)
     device = ffi.Logbook.open(str(tmp_path / name))
     await device.sync().join(relay.url, invite.code, name)
+    # The inviting laptop's next sync recognises the new device by its join proof and
+    # vouches for it, so the others can verify what it writes (docs/SECURITY.md).
+    await coordinator.sync().run()
     return device
 
 
