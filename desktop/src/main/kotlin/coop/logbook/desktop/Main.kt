@@ -1,16 +1,20 @@
-// The café kiosk in a desktop window.
+// The desktop app: the café kiosk, a worker's phone screen or the coordinator's screens, in
+// one window, over the Rust screen models.
 //
-//   mvn -B -q -f desktop/pom.xml compile exec:exec                      (demo coop, English)
-//   mvn -B -q -f desktop/pom.xml compile exec:exec -Dkiosk.args="--locale it"
+//   mvn -B -q -f desktop/pom.xml compile exec:exec                                  (kiosk, demo coop)
+//   mvn -B -q -f desktop/pom.xml compile exec:exec -Dapp.args="--mode phone"
+//   mvn -B -q -f desktop/pom.xml compile exec:exec -Dapp.args="--mode coordinator --locale it"
 //
-// Options: --home DIR (the store; default a fresh temporary demo store), --locale en|it,
-// --site SITE_ID (which site's names; default the kiosk's own site, or the demo's café),
-// --sync-seconds N (how often a joined kiosk syncs; default 30).
-// An empty or new --home gets the demo coop: a café site, five people with PINs 1111, 2222,
-// 3333, 4444, 5555 (in roster order), one of them already on shift. A store joined to a relay
-// as a kiosk (logbook join ... with a kiosk code) shows its own site and syncs in the background.
+// Options: --mode kiosk|phone|coordinator, --home DIR (the store; default a fresh temporary
+// demo store), --locale en|it, --site SITE_ID (kiosk: which site's names), --person NAME_OR_ID
+// (phone: whose; default the person a joined phone was linked for, or the demo's Aisha Khan),
+// --relay URL (coordinator: written into invite QR codes), --sync-seconds N (how often a
+// joined store syncs; default 30).
+// An empty or new --home gets the demo coop (Demo.kt). A store joined to a relay (logbook
+// join ...) shows its own data and syncs in the background.
 package coop.logbook.desktop
 
+import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.withFrameNanos
 import androidx.compose.ui.unit.DpSize
@@ -19,11 +23,15 @@ import androidx.compose.ui.window.Window
 import androidx.compose.ui.window.application
 import androidx.compose.ui.window.rememberWindowState
 import coop.logbook.CoopLogbook
-import coop.logbook.core.PersonRole
 import coop.logbook.ui.Strings
-import coop.logbook.ui.kiosk.KioskPresenter
+import coop.logbook.ui.coordinator.CoordinatorApp
+import coop.logbook.ui.coordinator.CoordinatorController
+import coop.logbook.ui.kiosk.KioskController
 import coop.logbook.ui.kiosk.KioskRoute
+import coop.logbook.ui.worker.WorkerApp
+import coop.logbook.ui.worker.WorkerController
 import java.nio.file.Path
+import java.time.ZoneId
 import kotlin.io.path.createTempDirectory
 import kotlin.system.exitProcess
 import kotlinx.coroutines.CoroutineScope
@@ -32,33 +40,15 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 
-/** The demo coop's people and PINs, in the order they are added. */
-val DEMO_PEOPLE = listOf(
-    "Aisha Khan" to "1111",
-    "Ben Murray" to "2222",
-    "Chiara Rossi" to "3333",
-    "Dawit Bekele" to "4444",
-    "Eilidh Fraser" to "5555",
-)
-
-/** Make [book] a small demo coop (if it is not one already); returns the café's site id. */
-fun demoCoop(book: CoopLogbook): String {
-    if (!book.isInitialised) book.initCoop("Riverside Café Co-op", "Europe/London")
-    book.directory.sites().firstOrNull { it.name == "Café" }?.let { return it.id }
-    val site = book.directory.addSite("Café")
-    val ids = DEMO_PEOPLE.map { (name, pin) ->
-        book.directory.addPerson(name, listOf(PersonRole.WORKER), listOf(site), false).also {
-            book.directory.setPin(it, pin)
-        }
-    }
-    book.timesheets.clockIn(ids[1], null) // Ben is already on shift
-    return site
-}
+enum class Mode { KIOSK, PHONE, COORDINATOR }
 
 private class Options(args: Array<String>) {
+    var mode = Mode.KIOSK
     var home: Path? = null
     var locale = "en"
     var site: String? = null
+    var person: String? = null
+    var relay = ""
     var syncSeconds = 30L
 
     init {
@@ -66,9 +56,12 @@ private class Options(args: Array<String>) {
         fun value(): String = args.getOrNull(++i) ?: usage("${args[i - 1]} needs a value")
         while (i < args.size) {
             when (args[i]) {
+                "--mode" -> mode = runCatching { Mode.valueOf(value().uppercase()) }.getOrElse { usage("--mode is kiosk, phone or coordinator") }
                 "--home" -> home = Path.of(value())
                 "--locale" -> locale = value()
                 "--site" -> site = value()
+                "--person" -> person = value()
+                "--relay" -> relay = value()
                 "--sync-seconds" -> syncSeconds = value().toLongOrNull() ?: usage("--sync-seconds takes a number")
                 "-h", "--help" -> usage(null)
                 else -> usage("unknown option ${args[i]}")
@@ -79,41 +72,83 @@ private class Options(args: Array<String>) {
 
     fun usage(problem: String?): Nothing {
         if (problem != null) System.err.println("logbook-desktop: $problem")
-        System.err.println("usage: MainKt [--home DIR] [--locale en|it] [--site SITE_ID] [--sync-seconds N]")
+        System.err.println(
+            "usage: MainKt [--mode kiosk|phone|coordinator] [--home DIR] [--locale en|it] [--site SITE_ID] " +
+                "[--person NAME_OR_ID] [--relay URL] [--sync-seconds N]",
+        )
         exitProcess(if (problem == null) 0 else 2)
     }
 }
 
+/** The coop's zone, or this machine's when the store cannot say (a joined kiosk). */
+fun zoneOf(book: CoopLogbook): ZoneId = runCatching { ZoneId.of(book.coop.timezone) }.getOrDefault(ZoneId.systemDefault())
+
 fun main(args: Array<String>) {
     val started = System.nanoTime()
     val opts = Options(args)
-    val book = CoopLogbook.open(opts.home ?: createTempDirectory("logbook-kiosk-demo-"))
-    val joined = book.grant?.siteId != null
+    val home = opts.home ?: createTempDirectory("logbook-desktop-demo-")
+    val book = CoopLogbook.open(home)
+    val grant = book.grant
+    val joined = grant != null
     val site = opts.site ?: if (joined) null else demoCoop(book)
     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Main)
-    val presenter = KioskPresenter(book, scope, siteId = site)
-    presenter.reload()
+    val strings = Strings.of(opts.locale)
+    val zone = zoneOf(book)
+
+    // What each mode puts in the window.
+    class Shown(
+        val title: String,
+        val size: DpSize,
+        val sync: suspend () -> Unit,
+        val close: () -> Unit,
+        val firstFrame: () -> String,
+        val content: @Composable () -> Unit,
+    )
+    val shown: Shown = when (opts.mode) {
+        Mode.KIOSK -> {
+            val c = KioskController(book.raw, scope, siteId = site)
+            Shown(
+                strings["kiosk.title"], DpSize(1280.dp, 800.dp), { c.sync() }, c::close,
+                { "kiosk: first frame with ${c.state.value.people.size} names" },
+            ) { KioskRoute(c, strings) }
+        }
+        Mode.PHONE -> {
+            val person = opts.person?.let { p -> book.directory.people().firstOrNull { it.name == p || it.id == p }?.id ?: p }
+                ?: if (joined) null else demoPerson(book, "Aisha Khan")
+            val c = WorkerController(book.raw, scope, person)
+            Shown(
+                strings["kiosk.title"], DpSize(420.dp, 860.dp), { c.model.sync() }, c::close,
+                { "phone: first frame with ${c.state.value.week.size} kinds of hours" },
+            ) { WorkerApp(c, strings, zone) }
+        }
+        Mode.COORDINATOR -> {
+            val c = CoordinatorController(book.raw, scope, opts.relay, zone, home.resolve("reports"))
+            Shown(
+                strings["coord.title"], DpSize(1280.dp, 860.dp), { c.model.sync() }, c::close,
+                { "coordinator: first frame with ${c.state.value.review.size} shifts to check" },
+            ) { CoordinatorApp(c, strings) }
+        }
+    }
     if (joined) {
         scope.launch {
             while (true) {
-                presenter.sync()
+                shown.sync()
                 delay(opts.syncSeconds * 1000)
             }
         }
     }
-    val strings = Strings.of(opts.locale)
     application {
         Window(
-            onCloseRequest = { book.close(); exitApplication() },
-            title = strings["kiosk.title"],
-            state = rememberWindowState(size = DpSize(1280.dp, 800.dp)),
+            onCloseRequest = { shown.close(); book.close(); exitApplication() },
+            title = shown.title,
+            state = rememberWindowState(size = shown.size),
         ) {
             LaunchedEffect(Unit) {
                 withFrameNanos { }
                 // Measured from process start (JVM start excluded) to the first drawn frame.
-                println("kiosk: first frame with ${presenter.state.value.people.size} names after ${(System.nanoTime() - started) / 1_000_000} ms")
+                println("${shown.firstFrame()} after ${(System.nanoTime() - started) / 1_000_000} ms")
             }
-            KioskRoute(presenter, strings)
+            shown.content()
         }
     }
 }

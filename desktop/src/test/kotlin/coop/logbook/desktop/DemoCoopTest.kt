@@ -5,11 +5,11 @@ package coop.logbook.desktop
 import androidx.compose.runtime.CompositionLocalProvider
 import coop.logbook.ui.LocalStrings
 import coop.logbook.ui.Strings
-import coop.logbook.ui.kiosk.KioskAction
+import coop.logbook.core.PunchKind
+import coop.logbook.ffi.KioskStage
+import coop.logbook.ui.kiosk.KioskController
 import coop.logbook.ui.kiosk.KioskEvent
-import coop.logbook.ui.kiosk.KioskPresenter
 import coop.logbook.ui.kiosk.KioskScreen
-import coop.logbook.ui.kiosk.KioskStage
 import coop.logbook.ui.kiosk.KioskTheme
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
@@ -38,8 +38,7 @@ class DemoCoopTest {
         val book = ws.open("demo")
         val site = demoCoop(book)
         val t1 = System.nanoTime()
-        val presenter = KioskPresenter(book, scope, siteId = site)
-        presenter.reload()
+        val presenter = ws.own(KioskController(book.raw, scope, siteId = site))
         val t2 = System.nanoTime()
         val state = presenter.state.value
         assertEquals(DEMO_PEOPLE.map { it.first }.sorted(), state.people.map { it.name }.sorted())
@@ -63,16 +62,16 @@ class DemoCoopTest {
     @Test
     fun aDemoWorkerClocksInWithTheDemoPin() {
         val book = ws.open("demo")
-        val presenter = KioskPresenter(book, scope, siteId = demoCoop(book))
-        presenter.reload()
+        val presenter = ws.own(KioskController(book.raw, scope, siteId = demoCoop(book)))
         val aisha = presenter.state.value.people.single { it.name == "Aisha Khan" }
-        presenter.onEvent(KioskEvent.PickPerson(aisha.id))
-        DEMO_PEOPLE.first { it.first == "Aisha Khan" }.second.forEach { presenter.onEvent(KioskEvent.Digit(it.digitToInt())) }
-        presenter.onEvent(KioskEvent.Act(KioskAction.CLOCK_IN))
+        // Straight to the model (the controller's events run on another thread, in any order).
+        presenter.model.pickPerson(aisha.personId)
+        DEMO_PEOPLE.first { it.first == "Aisha Khan" }.second.forEach { presenter.model.digit(it.digitToInt().toUByte()) }
+        presenter.model.act(PunchKind.CLOCK_IN)
         val deadline = System.currentTimeMillis() + 10_000
         while (presenter.state.value.stage !is KioskStage.Done && System.currentTimeMillis() < deadline) Thread.sleep(20)
         val done = assertIs<KioskStage.Done>(presenter.state.value.stage)
-        assertEquals(KioskAction.CLOCK_IN, done.action)
+        assertEquals(PunchKind.CLOCK_IN, done.action)
         assertEquals(setOf("Aisha Khan", "Ben Murray"), presenter.state.value.onShift.map { it.name }.toSet())
     }
 }

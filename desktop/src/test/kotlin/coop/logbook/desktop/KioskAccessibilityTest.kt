@@ -17,7 +17,7 @@ import androidx.compose.ui.unit.dp
 import coop.logbook.ui.LocalStrings
 import coop.logbook.ui.Strings
 import coop.logbook.ui.kiosk.KioskScreen
-import coop.logbook.ui.kiosk.KioskState
+import coop.logbook.ui.kiosk.emptyKioskState
 import coop.logbook.ui.kiosk.KioskTheme
 import kotlin.test.assertTrue
 import org.junit.Test
@@ -25,7 +25,7 @@ import org.junit.Test
 class KioskAccessibilityTest {
     @Test
     fun everyControlHasALabelAndABigTarget() = runComposeUiTest {
-        var shown by mutableStateOf(KioskState())
+        var shown by mutableStateOf(emptyKioskState())
         var language by mutableStateOf("en")
         setContent {
             CompositionLocalProvider(LocalStrings provides Strings.of(language)) {

@@ -45,6 +45,48 @@ class StringsTest {
     }
 
     @Test
+    fun everyMessageKeyOfTheRustScreenModelsHasATextInEveryLanguage() {
+        // Plural keys (those the models send with a `count`) have .one and .other instead.
+        val rustKeys = coop.logbook.ffi.screenMessageKeys()
+        assertTrue(rustKeys.size > 40, "only ${rustKeys.size} keys from the screen models")
+        for (lang in Strings.LANGUAGES) {
+            val table = Strings.table(lang)
+            val missing = rustKeys.filter { k -> k !in table && ("$k.one" !in table || "$k.other" !in table) }
+            assertTrue(missing.isEmpty(), "strings_$lang.properties lacks the screen models' keys: $missing")
+        }
+    }
+
+    @Test
+    fun everyKeyMadeFromAnEnumHasAText() {
+        val keys = coop.logbook.core.HourType.entries.map { coop.logbook.ui.kiosk.hourTypeKey(it) } +
+            coop.logbook.core.PunchKind.entries.map { coop.logbook.ui.kiosk.actionKey(it) } +
+            coop.logbook.ui.worker.WorkerSection.entries.map { it.key } +
+            coop.logbook.ui.coordinator.CoordinatorSection.entries.map { it.key } +
+            coop.logbook.ffi.DeviceMode.entries.map { "coord.devices.mode.${it.name}" } +
+            coop.logbook.ffi.ReportKind.entries.map { "coord.reports.${it.name}" } +
+            listOf("correction", "approval", "lock").map { "coord.audit.kind.$it" }
+        for (lang in Strings.LANGUAGES) {
+            val missing = keys.filter { it !in Strings.table(lang) }
+            assertTrue(missing.isEmpty(), "strings_$lang.properties lacks: $missing")
+        }
+    }
+
+    @Test
+    fun theIosStringCatalogHasEveryKeyInBothLanguages() {
+        // ios/App/CoopLogbook/Localizable.xcstrings is generated from these files
+        // (ios/App/tools/gen-strings.py); a key added here must be regenerated there.
+        val catalog = java.io.File(System.getProperty("logbook.repo.root", ".."), "ios/App/CoopLogbook/Localizable.xcstrings")
+        assertTrue(catalog.isFile, "$catalog is missing")
+        val text = catalog.readText()
+        val missing = Strings.table("en").keys.filter { "\"$it\": {" !in text }
+        assertTrue(missing.isEmpty(), "Localizable.xcstrings lacks (run ios/App/tools/gen-strings.py): $missing")
+        for ((key, value) in Strings.table("it")) {
+            val escaped = value.replace("\\", "\\\\").replace("\"", "\\\"")
+            assertTrue("\"value\" : \"$escaped\"" in text || "\"value\": \"$escaped\"" in text, "the catalog's Italian for $key is stale")
+        }
+    }
+
+    @Test
     fun aMissingKeyFailsInTests() {
         // surefire sets -Dlogbook.strings.strict=true, so a screen using an unknown key fails.
         assertFailsWith<MissingStringException> { Strings.of("en")["no.such.key"] }

@@ -116,3 +116,50 @@ fun Workspace.kioskCoop(): KioskCoop = runBlocking {
     kiosk.join(relay.url, kioskCode, "café kiosk")
     KioskCoop(relay, coordinator, kiosk, site, aisha, ben)
 }
+
+/** A coordinator with the demo coop on a real relay, and one worker's phone joined to it. */
+class AppCoop(
+    val relay: TestRelay,
+    val coordinator: CoopLogbook,
+    val phone: CoopLogbook,
+    val siteId: String,
+    /** Whose phone it is. */
+    val personId: String,
+    val zone: java.time.ZoneId,
+)
+
+fun Workspace.appCoop(phoneFor: String = "Aisha Khan", timezone: String = DEMO_TIMEZONE): AppCoop = runBlocking {
+    val relay = relay()
+    val code = relay.createCoop("Riverside Café Co-op")
+    val coordinator = open("coordinator")
+    coordinator.initCoop("Riverside Café Co-op", timezone)
+    coordinator.join(relay.url, code, "coordinator laptop")
+    val site = demoCoop(coordinator)
+    coordinator.sync()
+    val person = demoPerson(coordinator, phoneFor)
+    val phoneCode = coordinator.invite(Grant(DeviceRole.WORKER, person, null, emptyList())).code
+    val phone = open("phone")
+    phone.join(relay.url, phoneCode, "$phoneFor's phone")
+    // The worker writes a note thread on the phone and lets coordinators read it.
+    demoNotes(phone, person)
+    phone.sync()
+    coordinator.sync()
+    AppCoop(relay, coordinator, phone, site, person, java.time.ZoneId.of(timezone))
+}
+
+/**
+ * A fixed-offset zone where it is now between 20:00 and 20:59, so a shift from 00:30 today
+ * to now is over the 16-hour review threshold and still in today's week, whenever the
+ * test runs.
+ */
+fun eveningZone(): String {
+    val hour = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).hour
+    var offset = 20 - hour
+    if (offset > 14) offset -= 24
+    return when {
+        offset > 0 -> "Etc/GMT-$offset" // POSIX sign: Etc/GMT-3 is three hours AHEAD of UTC
+        offset < 0 -> "Etc/GMT+${-offset}"
+        else -> "Etc/GMT"
+    }
+}
+

@@ -6,6 +6,7 @@
 package coop.logbook.ui
 
 import androidx.compose.runtime.staticCompositionLocalOf
+import coop.logbook.ffi.ScreenMessage
 import java.io.InputStreamReader
 import java.util.Locale
 import java.util.Properties
@@ -35,6 +36,17 @@ class Strings private constructor(
     /** `KEY.one` for 1, else `KEY.other` (English and Italian need no more), with `{count}`. */
     fun plural(key: String, count: Int, vararg args: Pair<String, Any>): String =
         get(if (count == 1) "$key.one" else "$key.other", "count" to count, *args)
+
+    /**
+     * The text of a screen model's message (a key and its values, from Rust): a message with
+     * a `count` value is a plural (`KEY.one` / `KEY.other`).
+     */
+    fun text(message: ScreenMessage): String {
+        val args = message.args.map { it.name to (it.value as Any) }.toTypedArray()
+        val count = message.args.firstOrNull { it.name == "count" }?.value?.toIntOrNull()
+        return if (count != null) get(if (count == 1) "${message.key}.one" else "${message.key}.other", *args)
+        else get(message.key, *args)
+    }
 
     companion object {
         /** Every language with a strings file; the first is the fallback. */

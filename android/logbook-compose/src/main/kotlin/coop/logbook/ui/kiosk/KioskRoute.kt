@@ -1,5 +1,5 @@
-// The kiosk screen wired to its presenter: the one composable an app (desktop or Android)
-// puts in its window or activity.
+// The kiosk screen wired to its controller (the Rust model): the one composable an app
+// (desktop or Android) puts in its window or activity.
 package coop.logbook.ui.kiosk
 
 import androidx.compose.runtime.Composable
@@ -11,9 +11,9 @@ import coop.logbook.ui.LocalStrings
 import coop.logbook.ui.Strings
 
 @Composable
-fun KioskRoute(presenter: KioskPresenter, strings: Strings, modifier: Modifier = Modifier) {
-    val state by presenter.state.collectAsState()
+fun KioskRoute(controller: KioskController, strings: Strings, modifier: Modifier = Modifier) {
+    val state by controller.state.collectAsState()
     CompositionLocalProvider(LocalStrings provides strings) {
-        KioskTheme { KioskScreen(state, presenter::onEvent, modifier) }
+        KioskTheme { KioskScreen(state, controller::onEvent, modifier) }
     }
 }

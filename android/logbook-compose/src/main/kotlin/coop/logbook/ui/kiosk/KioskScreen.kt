@@ -1,5 +1,5 @@
-// The café kiosk screen. It only draws KioskState and reports taps as KioskEvents: no
-// library calls, no timers. Big targets (tiles 168 dp, PIN keys 104 dp, action buttons
+// The café kiosk screen. It only draws the Rust model's KioskScreenState and reports taps as
+// KioskEvents: no library calls, no timers, no kiosk rules. Big targets (tiles 168 dp, PIN keys 104 dp, action buttons
 // 88 dp high), plain words, an icon AND a word on every action, and a content description
 // on every control for screen readers (and for the UI tests, which click through them).
 package coop.logbook.ui.kiosk
@@ -55,10 +55,15 @@ import androidx.compose.ui.text.style.TextAlign
 import androidx.compose.ui.text.style.TextOverflow
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
+import coop.logbook.core.HourType
+import coop.logbook.core.PunchKind
+import coop.logbook.ffi.KioskScreenState
+import coop.logbook.ffi.KioskStage
+import coop.logbook.ffi.KioskTile
 import coop.logbook.ui.KioskIcons
 import coop.logbook.ui.LocalStrings
 
-/** Colours in [KioskPalette]; PersonTile.colour indexes it. */
+/** Colours in [KioskPalette]; KioskTile.colour indexes it (the model picks, 0 until 8). */
 const val PALETTE_SIZE = 8
 
 /** Tile colours: dark enough for white initials (contrast at least 4.5:1). */
@@ -81,7 +86,7 @@ val KioskColours: ColorScheme = lightColorScheme(
 fun KioskTheme(content: @Composable () -> Unit) = MaterialTheme(colorScheme = KioskColours, content = content)
 
 @Composable
-fun KioskScreen(state: KioskState, onEvent: (KioskEvent) -> Unit, modifier: Modifier = Modifier) {
+fun KioskScreen(state: KioskScreenState, onEvent: (KioskEvent) -> Unit, modifier: Modifier = Modifier) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
         Column(Modifier.fillMaxSize().padding(24.dp)) {
             TopBar(state)
@@ -90,6 +95,7 @@ fun KioskScreen(state: KioskState, onEvent: (KioskEvent) -> Unit, modifier: Modi
                 when (val stage = state.stage) {
                     KioskStage.Tiles -> Tiles(state, onEvent)
                     is KioskStage.Pin -> PinPad(stage, onEvent)
+                    is KioskStage.ChooseHourType -> ChooseHourType(stage, onEvent)
                     is KioskStage.Done -> Done(stage, onEvent)
                     is KioskStage.LockedOut -> LockedOut(stage, onEvent)
                     is KioskStage.Refused -> Refused(stage, onEvent)
@@ -100,7 +106,7 @@ fun KioskScreen(state: KioskState, onEvent: (KioskEvent) -> Unit, modifier: Modi
 }
 
 @Composable
-private fun TopBar(state: KioskState) {
+private fun TopBar(state: KioskScreenState) {
     val s = LocalStrings.current
     Row(Modifier.fillMaxWidth(), verticalAlignment = Alignment.CenterVertically) {
         Text(
@@ -109,14 +115,14 @@ private fun TopBar(state: KioskState) {
             fontWeight = FontWeight.SemiBold,
             modifier = Modifier.weight(1f).semantics { heading() },
         )
-        if (state.offline) OfflineBadge(state.pendingTaps)
+        if (state.offline) OfflineBadge(state)
     }
 }
 
 @Composable
-private fun OfflineBadge(pending: Int) {
+private fun OfflineBadge(state: KioskScreenState) {
     val s = LocalStrings.current
-    val text = if (pending > 0) s.plural("offline.waiting", pending) else s["offline.badge"]
+    val text = state.badge?.let { s.text(it) } ?: s["offline.badge"]
     Row(
         Modifier
             .testTag("offline-badge")
@@ -135,7 +141,7 @@ private fun OfflineBadge(pending: Int) {
 // ---------- tiles ----------
 
 @Composable
-private fun Tiles(state: KioskState, onEvent: (KioskEvent) -> Unit) {
+private fun Tiles(state: KioskScreenState, onEvent: (KioskEvent) -> Unit) {
     val s = LocalStrings.current
     Column(Modifier.fillMaxSize()) {
         OnShiftRow(state.onShift)
@@ -155,14 +161,14 @@ private fun Tiles(state: KioskState, onEvent: (KioskEvent) -> Unit) {
                 horizontalArrangement = Arrangement.spacedBy(16.dp),
                 verticalArrangement = Arrangement.spacedBy(16.dp),
             ) {
-                items(state.people, key = { it.id }) { person -> Tile(person) { onEvent(KioskEvent.PickPerson(person.id)) } }
+                items(state.people, key = { it.personId }) { person -> Tile(person) { onEvent(KioskEvent.PickPerson(person.personId)) } }
             }
         }
     }
 }
 
 @Composable
-private fun OnShiftRow(onShift: List<PersonTile>) {
+private fun OnShiftRow(onShift: List<KioskTile>) {
     val s = LocalStrings.current
     val names = onShift.joinToString(", ") { it.name }
     val text = if (onShift.isEmpty()) s["tiles.onShift.none"] else s["tiles.onShift.heading"] + ": " + names
@@ -182,13 +188,13 @@ private fun OnShiftRow(onShift: List<PersonTile>) {
 }
 
 @Composable
-private fun Tile(person: PersonTile, onClick: () -> Unit) {
+private fun Tile(person: KioskTile, onClick: () -> Unit) {
     val s = LocalStrings.current
     val description = if (person.onShift) s["tile.description.onShift", "name" to person.name]
     else s["tile.description", "name" to person.name]
     Column(
         Modifier
-            .testTag("tile-${person.id}")
+            .testTag("tile-${person.personId}")
             .height(200.dp)
             .clip(RoundedCornerShape(20.dp))
             .background(Color.White)
@@ -216,9 +222,9 @@ private fun Tile(person: PersonTile, onClick: () -> Unit) {
 }
 
 @Composable
-private fun Avatar(person: PersonTile, sizeDp: Int) {
+private fun Avatar(person: KioskTile, sizeDp: Int) {
     Box(
-        Modifier.size(sizeDp.dp).clip(CircleShape).background(KioskPalette[person.colour.mod(KioskPalette.size)]),
+        Modifier.size(sizeDp.dp).clip(CircleShape).background(KioskPalette[person.colour.toInt().mod(KioskPalette.size)]),
         contentAlignment = Alignment.Center,
     ) {
         Text(person.initials, color = Color.White, fontSize = (sizeDp * 0.4).sp, fontWeight = FontWeight.Bold)
@@ -245,11 +251,12 @@ private fun PinPad(stage: KioskStage.Pin, onEvent: (KioskEvent) -> Unit) {
             Spacer(Modifier.height(24.dp))
             Text(s["pin.prompt"], fontSize = 26.sp)
             Spacer(Modifier.height(16.dp))
-            PinDots(stage.digits)
+            PinDots(stage.digits.toInt())
             Spacer(Modifier.height(16.dp))
-            if (stage.triesLeft != null) {
+            val wrong = stage.wrong
+            if (wrong != null) {
                 Text(
-                    s.plural("pin.wrong", stage.triesLeft),
+                    s.text(wrong),
                     color = MaterialTheme.colorScheme.error,
                     fontSize = 26.sp,
                     fontWeight = FontWeight.SemiBold,
@@ -275,7 +282,7 @@ private fun PinPad(stage: KioskStage.Pin, onEvent: (KioskEvent) -> Unit) {
                 val deleteLabel = s["pin.delete"]
                 FilledTonalButton(
                     onClick = { onEvent(KioskEvent.DeleteDigit) },
-                    enabled = stage.digits > 0 && !stage.busy,
+                    enabled = stage.digits > 0u && !stage.busy,
                     shape = RoundedCornerShape(20.dp),
                     contentPadding = PaddingValues(0.dp),
                     modifier = Modifier.size(KEY_SIZE.dp).testTag("pin-delete")
@@ -332,25 +339,28 @@ private fun PinDots(digits: Int) {
     }
 }
 
-private fun actionKey(action: KioskAction) = when (action) {
-    KioskAction.CLOCK_IN -> "action.clockIn"
-    KioskAction.CLOCK_OUT -> "action.clockOut"
-    KioskAction.BREAK_START -> "action.breakStart"
-    KioskAction.BREAK_END -> "action.breakEnd"
+/** The strings key of an action's button (shared with the worker's phone). */
+fun actionKey(action: PunchKind) = when (action) {
+    PunchKind.CLOCK_IN -> "action.clockIn"
+    PunchKind.CLOCK_OUT -> "action.clockOut"
+    PunchKind.BREAK_START -> "action.breakStart"
+    PunchKind.BREAK_END -> "action.breakEnd"
 }
 
-private fun doneKey(action: KioskAction) = when (action) {
-    KioskAction.CLOCK_IN -> "done.clockIn"
-    KioskAction.CLOCK_OUT -> "done.clockOut"
-    KioskAction.BREAK_START -> "done.breakStart"
-    KioskAction.BREAK_END -> "done.breakEnd"
+/** The strings key of a kind of hours. */
+fun hourTypeKey(type: HourType) = when (type) {
+    HourType.PAID -> "hourType.paid"
+    HourType.VOLUNTEER -> "hourType.volunteer"
+    HourType.CPO_UNPAID_WORK -> "hourType.cpoUnpaidWork"
+    HourType.CPO_OTHER_ACTIVITY -> "hourType.cpoOtherActivity"
+    HourType.TRAINING -> "hourType.training"
 }
 
-private fun actionIcon(action: KioskAction) = when (action) {
-    KioskAction.CLOCK_IN -> KioskIcons.ClockIn
-    KioskAction.CLOCK_OUT -> KioskIcons.ClockOut
-    KioskAction.BREAK_START -> KioskIcons.BreakStart
-    KioskAction.BREAK_END -> KioskIcons.BreakEnd
+fun actionIcon(action: PunchKind) = when (action) {
+    PunchKind.CLOCK_IN -> KioskIcons.ClockIn
+    PunchKind.CLOCK_OUT -> KioskIcons.ClockOut
+    PunchKind.BREAK_START -> KioskIcons.BreakStart
+    PunchKind.BREAK_END -> KioskIcons.BreakEnd
 }
 
 /** A large button with an icon and a word; its content description is the word. */
@@ -424,8 +434,8 @@ private fun Done(stage: KioskStage.Done, onEvent: (KioskEvent) -> Unit) {
     Outcome(
         icon = KioskIcons.Done,
         iconTint = Color(0xFF2E7D32),
-        heading = s[doneKey(stage.action), "time" to stage.time],
-        body = s["done.thanks", "name" to stage.person.name],
+        heading = s.text(stage.message),
+        body = s.text(stage.thanks),
         extra = s["done.soon"],
         buttonText = s["done.ok"],
         onBack = { onEvent(KioskEvent.BackToTiles) },
@@ -441,7 +451,7 @@ private fun LockedOut(stage: KioskStage.LockedOut, onEvent: (KioskEvent) -> Unit
         icon = KioskIcons.Lock,
         iconTint = MaterialTheme.colorScheme.error,
         heading = s["locked.heading"],
-        body = s.plural("locked.body", stage.minutes, "name" to stage.person.name),
+        body = s.text(stage.message),
         extra = null,
         buttonText = s["pin.back"],
         onBack = { onEvent(KioskEvent.BackToTiles) },
@@ -456,10 +466,42 @@ private fun Refused(stage: KioskStage.Refused, onEvent: (KioskEvent) -> Unit) {
         icon = KioskIcons.Warning,
         iconTint = Color(0xFFE65100),
         heading = s["refused.heading"],
-        body = s["refused.body", "reason" to stage.reason],
+        body = s.text(stage.reason),
         extra = null,
         buttonText = s["pin.back"],
         onBack = { onEvent(KioskEvent.BackToTiles) },
         tag = "refused",
     )
+}
+
+// ---------- kind of hours ----------
+
+@Composable
+private fun ChooseHourType(stage: KioskStage.ChooseHourType, onEvent: (KioskEvent) -> Unit) {
+    val s = LocalStrings.current
+    Column(
+        Modifier.fillMaxSize().testTag("hour-type"),
+        horizontalAlignment = Alignment.CenterHorizontally,
+        verticalArrangement = Arrangement.spacedBy(20.dp, Alignment.CenterVertically),
+    ) {
+        Row(verticalAlignment = Alignment.CenterVertically) {
+            Avatar(stage.person, 80)
+            Spacer(Modifier.width(16.dp))
+            Text(
+                s.text(stage.question),
+                style = MaterialTheme.typography.displaySmall,
+                modifier = Modifier.semantics { heading() },
+            )
+        }
+        stage.choices.forEach { type ->
+            BigButton(
+                text = s[hourTypeKey(type)], icon = KioskIcons.ClockIn,
+                modifier = Modifier.widthIn(min = 420.dp).testTag("hour-type-${type.name}"),
+            ) { onEvent(KioskEvent.ChooseHourType(type)) }
+        }
+        BigButton(
+            text = s["pin.back"], icon = KioskIcons.Back, outlined = true,
+            modifier = Modifier.testTag("back"),
+        ) { onEvent(KioskEvent.BackToTiles) }
+    }
 }
