@@ -6,7 +6,9 @@
 //                     Rust library (also without Gradle: scripts/test-kotlin.sh)
 //   :logbook-android  Android library: generated bindings + liblogbook_ffi.so per ABI
 //                     (src/main/jniLibs, built by scripts/build-android.sh)
-// The Compose app module comes later and depends on both.
+//   :logbook-compose  Android library: the Compose screens shared with the desktop app
+//                     (kiosk, worker's phone, coordinator) over the Rust screen models
+//   :app              the Android app: one app, three modes (not built on the Linux machine)
 pluginManagement {
     repositories {
         google()
@@ -24,4 +26,4 @@ dependencyResolutionManagement {
 }
 
 rootProject.name = "CoopLogbook"
-include(":logbook-kotlin", ":logbook-android")
+include(":logbook-kotlin", ":logbook-android", ":logbook-compose", ":app")
