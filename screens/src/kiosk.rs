@@ -6,8 +6,8 @@
 //! anyone's hours: it reads only the site's roster, who is on shift, its lockouts and its
 //! own outbox count.
 //!
-//! Ported from the Kotlin `KioskPresenter` (android/logbook-compose); the stages and the
-//! message keys are the ones its screen already drew. Time comes from the logbook's
+//! The Compose kiosk (android/logbook-compose, `KioskController`) and the SwiftUI kiosk
+//! draw this model and hold no kiosk logic of their own. Time comes from the logbook's
 //! clock: the front end calls [`KioskScreen::tick`] about once a second, and the idle
 //! return and the lockout countdown follow the clock, so tests set it instead of waiting.
 
