@@ -66,7 +66,8 @@ pub fn create_coop(db: impl Into<Database>, name: &str) -> Result<CreatedCoop, R
         site: None,
         supports: vec![],
     };
-    let (coordinator_code, expires_at) = mint_join_code(store.as_ref(), &coop_id, &grant, None, now)?;
+    let (coordinator_code, expires_at) =
+        mint_join_code(store.as_ref(), &coop_id, &grant, None, now)?;
     Ok(CreatedCoop {
         coop_id,
         coordinator_code,
@@ -75,10 +76,7 @@ pub fn create_coop(db: impl Into<Database>, name: &str) -> Result<CreatedCoop, R
 }
 
 /// Every device of a coop, revoked ones included.
-pub fn list_devices(
-    db: impl Into<Database>,
-    coop_id: &str,
-) -> Result<Vec<DeviceInfo>, RelayError> {
+pub fn list_devices(db: impl Into<Database>, coop_id: &str) -> Result<Vec<DeviceInfo>, RelayError> {
     let store = db.into().open(Default::default())?;
     if !store.coop_exists(coop_id)? {
         return Err(RelayError::NotFound("no such coop"));

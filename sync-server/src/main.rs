@@ -210,7 +210,12 @@ fn main() -> anyhow::Result<()> {
             tls_cert,
             tls_key,
             limits,
-        } => serve(store.database(), listen, tls_cert.zip(tls_key), limits.into()),
+        } => serve(
+            store.database(),
+            listen,
+            tls_cert.zip(tls_key),
+            limits.into(),
+        ),
         Command::Admin { store, command } => run_admin(&store.database(), command),
     }
 }

@@ -46,7 +46,8 @@ async fn coop() -> Coop {
 
 /// Rows of the log for a document, straight from the SQLite file.
 async fn rows_of(t: &TestRelay, doc: &str) -> i64 {
-    t.count("SELECT count(*) FROM log WHERE doc = $1", doc).await
+    t.count("SELECT count(*) FROM log WHERE doc = $1", doc)
+        .await
 }
 
 #[tokio::test]

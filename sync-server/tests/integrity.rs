@@ -218,7 +218,9 @@ async fn tombstones_are_swept_once_every_device_has_pulled_past_them() {
     // keeps no readable trace of its id.
     let r = sup.push(vec![push_doc(doc, &[b"late edit"])]).await;
     assert_eq!((r.stored, r.discarded), (0, 1));
-    let named = t.count("SELECT count(*) FROM log WHERE doc = $1", doc).await;
+    let named = t
+        .count("SELECT count(*) FROM log WHERE doc = $1", doc)
+        .await;
     assert_eq!(named, 0);
     // A device that joins later starts past every old tombstone.
     let late = t

@@ -92,10 +92,7 @@ async fn deleting_a_document_erases_its_history_and_it_never_comes_back() {
     assert_eq!(ann.delete_doc(doc).await, StatusCode::NO_CONTENT);
 
     // The rows are gone from the store: only one tombstone remains.
-    assert_eq!(
-        t.log_rows(doc).await,
-        vec![("tombstone".to_string(), None)]
-    );
+    assert_eq!(t.log_rows(doc).await, vec![("tombstone".to_string(), None)]);
     // ... and so are the bytes: not in the SQLite file, not in its WAL. (PostgreSQL
     // keeps dead row versions until VACUUM: docs/OPERATIONS-POSTGRES.md.)
     if !common::sqlite_only("erased bytes on disk") {
@@ -123,10 +120,7 @@ async fn deleting_a_document_erases_its_history_and_it_never_comes_back() {
         .await;
     assert_eq!((r.stored, r.duplicates, r.discarded), (0, 0, 2));
     assert!(sup.pull(page.next).await.docs.is_empty());
-    assert_eq!(
-        t.log_rows(doc).await,
-        vec![("tombstone".to_string(), None)]
-    );
+    assert_eq!(t.log_rows(doc).await, vec![("tombstone".to_string(), None)]);
     if !common::sqlite_only("late push's bytes on disk") {
         let db = t.dir.path().join("relay.sqlite3");
         assert!(!file_contains(&db, b"NOTE-MARKER-7f3a9c"));

@@ -107,9 +107,7 @@ async fn cursors_never_skip_with_many_writers_on_two_relays() {
                         .collect();
                     let refs: Vec<&[u8]> = blobs.iter().map(Vec::as_slice).collect();
                     let doc = format!("records:p{w}/doc{}", i % 4);
-                    let r = clients[(w + i) % 2]
-                        .push(vec![push_doc(&doc, &refs)])
-                        .await;
+                    let r = clients[(w + i) % 2].push(vec![push_doc(&doc, &refs)]).await;
                     assert_eq!(r.stored as usize, blobs.len());
                     acked.extend(blobs);
                 }
@@ -159,7 +157,10 @@ async fn a_device_may_use_either_relay_in_any_order() {
     ann.push(vec![push_doc("timesheet:ann/2026-11/w1", &[b"one"])])
         .await;
     let r = ann2
-        .push(vec![push_doc("timesheet:ann/2026-11/w1", &[b"one", b"two"])])
+        .push(vec![push_doc(
+            "timesheet:ann/2026-11/w1",
+            &[b"one", b"two"],
+        )])
         .await;
     assert_eq!((r.stored, r.duplicates), (1, 1), "idempotent across relays");
     let mut all = coord.pull_all().await;

@@ -1,8 +1,8 @@
 //! Which backend holds the relay's data: the SQLite file in a data directory (the
 //! default) or a PostgreSQL database shared by several relay processes.
 
-use super::{Quotas, RelayStore, SqliteStore};
 use super::postgres::{PgStore, PgTarget};
+use super::{Quotas, RelayStore, SqliteStore};
 use crate::error::RelayError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

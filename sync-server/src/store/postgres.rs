@@ -608,10 +608,9 @@ impl PgStore {
         max_bytes: usize,
     ) -> Result<PullResponse, RelayError> {
         let (condition, scopes) = match filter {
-            ReadFilter::AllButNotes { notes } => (
-                "(left(scope, 6) <> 'notes:' OR scope = ANY($4))",
-                notes,
-            ),
+            ReadFilter::AllButNotes { notes } => {
+                ("(left(scope, 6) <> 'notes:' OR scope = ANY($4))", notes)
+            }
             ReadFilter::Only(scopes) => ("scope = ANY($4)", scopes),
         };
         // One statement, so one snapshot: the entries, the coop's log end and its keys
@@ -793,7 +792,13 @@ impl RelayStore for PgStore {
             tx.execute(
                 "INSERT INTO join_codes (code_hash, coop, grant_json, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5)",
-                &[&code_hash.as_slice(), &coop_id, &grant_json, &now, &expires_at],
+                &[
+                    &code_hash.as_slice(),
+                    &coop_id,
+                    &grant_json,
+                    &now,
+                    &expires_at,
+                ],
             )
             .await?;
             tx.commit().await?;
@@ -1025,9 +1030,8 @@ impl RelayStore for PgStore {
     }
 
     fn sweep_tombstones(&self) -> Result<usize, RelayError> {
-        let mut acks: Vec<(String, u64)> = std::mem::take(&mut *lock(&self.acks))
-            .into_iter()
-            .collect();
+        let mut acks: Vec<(String, u64)> =
+            std::mem::take(&mut *lock(&self.acks)).into_iter().collect();
         // One order for every process: concurrent sweeps never deadlock on device rows.
         acks.sort();
         self.block(async {
