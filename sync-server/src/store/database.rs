@@ -50,6 +50,12 @@ impl From<PathBuf> for Database {
     }
 }
 
+impl From<&PathBuf> for Database {
+    fn from(dir: &PathBuf) -> Database {
+        Database::Sqlite(dir.clone())
+    }
+}
+
 impl From<&Database> for Database {
     fn from(db: &Database) -> Database {
         db.clone()
