@@ -2,9 +2,11 @@
 # Every test of the project, on a fresh machine with nothing but Rust, Java, Node and
 # Python: installs what the Kotlin and Python tests need (scripts/setup-tools.sh),
 # then runs formatting and lint checks, the Rust tests (unit, property, CLI, relay,
-# end-to-end), the Kotlin JVM tests, the desktop Compose UI tests (Maven; installs libgl1,
-# fonts and Maven's downloads through scripts/setup-desktop.sh), the Python tests, the
-# Swift generation check, and a short deterministic run of every fuzz target.
+# end-to-end), the relay's tests again on a throwaway PostgreSQL cluster
+# (scripts/setup-postgres.sh), the Kotlin JVM tests, the desktop Compose UI tests (Maven;
+# installs libgl1, fonts and Maven's downloads through scripts/setup-desktop.sh), the
+# Python tests, the Swift generation check, and a short deterministic run of every fuzz
+# target.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,6 +22,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace
+
+# The relay's suite again with every relay on PostgreSQL (docs/OPERATIONS-POSTGRES.md): a
+# throwaway cluster on a loopback port, stopped and removed however the tests end.
+echo "== relay tests against PostgreSQL"
+PG_DIR="$(mktemp -d)"
+trap 'scripts/setup-postgres.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"' EXIT
+PG_URL="$(scripts/setup-postgres.sh start "$PG_DIR")"
+LOGBOOK_TEST_POSTGRES="$PG_URL" cargo test -p logbook-relay
+scripts/setup-postgres.sh stop "$PG_DIR"
 
 # The library is built; the foreign-language runners reuse it.
 echo "== Kotlin (JVM) tests"

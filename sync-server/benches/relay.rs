@@ -4,7 +4,9 @@
 //! 1. No-change sync of a coordinator holding 2,000 documents: relay handling time (from
 //!    the `Server-Timing` header) and client round trip.
 //! 2. 500 devices syncing concurrently against the real binary (pull with no change plus an
-//!    occasional small push): requests/s, p50/p99 latency, relay peak RSS.
+//!    occasional small push): requests/s, p50/p99 latency, relay peak RSS. With
+//!    `LOGBOOK_BENCH_POSTGRES=postgres://...` also on PostgreSQL with one relay process and
+//!    with two (devices spread over both; CPU and RSS summed over the processes).
 //! 3. Catch-up pull of one week of a 40-person coop: bytes on the wire vs blob bytes.
 //!
 //! Numbers are recorded in docs/PERFORMANCE.md (## Relay).
@@ -239,28 +241,18 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
-async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
-    println!(
-        "== 2. {devices} devices syncing concurrently, {requests_per_device} requests each (real binary) =="
-    );
-    let dir = tempfile::tempdir()?;
-    let created = admin::create_coop(dir.path(), "Bench")?;
+/// Starts the relay binary on `store_args`; returns the child and its base URL.
+fn spawn_relay(store_args: &[String]) -> Res<(std::process::Child, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_logbook-relay"))
         // All 500 devices join from one loopback address: lift the per-address join limit.
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--join-per-minute",
-            "0",
-            "--data",
-        ])
-        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--join-per-minute", "0"])
+        .args(store_args)
         .env("RUST_LOG", "warn")
+        .env_remove("LOGBOOK_RELAY_DATA")
+        .env_remove("LOGBOOK_RELAY_DATABASE")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
-    let pid = child.id();
     let mut line = String::new();
     BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
     let base = line
@@ -268,6 +260,61 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
         .strip_prefix("listening on ")
         .ok_or("no url")?
         .to_string();
+    Ok((child, base))
+}
+
+/// `processes` relay binaries on the SQLite file in `dir`, or on a fresh schema of the
+/// PostgreSQL server at `postgres`; devices are spread over them round-robin.
+async fn many_devices(
+    devices: usize,
+    requests_per_device: usize,
+    postgres: Option<&str>,
+    processes: usize,
+) -> Res<()> {
+    let backend = match postgres {
+        Some(_) => format!("PostgreSQL, {processes} relay process(es)"),
+        None => "SQLite, 1 relay process".to_string(),
+    };
+    println!(
+        "== 2. {devices} devices syncing concurrently, {requests_per_device} requests each (real binary; {backend}) =="
+    );
+    let dir = tempfile::tempdir()?;
+    let (store_args, db): (Vec<String>, logbook_relay::store::Database) = match postgres {
+        Some(url) => {
+            let schema = format!("bench_{}", std::process::id());
+            logbook_relay::store::postgres::drop_schema(url, &schema)?;
+            logbook_relay::store::postgres::create_schema(url, &schema)?;
+            let target = logbook_relay::store::PgTarget {
+                url: url.to_string(),
+                schema: Some(schema.clone()),
+            };
+            let base = url.split('?').next().unwrap_or_default();
+            (
+                vec![
+                    "--database".into(),
+                    format!("{base}?options=-c%20search_path%3D{schema}"),
+                ],
+                logbook_relay::store::Database::Postgres(target),
+            )
+        }
+        None => (
+            vec!["--data".into(), dir.path().display().to_string()],
+            logbook_relay::store::Database::Sqlite(dir.path().to_path_buf()),
+        ),
+    };
+    let created = admin::create_coop(&db, "Bench")?;
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..processes.max(1) {
+        let (child, base) = spawn_relay(&store_args)?;
+        children.push(child);
+        bases.push(base);
+    }
+    let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
+    let base = bases[0].clone();
+    let peak_rss_kib = |_: u32| -> Option<u64> { pids.iter().map(|&p| peak_rss_kib(p)).sum() };
+    let cpu_seconds = |_: u32| -> Option<f64> { pids.iter().map(|&p| cpu_seconds(p)).sum() };
+    let pid = pids[0];
     let result = async {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(devices)
@@ -291,7 +338,7 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
                 grant(Role::Worker, Some(format!("p{i}")), None)
             };
             let code = coord.invite(&g).await?;
-            let dev = Device::join(&http, &base, &code).await?;
+            let dev = Device::join(&http, &bases[i % bases.len()], &code).await?;
             let (first, ..) = dev.pull(0).await?;
             joined.push((i, dev, first.next));
         }
@@ -359,8 +406,13 @@ async fn many_devices(devices: usize, requests_per_device: usize) -> Res<()> {
         Res::Ok(())
     }
     .await;
-    child.kill()?;
-    child.wait()?;
+    for mut child in children {
+        child.kill()?;
+        child.wait()?;
+    }
+    if let Some(url) = postgres {
+        logbook_relay::store::postgres::drop_schema(url, &format!("bench_{}", std::process::id()))?;
+    }
     result
 }
 
@@ -438,7 +490,13 @@ fn main() -> Res<()> {
             no_change_sync_with_2000_docs().await?;
         }
         if wants("devices") {
-            many_devices(500, 20).await?;
+            many_devices(500, 20, None, 1).await?;
+            // With LOGBOOK_BENCH_POSTGRES=postgres://... (scripts/setup-postgres.sh): the
+            // same load on PostgreSQL with one relay process, then two.
+            if let Ok(url) = std::env::var("LOGBOOK_BENCH_POSTGRES") {
+                many_devices(500, 20, Some(&url), 1).await?;
+                many_devices(500, 20, Some(&url), 2).await?;
+            }
         }
         if wants("catch_up") {
             catch_up_week_40_people().await?;

@@ -1,11 +1,12 @@
-//! Operator commands that work on the data directory directly (SQLite in WAL mode allows
-//! this while a relay process is serving the same directory).
+//! Operator commands that work on the store directly: the data directory (SQLite in WAL
+//! mode allows this while a relay process is serving the same directory) or the
+//! PostgreSQL database the relay processes share. Each takes anything that names a
+//! [`Database`]: a data directory path or a `Database`.
 
 use crate::credentials::{self, DEFAULT_CODE_HOURS, MAX_CODE_HOURS};
 use crate::error::RelayError;
-use crate::store::{RelayStore, SqliteStore};
+use crate::store::{Database, RelayStore};
 use logbook_protocol::{DeviceInfo, Grant, Role};
-use std::path::Path;
 
 /// A new coop and its first coordinator join code.
 #[derive(Debug, Clone)]
@@ -48,14 +49,14 @@ pub(crate) fn mint_join_code(
 }
 
 /// Creates a coop and mints its first coordinator join code (valid 72 hours).
-pub fn create_coop(data_dir: &Path, name: &str) -> Result<CreatedCoop, RelayError> {
+pub fn create_coop(db: impl Into<Database>, name: &str) -> Result<CreatedCoop, RelayError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(RelayError::Invalid(
             "coop name must be 1-200 printable characters",
         ));
     }
-    let store = SqliteStore::open(data_dir)?;
+    let store = db.into().open(Default::default())?;
     let now = now();
     let coop_id = credentials::new_coop_id();
     store.create_coop(&coop_id, name, now)?;
@@ -65,7 +66,8 @@ pub fn create_coop(data_dir: &Path, name: &str) -> Result<CreatedCoop, RelayErro
         site: None,
         supports: vec![],
     };
-    let (coordinator_code, expires_at) = mint_join_code(&store, &coop_id, &grant, None, now)?;
+    let (coordinator_code, expires_at) =
+        mint_join_code(store.as_ref(), &coop_id, &grant, None, now)?;
     Ok(CreatedCoop {
         coop_id,
         coordinator_code,
@@ -74,8 +76,8 @@ pub fn create_coop(data_dir: &Path, name: &str) -> Result<CreatedCoop, RelayErro
 }
 
 /// Every device of a coop, revoked ones included.
-pub fn list_devices(data_dir: &Path, coop_id: &str) -> Result<Vec<DeviceInfo>, RelayError> {
-    let store = SqliteStore::open(data_dir)?;
+pub fn list_devices(db: impl Into<Database>, coop_id: &str) -> Result<Vec<DeviceInfo>, RelayError> {
+    let store = db.into().open(Default::default())?;
     if !store.coop_exists(coop_id)? {
         return Err(RelayError::NotFound("no such coop"));
     }
@@ -83,20 +85,22 @@ pub fn list_devices(data_dir: &Path, coop_id: &str) -> Result<Vec<DeviceInfo>, R
 }
 
 /// Revokes a device: its next request is refused with 401.
-pub fn revoke_device(data_dir: &Path, device_id: &str) -> Result<(), RelayError> {
-    SqliteStore::open(data_dir)?.revoke_device(None, device_id)
+pub fn revoke_device(db: impl Into<Database>, device_id: &str) -> Result<(), RelayError> {
+    db.into()
+        .open(Default::default())?
+        .revoke_device(None, device_id)
 }
 
 /// Mints a join code for any grant in an existing coop, from the command line.
 pub fn create_invite(
-    data_dir: &Path,
+    db: impl Into<Database>,
     coop_id: &str,
     grant: &Grant,
     hours: Option<u32>,
 ) -> Result<(String, i64), RelayError> {
-    let store = SqliteStore::open(data_dir)?;
+    let store = db.into().open(Default::default())?;
     if !store.coop_exists(coop_id)? {
         return Err(RelayError::NotFound("no such coop"));
     }
-    mint_join_code(&store, coop_id, grant, hours, now())
+    mint_join_code(store.as_ref(), coop_id, grant, hours, now())
 }

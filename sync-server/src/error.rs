@@ -17,6 +17,10 @@ pub enum RelayError {
     Storage(#[from] rusqlite::Error),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// A PostgreSQL error: its SQLSTATE (and constraint name) or the connection failure,
+    /// never the server's message text or detail (they can quote stored values).
+    #[error("database error: {0}")]
+    Postgres(String),
     /// A caller passed something unusable (an empty coop name, a bad grant, ...).
     #[error("invalid input: {0}")]
     Invalid(&'static str),

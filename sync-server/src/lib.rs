@@ -12,7 +12,8 @@
 //! - `limits.rs`: [`Limits`]: timeouts, connection cap, rate limits, quotas.
 //! - `decode.rs`: push bodies decoded with the batch limits applied while decoding.
 //! - `credentials.rs`: join codes, device tokens, ids.
-//! - `store.rs`: the [`store::RelayStore`] trait and its SQLite implementation.
+//! - `store/`: the [`store::RelayStore`] trait and its SQLite implementation (`mod.rs`),
+//!   the PostgreSQL one (`postgres.rs`), and [`store::Database`] choosing between them.
 //! - `http.rs`: routes and handlers.
 //! - `admin.rs`: operator commands on the data directory.
 //! - `main.rs`: the `logbook-relay` binary (`serve`, `admin ...`).
@@ -46,8 +47,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Where the relay keeps its data and where it listens.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
-    /// Holds `relay.sqlite3` (created if missing).
+    /// Holds `relay.sqlite3` (created if missing). Unused when `postgres` is set.
     pub data_dir: PathBuf,
+    /// Keep everything in this PostgreSQL database instead of the SQLite file; several
+    /// relay processes may share it.
+    pub postgres: Option<store::PgTarget>,
     /// Port 0 picks a free port; see [`RunningRelay::addr`].
     pub listen: SocketAddr,
     /// Serve HTTPS with these PEM files; `None` for plain HTTP (e.g. behind a proxy).
@@ -72,10 +76,21 @@ impl RelayConfig {
     pub fn new(data_dir: impl Into<PathBuf>, listen: SocketAddr) -> Self {
         RelayConfig {
             data_dir: data_dir.into(),
+            postgres: None,
             listen,
             tls: None,
             limits: Limits::default(),
             gzip_requests: true,
+        }
+    }
+}
+
+impl RelayConfig {
+    /// The store this configuration names: PostgreSQL if set, else the data directory.
+    pub fn database(&self) -> store::Database {
+        match &self.postgres {
+            Some(target) => store::Database::Postgres(target.clone()),
+            None => store::Database::Sqlite(self.data_dir.clone()),
         }
     }
 }
@@ -123,20 +138,17 @@ impl RunningRelay {
 /// Binds (port 0 allowed), opens/creates the store, spawns the server on the current
 /// tokio runtime.
 pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
-    let data_dir = config.data_dir.clone();
+    let database = config.database();
     let limits = config.limits.clone();
     let quotas = store::Quotas {
         coop_bytes: limits.coop_quota_bytes,
         device_bytes: limits.device_quota_bytes,
     };
-    let store = tokio::task::spawn_blocking(move || {
-        store::SqliteStore::open(&data_dir).map(|s| s.with_quotas(quotas))
-    })
-    .await
-    .map_err(|_| RelayError::Task)??;
+    let store = tokio::task::spawn_blocking(move || database.open(quotas))
+        .await
+        .map_err(|_| RelayError::Task)??;
     let rate = Arc::new(limits::RateLimits::new(&limits));
     forget_idle_rate_keys(Arc::downgrade(&rate));
-    let store = Arc::new(store);
     sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
     let app = http::router(store, rate, limits.request_timeout, config.gzip_requests)
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -220,8 +232,7 @@ fn forget_idle_rate_keys(rate: std::sync::Weak<limits::RateLimits>) {
 
 /// Every `every`, removes tombstones that all of a coop's devices have pulled past (see
 /// `RelayStore::sweep_tombstones`). Ends once the relay's store is gone.
-fn sweep_tombstones(store: std::sync::Weak<store::SqliteStore>, every: Duration) {
-    use store::RelayStore;
+fn sweep_tombstones(store: std::sync::Weak<dyn store::RelayStore>, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
         tick.tick().await;

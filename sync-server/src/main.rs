@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use logbook_protocol::{Grant, Role};
-use logbook_relay::{Limits, RelayConfig, TlsFiles, admin};
+use logbook_relay::{Limits, RelayConfig, TlsFiles, admin, store};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,9 +20,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API until SIGTERM or Ctrl-C (then finish in-flight requests).
     Serve {
-        /// Data directory (holds relay.sqlite3).
-        #[arg(long, env = "LOGBOOK_RELAY_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on.
         #[arg(long, env = "LOGBOOK_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
@@ -37,12 +36,35 @@ enum Command {
     },
     /// Operator commands on the data directory.
     Admin {
-        /// Data directory (holds relay.sqlite3).
-        #[arg(long, env = "LOGBOOK_RELAY_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+/// Where the relay keeps its data: a data directory (SQLite, the default) or a
+/// PostgreSQL database that several relay processes may share.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Data directory (holds relay.sqlite3). Not needed with --database.
+    #[arg(long, env = "LOGBOOK_RELAY_DATA", required_unless_present = "database")]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL, e.g. postgres://relay@127.0.0.1:5432/logbook, used instead of
+    /// --data (wins if both are set).
+    #[arg(long, env = "LOGBOOK_RELAY_DATABASE", hide_env_values = true)]
+    database: Option<String>,
+}
+
+impl StoreArgs {
+    fn database(self) -> store::Database {
+        match (self.database, self.data) {
+            (Some(url), _) => store::Database::postgres(url),
+            (None, Some(dir)) => store::Database::Sqlite(dir),
+            // clap requires one of the two.
+            (None, None) => store::Database::Sqlite(PathBuf::from(".")),
+        }
+    }
 }
 
 /// Timeouts, connection cap, rate limits and quotas (docs/PROTOCOL.md, Operations). The
@@ -183,18 +205,23 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {
-            data,
+            store,
             listen,
             tls_cert,
             tls_key,
             limits,
-        } => serve(data, listen, tls_cert.zip(tls_key), limits.into()),
-        Command::Admin { data, command } => run_admin(&data, command),
+        } => serve(
+            store.database(),
+            listen,
+            tls_cert.zip(tls_key),
+            limits.into(),
+        ),
+        Command::Admin { store, command } => run_admin(&store.database(), command),
     }
 }
 
 fn serve(
-    data: PathBuf,
+    database: store::Database,
     listen: SocketAddr,
     tls: Option<(PathBuf, PathBuf)>,
     limits: Limits,
@@ -211,7 +238,14 @@ fn serve(
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let mut config = RelayConfig::new(data, listen);
+        let mut config = match database {
+            store::Database::Sqlite(dir) => RelayConfig::new(dir, listen),
+            store::Database::Postgres(target) => {
+                let mut config = RelayConfig::new(PathBuf::new(), listen);
+                config.postgres = Some(target);
+                config
+            }
+        };
         config.tls = tls.map(|(cert, key)| TlsFiles { cert, key });
         config.limits = limits;
         let relay = logbook_relay::start(config)
@@ -244,7 +278,7 @@ async fn wait_for_shutdown_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_admin(data: &std::path::Path, command: AdminCommand) -> anyhow::Result<()> {
+fn run_admin(data: &store::Database, command: AdminCommand) -> anyhow::Result<()> {
     // Write errors (a closed pipe, say) end the command with an error, not a panic.
     let mut out = std::io::stdout().lock();
     match command {

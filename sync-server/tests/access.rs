@@ -45,12 +45,9 @@ async fn coop() -> Coop {
 }
 
 /// Rows of the log for a document, straight from the SQLite file.
-fn rows_of(t: &TestRelay, doc: &str) -> i64 {
-    let conn = rusqlite::Connection::open(t.dir.path().join("relay.sqlite3")).expect("open db");
-    conn.query_row("SELECT count(*) FROM log WHERE doc = ?1", [doc], |r| {
-        r.get(0)
-    })
-    .expect("count")
+async fn rows_of(t: &TestRelay, doc: &str) -> i64 {
+    t.count("SELECT count(*) FROM log WHERE doc = $1", doc)
+        .await
 }
 
 #[tokio::test]
@@ -74,17 +71,17 @@ async fn every_write_cell_of_the_access_table() {
     ];
     for (doc, writers) in table {
         for (name, dev) in &devices {
-            let before = rows_of(&c.t, doc);
+            let before = rows_of(&c.t, doc).await;
             let bytes = format!("{name} wrote {doc}");
             let result = dev.try_push(vec![push_doc(doc, &[bytes.as_bytes()])]).await;
             if writers.contains(name) {
                 let r = result.unwrap_or_else(|s| panic!("{name} -> {doc}: {s}"));
                 assert_eq!(r.stored, 1, "{name} -> {doc}");
-                assert_eq!(rows_of(&c.t, doc), before + 1);
+                assert_eq!(rows_of(&c.t, doc).await, before + 1);
             } else {
                 assert_eq!(result.err(), Some(StatusCode::FORBIDDEN), "{name} -> {doc}");
                 assert_eq!(
-                    rows_of(&c.t, doc),
+                    rows_of(&c.t, doc).await,
                     before,
                     "{name} -> {doc} stored something"
                 );
@@ -93,7 +90,7 @@ async fn every_write_cell_of_the_access_table() {
     }
 
     // One forbidden document refuses the whole batch.
-    let before = rows_of(&c.t, "timesheet:ann/2026-11/w");
+    let before = rows_of(&c.t, "timesheet:ann/2026-11/w").await;
     let mixed = c
         .ann
         .try_push(vec![
@@ -102,8 +99,8 @@ async fn every_write_cell_of_the_access_table() {
         ])
         .await;
     assert_eq!(mixed.err(), Some(StatusCode::FORBIDDEN));
-    assert_eq!(rows_of(&c.t, "timesheet:ann/2026-11/w"), before);
-    assert_eq!(rows_of(&c.t, "timesheet:bob/2026-11/w"), 0);
+    assert_eq!(rows_of(&c.t, "timesheet:ann/2026-11/w").await, before);
+    assert_eq!(rows_of(&c.t, "timesheet:bob/2026-11/w").await, 0);
 }
 
 #[tokio::test]
@@ -250,7 +247,7 @@ async fn every_delete_cell_of_the_access_table() {
                 StatusCode::FORBIDDEN,
                 "{name} {doc}"
             );
-            assert_eq!(rows_of(&c.t, doc), 1, "{name} deleted {doc}");
+            assert_eq!(rows_of(&c.t, doc).await, 1, "{name} deleted {doc}");
         }
         for name in *deleters {
             let dev = devices.iter().find(|(n, _)| n == name).expect("device").1;

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use logbook_protocol::{DevicesResponse, MeResponse, Role};
-use logbook_relay::{admin, credentials, store::RelayStore, store::SqliteStore};
+use logbook_relay::{admin, credentials};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -92,7 +92,7 @@ async fn invites_mint_codes_for_each_role_and_validate_grants() {
 #[tokio::test]
 async fn an_expired_code_is_refused() {
     let t = start_relay().await;
-    let store = SqliteStore::open(t.dir.path()).expect("open store");
+    let store = t.db.open(Default::default()).expect("open store");
     let code = credentials::new_join_code();
     let hash = credentials::join_code_hash(&code).expect("hash");
     let now = std::time::SystemTime::now()
@@ -203,10 +203,10 @@ async fn a_revoked_device_is_refused_on_its_very_next_request() {
     );
 
     // The admin command revokes too (on the data dir, while the relay runs).
-    admin::revoke_device(t.dir.path(), &kiosk.device_id).expect("admin revoke");
+    admin::revoke_device(&t.db, &kiosk.device_id).expect("admin revoke");
     assert_eq!(kiosk.get("/v1/me").await.0, StatusCode::UNAUTHORIZED);
 
-    let devices = admin::list_devices(t.dir.path(), &t.coop_id).expect("list");
+    let devices = admin::list_devices(&t.db, &t.coop_id).expect("list");
     let revoked: Vec<_> = devices
         .iter()
         .filter(|d| d.revoked)
@@ -220,7 +220,7 @@ async fn a_revoked_device_is_refused_on_its_very_next_request() {
         .post("/v1/devices/dev-nobody/revoke", &json!({}))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let other = admin::create_coop(t.dir.path(), "Other Coop").expect("coop");
+    let other = admin::create_coop(&t.db, "Other Coop").expect("coop");
     let other_coord = t.join(&other.coordinator_code, "other").await;
     let (status, _) = coord
         .post(
@@ -247,7 +247,7 @@ async fn a_revoked_device_is_refused_on_its_very_next_request() {
 async fn coops_do_not_see_each_other() {
     let t = start_relay().await;
     let a = t.coordinator().await;
-    let other = admin::create_coop(t.dir.path(), "Other Coop").expect("coop");
+    let other = admin::create_coop(&t.db, "Other Coop").expect("coop");
     let b = t.join(&other.coordinator_code, "other").await;
     a.push(vec![push_doc("directory/main", &[b"coop a"])]).await;
     b.push(vec![push_doc("directory/main", &[b"coop b"])]).await;

@@ -157,7 +157,7 @@ async fn graceful_shutdown_finishes_a_request_in_flight() {
 
     // The push was committed: a new relay on the same data dir has it.
     let addr = "127.0.0.1:0".parse().expect("addr");
-    let again = logbook_relay::start(RelayConfig::new(t.dir.path(), addr))
+    let again = logbook_relay::start(config_for(&t.db, t.dir.path(), addr))
         .await
         .expect("restart");
     let mut coord = coord;

@@ -5,6 +5,7 @@
 use logbook_protocol::{
     self as proto, Grant, JoinResponse, PullResponse, PushDoc, PushRequest, PushResponse, Role,
 };
+use logbook_relay::store::{Database, PgTarget};
 use logbook_relay::{Limits, RelayConfig, RunningRelay, admin};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -13,10 +14,70 @@ use std::net::SocketAddr;
 
 pub struct TestRelay {
     pub relay: RunningRelay,
+    /// A scratch directory; with SQLite it is the relay's data directory.
     pub dir: tempfile::TempDir,
+    /// The relay's store: SQLite in `dir`, or a fresh PostgreSQL schema (see
+    /// [`postgres_url`]).
+    pub db: Database,
     pub coop_id: String,
     pub coordinator_code: String,
     pub http: reqwest::Client,
+}
+
+/// With `LOGBOOK_TEST_POSTGRES=postgres://...` set, every relay of the suite keeps its
+/// data in a schema of its own on that server instead of a SQLite file, so one suite
+/// checks both backends (scripts/setup-postgres.sh starts a throwaway server).
+pub fn postgres_url() -> Option<String> {
+    std::env::var("LOGBOOK_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// A fresh store for a test: a new PostgreSQL schema if [`postgres_url`] is set, else
+/// the SQLite file in `dir`.
+pub fn fresh_database(dir: &std::path::Path) -> Database {
+    match postgres_url() {
+        Some(url) => {
+            let schema = format!("t_{}", hex_id());
+            logbook_relay::store::postgres::create_schema(&url, &schema).expect("create schema");
+            Database::Postgres(PgTarget {
+                url,
+                schema: Some(schema),
+            })
+        }
+        None => Database::Sqlite(dir.to_path_buf()),
+    }
+}
+
+fn hex_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    format!("{:016x}", h.finish())
+}
+
+/// A relay configuration for `db`, listening on `addr`.
+pub fn config_for(db: &Database, dir: &std::path::Path, addr: SocketAddr) -> RelayConfig {
+    let mut config = RelayConfig::new(dir, addr);
+    if let Database::Postgres(target) = db {
+        config.postgres = Some(target.clone());
+    }
+    config
+}
+
+/// For tests that look inside the SQLite file (WAL contents, SQLite locks): true, with a
+/// note on stderr, when the suite runs against PostgreSQL, where they do not apply.
+pub fn sqlite_only(test: &str) -> bool {
+    if postgres_url().is_some() {
+        eprintln!("{test}: SQLite-specific, skipped against PostgreSQL");
+        return true;
+    }
+    false
 }
 
 pub async fn start_relay() -> TestRelay {
@@ -31,14 +92,16 @@ pub async fn start_relay_with(limits: Limits) -> TestRelay {
 /// A relay whose configuration `configure` changed first.
 pub async fn start_relay_configured(configure: impl FnOnce(&mut RelayConfig)) -> TestRelay {
     let dir = tempfile::tempdir().expect("tempdir");
-    let created = admin::create_coop(dir.path(), "Test Bakery").expect("create coop");
+    let db = fresh_database(dir.path());
+    let created = admin::create_coop(&db, "Test Bakery").expect("create coop");
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let mut config = RelayConfig::new(dir.path(), addr);
+    let mut config = config_for(&db, dir.path(), addr);
     configure(&mut config);
     let relay = logbook_relay::start(config).await.expect("start relay");
     TestRelay {
         relay,
         dir,
+        db,
         coop_id: created.coop_id,
         coordinator_code: created.coordinator_code,
         http: reqwest::Client::new(),
@@ -79,6 +142,53 @@ pub struct Client {
 impl TestRelay {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.relay.url())
+    }
+
+    /// A configuration for another relay on this one's store.
+    pub fn config(&self, addr: SocketAddr) -> RelayConfig {
+        config_for(&self.db, self.dir.path(), addr)
+    }
+
+    /// `SELECT count(*) ...` straight from the store, on either backend. `sql` names its
+    /// one parameter `$1` (both SQLite and PostgreSQL accept that).
+    pub async fn count(&self, sql: &str, arg: &str) -> i64 {
+        match &self.db {
+            Database::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.join("relay.sqlite3")).expect("open db");
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("busy timeout");
+                conn.query_row(sql, [arg], |r| r.get(0)).expect("count")
+            }
+            Database::Postgres(target) => {
+                let client = pg_connect(target).await;
+                let row = client.query_one(sql, &[&arg]).await.expect("count");
+                row.get(0)
+            }
+        }
+    }
+
+    /// The log rows of a document as (kind, data), on either backend.
+    pub async fn log_rows(&self, doc: &str) -> Vec<(String, Option<Vec<u8>>)> {
+        let sql = "SELECT kind, data FROM log WHERE doc = $1 ORDER BY seq";
+        match &self.db {
+            Database::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.join("relay.sqlite3")).expect("open db");
+                conn.prepare(sql)
+                    .expect("prepare")
+                    .query_map([doc], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .expect("query")
+                    .collect::<Result<_, _>>()
+                    .expect("rows")
+            }
+            Database::Postgres(target) => pg_connect(target)
+                .await
+                .query(sql, &[&doc])
+                .await
+                .expect("rows")
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect(),
+        }
     }
 
     pub async fn join(&self, code: &str, name: &str) -> Client {
@@ -269,4 +379,18 @@ impl Client {
     pub async fn delete_doc(&self, doc: &str) -> StatusCode {
         self.post("/v1/docs/delete", &json!({ "doc": doc })).await.0
     }
+}
+
+/// A plain connection to a test's PostgreSQL schema (for looking inside the store).
+pub async fn pg_connect(target: &PgTarget) -> tokio_postgres::Client {
+    let mut config: tokio_postgres::Config = target.url.parse().expect("postgres url");
+    if let Some(schema) = &target.schema {
+        config.options(format!("-c search_path={schema}"));
+    }
+    let (client, conn) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .expect("connect to postgres");
+    tokio::spawn(conn);
+    client
 }

@@ -1,7 +1,9 @@
-//! Storage behind a small trait, so a PostgreSQL backend can later carry several stateless
-//! relay processes. [`SqliteStore`] is the default: one file `relay.sqlite3` under the data
+//! Storage behind a small trait with two backends, chosen by [`Database`].
+//! [`SqliteStore`] is the default: one file `relay.sqlite3` under the data
 //! directory, WAL, `synchronous=FULL` (a push is committed and fsynced before the relay
 //! answers), one writer connection behind a mutex and a small pool of readers.
+//! [`PgStore`] (`postgres.rs`) keeps everything in one PostgreSQL database, so several
+//! relay processes can serve the same coops.
 //!
 //! Every method is blocking: the HTTP layer calls them from `spawn_blocking`.
 
@@ -15,6 +17,11 @@ use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+mod database;
+pub mod postgres;
+pub use database::Database;
+pub use postgres::{PgStore, PgTarget};
 
 /// File name of the SQLite database inside the data directory.
 pub const DB_FILE: &str = "relay.sqlite3";

@@ -1,0 +1,1245 @@
+//! The PostgreSQL backend: several relay processes share one database and keep no state
+//! of their own that matters (see docs/ARCHITECTURE.md, "Relay storage").
+//!
+//! The driver is tokio-postgres behind a deadpool pool. The [`RelayStore`] trait stays
+//! synchronous (the HTTP layer calls it from `spawn_blocking`, the admin commands from a
+//! plain thread), so each store owns a small tokio runtime that drives its connections,
+//! and a method polls its query future on the calling thread with that runtime's context
+//! entered ([`PgStore::block`]). That works the same from a blocking thread, the binary's
+//! main thread, and a test's async function.
+//!
+//! Cursors never skip: every coop has one row in `log_ends` holding the last sequence
+//! number handed out. A push or an erasure takes that row with an upsert (a row lock held
+//! to commit), numbers its entries after it and writes the new end before committing.
+//! Writers of one coop therefore commit in sequence order, and PostgreSQL makes a commit
+//! visible before it releases the transaction's locks, so any snapshot that shows entry N
+//! also shows every entry of that coop below N. A pull is one statement (one snapshot)
+//! that reads the entries together with the coop's log end and keys epoch.
+
+use super::{
+    CheckedDoc, DeviceKeysRow, DeviceRecord, Joined, KeysListing, KeysSet, NewDevice, Quotas,
+    RelayStore, doc_hash, grant_from_json, grant_to_json,
+};
+use crate::access::ReadFilter;
+use crate::credentials::Hash;
+use crate::error::RelayError;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use logbook_protocol::{DeviceInfo, Grant, PullResponse, PulledDoc, PushResponse};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use tokio_postgres::NoTls;
+
+/// Schema version written by this relay (the `schema_version` table's one row).
+const END_VERSION: i64 = 1;
+
+/// Connections per relay process, at most. Two cores here; PostgreSQL's default of 100
+/// connections leaves room for several processes.
+const POOL_SIZE: usize = 16;
+
+/// Key of the advisory lock that serialises migrations of processes starting together.
+const MIGRATION_LOCK: i64 = 0x6c6f_6762_6f6f_6b31; // "logbook1"
+
+/// Version 1: the SQLite schema at its version 4, in PostgreSQL types, plus `log_ends`.
+/// Sequence numbers are per coop: the log's key is `(coop, seq)`.
+const SCHEMA_V1: &str = "
+CREATE TABLE coops (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+-- The last sequence number handed out in each coop: the row lock that orders writers.
+CREATE TABLE log_ends (
+    coop  TEXT PRIMARY KEY,
+    seq   BIGINT NOT NULL
+);
+CREATE TABLE devices (
+    id               TEXT PRIMARY KEY,
+    coop             TEXT NOT NULL REFERENCES coops(id),
+    name             TEXT NOT NULL,
+    grant_json       TEXT NOT NULL,
+    token_hash       BYTEA NOT NULL,
+    created_at       BIGINT NOT NULL,
+    last_seen_at     BIGINT,
+    revoked          BOOLEAN NOT NULL DEFAULT false,
+    acked            BIGINT NOT NULL DEFAULT 0,
+    public_keys      BYTEA,
+    key_id           TEXT,
+    join_proof       BYTEA,
+    key_fingerprint  BYTEA
+);
+CREATE INDEX devices_coop ON devices(coop);
+CREATE INDEX devices_key_id ON devices(coop, key_id) WHERE key_id IS NOT NULL;
+CREATE TABLE join_codes (
+    code_hash     BYTEA PRIMARY KEY,
+    coop          TEXT NOT NULL REFERENCES coops(id),
+    grant_json    TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    used_at       BIGINT,
+    key_envelope  BYTEA,
+    created_by    TEXT
+);
+CREATE INDEX join_codes_expires ON join_codes(expires_at);
+CREATE TABLE consents (
+    coop               TEXT NOT NULL REFERENCES coops(id),
+    person             TEXT NOT NULL,
+    coordinator_notes  BOOLEAN NOT NULL,
+    updated_at         BIGINT NOT NULL,
+    PRIMARY KEY (coop, person)
+);
+CREATE TABLE log (
+    coop        TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    scope       TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('blob', 'tombstone')),
+    content_id  TEXT,
+    key         TEXT,
+    device      TEXT,
+    data        BYTEA,
+    PRIMARY KEY (coop, seq)
+);
+-- Idempotent push and supersedes; tombstones have a NULL content id (NULLs are distinct).
+CREATE UNIQUE INDEX log_blob ON log(coop, doc, content_id);
+CREATE INDEX log_tombstones ON log(coop, seq) WHERE kind = 'tombstone';
+CREATE TABLE usage (
+    coop    TEXT NOT NULL,
+    device  TEXT NOT NULL,
+    bytes   BIGINT NOT NULL,
+    PRIMARY KEY (coop, device)
+);
+CREATE TABLE erased_docs (
+    coop        TEXT NOT NULL,
+    doc_hash    BYTEA NOT NULL,
+    deleted_at  BIGINT NOT NULL,
+    PRIMARY KEY (coop, doc_hash)
+);
+CREATE TABLE certificates (
+    device  TEXT NOT NULL,
+    hash    BYTEA NOT NULL,
+    data    BYTEA NOT NULL,
+    PRIMARY KEY (device, hash)
+);
+CREATE TABLE wrapped_keys (
+    id         BIGSERIAL PRIMARY KEY,
+    recipient  TEXT NOT NULL,
+    hash       BYTEA NOT NULL,
+    data       BYTEA NOT NULL
+);
+CREATE UNIQUE INDEX wrapped_keys_recipient ON wrapped_keys(recipient, hash);
+CREATE TABLE keys_epochs (
+    coop   TEXT PRIMARY KEY,
+    epoch  BIGINT NOT NULL
+);
+";
+
+/// Migration steps in order: step `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// Where a PostgreSQL store lives: a connection URL (`postgres://user@host:port/db`) and,
+/// optionally, a schema to use instead of `public` (the tests give each relay its own).
+#[derive(Clone)]
+pub struct PgTarget {
+    pub url: String,
+    pub schema: Option<String>,
+}
+
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("PgTarget")
+            .field("url", &"postgres://…")
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+impl From<tokio_postgres::Error> for RelayError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => RelayError::Postgres(format!(
+                "SQLSTATE {}{}",
+                db.code().code(),
+                db.constraint()
+                    .map(|c| format!(" on {c}"))
+                    .unwrap_or_default()
+            )),
+            // Connection and protocol failures: no stored values in them.
+            None => RelayError::Postgres(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for RelayError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => RelayError::Postgres(format!("connection pool: {other}")),
+        }
+    }
+}
+
+/// A valid SQL identifier for a test schema: ASCII letters, digits and `_`.
+fn checked_schema(schema: &str) -> Result<&str, RelayError> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !schema.as_bytes()[0].is_ascii_digit();
+    if ok {
+        Ok(schema)
+    } else {
+        Err(RelayError::Invalid("database schema name"))
+    }
+}
+
+fn parse_config(target: &PgTarget) -> Result<tokio_postgres::Config, RelayError> {
+    let mut config: tokio_postgres::Config = target
+        .url
+        .parse()
+        .map_err(|_| RelayError::Invalid("PostgreSQL URL"))?;
+    if let Some(schema) = &target.schema {
+        config.options(format!("-c search_path={}", checked_schema(schema)?));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("logbook-relay");
+    }
+    Ok(config)
+}
+
+/// Polls `f` to completion on this thread. Wakers unpark the thread; the runtime whose
+/// context the caller entered drives the sockets and timers.
+fn park_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
+}
+
+/// The relay's storage in PostgreSQL.
+pub struct PgStore {
+    /// Drives the pool's connections; shut down without blocking on drop.
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    pool: Pool,
+    quotas: Quotas,
+    /// Acknowledged pull cursors not yet written, as in the SQLite store. Per process:
+    /// each process writes its own at its sweeps (a device's acked cursor only grows).
+    acks: Mutex<HashMap<String, u64>>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Creates `schema` (if missing) in the database at `url`. For test harnesses and
+/// benches that give each relay a schema of its own on one server.
+pub fn create_schema(url: &str, schema: &str) -> Result<(), RelayError> {
+    let store = PgStore::connect(&PgTarget {
+        url: url.to_string(),
+        schema: None,
+    })?;
+    let schema = checked_schema(schema)?.to_string();
+    store.block(async {
+        let client = store.pool.get().await?;
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await?;
+        Ok(())
+    })
+}
+
+/// Drops `schema` and everything in it (test clean-up).
+pub fn drop_schema(url: &str, schema: &str) -> Result<(), RelayError> {
+    let store = PgStore::connect(&PgTarget {
+        url: url.to_string(),
+        schema: None,
+    })?;
+    let schema = checked_schema(schema)?.to_string();
+    store.block(async {
+        let client = store.pool.get().await?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await?;
+        Ok(())
+    })
+}
+
+impl PgStore {
+    /// Connects to the database at `target` and migrates it.
+    pub fn open(target: &PgTarget) -> Result<PgStore, RelayError> {
+        let store = PgStore::connect(target)?;
+        store.block(store.migrate())?;
+        Ok(store)
+    }
+
+    fn connect(target: &PgTarget) -> Result<PgStore, RelayError> {
+        let config = parse_config(target)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("logbook-pg")
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .wait_timeout(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .map_err(|e| RelayError::Postgres(format!("connection pool: {e}")))?;
+        Ok(PgStore {
+            runtime: Some(runtime),
+            handle,
+            pool,
+            quotas: Quotas::default(),
+            acks: Mutex::default(),
+        })
+    }
+
+    /// The same store with storage quotas enforced on push.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    /// Runs `f` to completion on the calling thread (see the module documentation).
+    fn block<F: Future>(&self, f: F) -> F::Output {
+        let _context = self.handle.enter();
+        park_on(f)
+    }
+
+    async fn migrate(&self) -> Result<(), RelayError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .await?;
+        let version: i64 = match tx
+            .query_opt("SELECT version FROM schema_version", &[])
+            .await?
+        {
+            Some(row) => row.get(0),
+            None => {
+                tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])
+                    .await?;
+                0
+            }
+        };
+        if version > END_VERSION {
+            return Err(RelayError::NewerSchema(version));
+        }
+        for step in MIGRATIONS.iter().skip(version.max(0) as usize) {
+            tx.batch_execute(step).await?;
+        }
+        if version < END_VERSION {
+            tx.execute("UPDATE schema_version SET version = $1", &[&END_VERSION])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The schema version of the database (for tests and `admin`).
+    pub fn schema_version(&self) -> Result<i64, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .query_one("SELECT version FROM schema_version", &[])
+                .await?
+                .get(0))
+        })
+    }
+}
+
+/// Bumps the keys epoch of `coop_id` inside the caller's transaction.
+async fn bump_keys_epoch(
+    tx: &deadpool_postgres::Transaction<'_>,
+    coop_id: &str,
+) -> Result<(), RelayError> {
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO keys_epochs (coop, epoch) VALUES ($1, 1)
+             ON CONFLICT (coop) DO UPDATE SET epoch = keys_epochs.epoch + 1",
+        )
+        .await?;
+    tx.execute(&stmt, &[&coop_id]).await?;
+    Ok(())
+}
+
+/// Serialises key registrations of one coop (a key id must stay with one key pair).
+async fn lock_coop_keys(
+    tx: &deadpool_postgres::Transaction<'_>,
+    coop_id: &str,
+) -> Result<(), RelayError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
+        &[&coop_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes the coop's log end under a row lock held to commit; returns the last sequence
+/// number handed out.
+async fn take_log_end(
+    tx: &deadpool_postgres::Transaction<'_>,
+    coop_id: &str,
+) -> Result<i64, RelayError> {
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO log_ends (coop, seq) VALUES ($1, 0)
+             ON CONFLICT (coop) DO UPDATE SET seq = log_ends.seq
+             RETURNING seq",
+        )
+        .await?;
+    Ok(tx.query_one(&stmt, &[&coop_id]).await?.get(0))
+}
+
+async fn set_log_end(
+    tx: &deadpool_postgres::Transaction<'_>,
+    coop_id: &str,
+    seq: i64,
+) -> Result<(), RelayError> {
+    let stmt = tx
+        .prepare_cached("UPDATE log_ends SET seq = $2 WHERE coop = $1")
+        .await?;
+    tx.execute(&stmt, &[&coop_id, &seq]).await?;
+    Ok(())
+}
+
+async fn add_usage(
+    tx: &deadpool_postgres::Transaction<'_>,
+    coop_id: &str,
+    device: &str,
+    delta: i64,
+) -> Result<(), RelayError> {
+    if delta != 0 {
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO usage (coop, device, bytes) VALUES ($1, $2, $3)
+                 ON CONFLICT (coop, device) DO UPDATE SET bytes = usage.bytes + excluded.bytes",
+            )
+            .await?;
+        tx.execute(&stmt, &[&coop_id, &device, &delta]).await?;
+    }
+    Ok(())
+}
+
+async fn check_quotas(
+    tx: &deadpool_postgres::Transaction<'_>,
+    coop_id: &str,
+    device_id: &str,
+    quotas: Quotas,
+) -> Result<(), RelayError> {
+    let over = |used: i64, quota: u64| quota > 0 && used > i64::try_from(quota).unwrap_or(i64::MAX);
+    let device: i64 = tx
+        .query_one(
+            "SELECT coalesce(sum(bytes), 0)::BIGINT FROM usage WHERE coop = $1 AND device = $2",
+            &[&coop_id, &device_id],
+        )
+        .await?
+        .get(0);
+    if over(device, quotas.device_bytes) {
+        return Err(RelayError::QuotaExceeded(
+            "this device's storage quota on the relay is full",
+        ));
+    }
+    let coop: i64 = tx
+        .query_one(
+            "SELECT coalesce(sum(bytes), 0)::BIGINT FROM usage WHERE coop = $1",
+            &[&coop_id],
+        )
+        .await?
+        .get(0);
+    if over(coop, quotas.coop_bytes) {
+        return Err(RelayError::QuotaExceeded(
+            "the coop's storage quota on the relay is full",
+        ));
+    }
+    Ok(())
+}
+
+impl PgStore {
+    async fn push_async(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        docs: &[CheckedDoc],
+    ) -> Result<PushResponse, RelayError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The coop's log end first: this push may wait for other writers of the coop,
+        // and a revocation committed meanwhile (a stolen phone, revoked while its upload
+        // was in flight) must win. Read Committed: the next statement sees it.
+        let mut seq = take_log_end(&tx, coop_id).await?;
+        let revoked = tx
+            .query_opt("SELECT revoked FROM devices WHERE id = $1", &[&device_id])
+            .await?
+            .map(|r| r.get::<_, bool>(0));
+        if revoked == Some(true) {
+            return Err(RelayError::Revoked);
+        }
+        let mut out = PushResponse::default();
+        let mut added_bytes: i64 = 0;
+        let mut freed: HashMap<String, i64> = HashMap::new();
+        let is_deleted = tx
+            .prepare_cached("SELECT 1 FROM erased_docs WHERE coop = $1 AND doc_hash = $2")
+            .await?;
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO log (coop, seq, scope, doc, kind, content_id, key, device, data)
+                 VALUES ($1, $2, $3, $4, 'blob', $5, $6, $7, $8)
+                 ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        let remove = tx
+            .prepare_cached(
+                "DELETE FROM log WHERE coop = $1 AND doc = $2 AND content_id = $3
+                 AND kind = 'blob' AND ($4 OR device = $5)
+                 RETURNING coalesce(device, ''), length(data)",
+            )
+            .await?;
+        for doc in docs {
+            let hash = doc_hash(&doc.doc);
+            if tx
+                .query_opt(&is_deleted, &[&coop_id, &hash.as_slice()])
+                .await?
+                .is_some()
+            {
+                out.discarded += doc.blobs.len() as u32;
+                continue;
+            }
+            for (content_id, bytes) in &doc.blobs {
+                let added = tx
+                    .execute(
+                        &insert,
+                        &[
+                            &coop_id,
+                            &(seq + 1),
+                            &doc.scope,
+                            &doc.doc,
+                            content_id,
+                            &doc.key,
+                            &device_id,
+                            bytes,
+                        ],
+                    )
+                    .await?;
+                if added == 1 {
+                    seq += 1;
+                    out.stored += 1;
+                    added_bytes += bytes.len() as i64;
+                } else {
+                    out.duplicates += 1;
+                }
+            }
+            for old in &doc.supersedes {
+                if doc.blobs.iter().any(|(id, _)| id == old) {
+                    continue;
+                }
+                for row in tx
+                    .query(
+                        &remove,
+                        &[&coop_id, &doc.doc, old, &doc.supersede_any, &device_id],
+                    )
+                    .await?
+                {
+                    let owner: String = row.get(0);
+                    let len: Option<i32> = row.get(1);
+                    *freed.entry(owner).or_default() += i64::from(len.unwrap_or(0));
+                }
+            }
+        }
+        set_log_end(&tx, coop_id, seq).await?;
+        let own_freed = freed.remove(device_id).unwrap_or(0);
+        add_usage(&tx, coop_id, device_id, added_bytes - own_freed).await?;
+        let mut owners: Vec<_> = freed.iter().collect();
+        owners.sort();
+        for (owner, bytes) in owners {
+            add_usage(&tx, coop_id, owner, -bytes).await?;
+        }
+        if added_bytes > own_freed + freed.values().sum::<i64>() {
+            check_quotas(&tx, coop_id, device_id, self.quotas).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn pull_async(
+        &self,
+        coop_id: &str,
+        filter: &ReadFilter,
+        after: u64,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<PullResponse, RelayError> {
+        let (condition, scopes) = match filter {
+            ReadFilter::AllButNotes { notes } => {
+                ("(left(scope, 6) <> 'notes:' OR scope = ANY($4))", notes)
+            }
+            ReadFilter::Only(scopes) => ("scope = ANY($4)", scopes),
+        };
+        // One statement, so one snapshot: the entries, the coop's log end and its keys
+        // epoch agree. The subqueries in the select list run once (init plans). The
+        // left join yields one row (with NULL entry columns) when nothing is new.
+        let sql = format!(
+            "SELECT (SELECT seq FROM log_ends WHERE coop = $1),
+                    (SELECT epoch FROM keys_epochs WHERE coop = $1),
+                    e.seq, e.doc, e.kind, e.key, e.data
+             FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                 SELECT seq, doc, kind, key, data FROM log
+                 WHERE coop = $1 AND seq > $2 AND {condition}
+                 ORDER BY seq LIMIT $3
+             ) AS e ON true
+             ORDER BY e.seq"
+        );
+        let after_i = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit_i = i64::from(limit);
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let rows = client
+            .query(&stmt, &[&coop_id, &after_i, &limit_i, scopes])
+            .await?;
+        let mut out = PullResponse {
+            next: after,
+            ..PullResponse::default()
+        };
+        let mut end: i64 = 0;
+        let mut returned: u32 = 0;
+        let mut bytes = 0usize;
+        let mut last_seq = after_i;
+        let mut cut_short = false;
+        let mut slot: HashMap<(String, Option<String>), usize> = HashMap::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            if i == 0 {
+                end = row.get::<_, Option<i64>>(0).unwrap_or(0);
+                out.keys_epoch = Some(row.get::<_, Option<i64>>(1).unwrap_or(0).max(0) as u64);
+            }
+            let Some(seq) = row.get::<_, Option<i64>>(2) else {
+                continue;
+            };
+            let doc: String = row.get(3);
+            let kind: String = row.get(4);
+            returned += 1;
+            last_seq = seq;
+            if kind == "tombstone" {
+                if !out.deleted.contains(&doc) {
+                    out.deleted.push(doc);
+                }
+            } else {
+                let key: Option<String> = row.get(5);
+                let data: Vec<u8> = row.get::<_, Option<Vec<u8>>>(6).unwrap_or_default();
+                bytes += data.len();
+                let blob = serde_bytes::ByteBuf::from(data);
+                match slot.get(&(doc.clone(), key.clone())) {
+                    Some(&i) => out.docs[i].blobs.push(blob),
+                    None => {
+                        slot.insert((doc.clone(), key.clone()), out.docs.len());
+                        out.docs.push(PulledDoc {
+                            doc,
+                            key,
+                            blobs: vec![blob],
+                        });
+                    }
+                }
+            }
+            if bytes >= max_bytes {
+                cut_short = true;
+                break;
+            }
+        }
+        if out.keys_epoch.is_none() {
+            out.keys_epoch = Some(0);
+        }
+        out.more = cut_short || returned >= limit;
+        out.next = if out.more {
+            last_seq as u64
+        } else {
+            after.max(end.max(0) as u64)
+        };
+        Ok(out)
+    }
+
+    async fn delete_doc_async(
+        &self,
+        coop_id: &str,
+        doc: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), RelayError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Taken first: erasures and pushes of a coop queue on the same row.
+        let seq = take_log_end(&tx, coop_id).await?;
+        let hash = doc_hash(doc);
+        let newly = tx
+            .execute(
+                "INSERT INTO erased_docs (coop, doc_hash, deleted_at) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&coop_id, &hash.as_slice(), &now],
+            )
+            .await?;
+        if newly == 0 {
+            tx.commit().await?;
+            return Ok(());
+        }
+        let mut freed: HashMap<String, i64> = HashMap::new();
+        for row in tx
+            .query(
+                "DELETE FROM log WHERE coop = $1 AND doc = $2
+                 RETURNING coalesce(device, ''), length(data)",
+                &[&coop_id, &doc],
+            )
+            .await?
+        {
+            let len: Option<i32> = row.get(1);
+            *freed.entry(row.get(0)).or_default() += i64::from(len.unwrap_or(0));
+        }
+        let mut owners: Vec<_> = freed.into_iter().collect();
+        owners.sort();
+        for (owner, bytes) in owners {
+            add_usage(&tx, coop_id, &owner, -bytes).await?;
+        }
+        tx.execute(
+            "INSERT INTO log (coop, seq, scope, doc, kind) VALUES ($1, $2, $3, $4, 'tombstone')",
+            &[&coop_id, &(seq + 1), &scope, &doc],
+        )
+        .await?;
+        set_log_end(&tx, coop_id, seq + 1).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl RelayStore for PgStore {
+    fn create_coop(&self, coop_id: &str, name: &str, now: i64) -> Result<(), RelayError> {
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            tx.execute(
+                "INSERT INTO coops (id, name, created_at) VALUES ($1, $2, $3)",
+                &[&coop_id, &name, &now],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO log_ends (coop, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                &[&coop_id],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn coop_exists(&self, coop_id: &str) -> Result<bool, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .query_opt("SELECT 1 FROM coops WHERE id = $1", &[&coop_id])
+                .await?
+                .is_some())
+        })
+    }
+
+    fn add_join_code(
+        &self,
+        coop_id: &str,
+        grant: &Grant,
+        code_hash: &Hash,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), RelayError> {
+        let grant_json = grant_to_json(grant)?;
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            tx.execute("DELETE FROM join_codes WHERE expires_at <= $1", &[&now])
+                .await?;
+            tx.execute(
+                "INSERT INTO join_codes (code_hash, coop, grant_json, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &code_hash.as_slice(),
+                    &coop_id,
+                    &grant_json,
+                    &now,
+                    &expires_at,
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn redeem_join_code(
+        &self,
+        code_hash: &Hash,
+        device: NewDevice<'_>,
+        now: i64,
+    ) -> Result<Option<Joined>, RelayError> {
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            // FOR UPDATE: of two devices racing for one code, the second waits and then
+            // finds it used (the row is checked again after the wait).
+            let Some(row) = tx
+                .query_opt(
+                    "SELECT j.coop, c.name, j.grant_json, j.key_envelope FROM join_codes j
+                     JOIN coops c ON c.id = j.coop
+                     WHERE j.code_hash = $1 AND j.used_at IS NULL AND j.expires_at > $2
+                     FOR UPDATE OF j",
+                    &[&code_hash.as_slice(), &now],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            let coop_id: String = row.get(0);
+            let coop_name: String = row.get(1);
+            let grant_json: String = row.get(2);
+            let key_envelope: Option<Vec<u8>> = row.get(3);
+            let grant = grant_from_json(&grant_json)?;
+            tx.execute(
+                "UPDATE join_codes SET used_at = $2, key_envelope = NULL WHERE code_hash = $1",
+                &[&code_hash.as_slice(), &now],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO devices (id, coop, name, grant_json, token_hash, created_at,
+                                      last_seen_at, acked)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6,
+                         coalesce((SELECT seq FROM log_ends WHERE coop = $2), 0))",
+                &[
+                    &device.device_id,
+                    &coop_id,
+                    &device.name,
+                    &grant_json,
+                    &device.token_hash.as_slice(),
+                    &now,
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Some(Joined {
+                coop_id,
+                coop_name,
+                grant,
+                key_envelope,
+            }))
+        })
+    }
+
+    fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let stmt = client
+                .prepare_cached(
+                    "SELECT d.coop, c.name, d.grant_json, d.token_hash, d.last_seen_at,
+                            d.revoked, d.public_keys
+                     FROM devices d JOIN coops c ON c.id = d.coop WHERE d.id = $1",
+                )
+                .await?;
+            let Some(r) = client.query_opt(&stmt, &[&device_id]).await? else {
+                return Ok(None);
+            };
+            Ok(Some(DeviceRecord {
+                device_id: device_id.to_string(),
+                coop_id: r.get(0),
+                coop_name: r.get(1),
+                grant: grant_from_json(r.get(2))?,
+                token_hash: r.get(3),
+                last_seen_at: r.get(4),
+                revoked: r.get(5),
+                public_keys: r.get(6),
+            }))
+        })
+    }
+
+    fn touch_device(&self, device_id: &str, now: i64) -> Result<(), RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let stmt = client
+                .prepare_cached("UPDATE devices SET last_seen_at = $2 WHERE id = $1")
+                .await?;
+            client.execute(&stmt, &[&device_id, &now]).await?;
+            Ok(())
+        })
+    }
+
+    fn list_devices(&self, coop_id: &str) -> Result<Vec<DeviceInfo>, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let rows = client
+                .query(
+                    "SELECT id, name, grant_json, created_at, last_seen_at, revoked
+                     FROM devices WHERE coop = $1 ORDER BY created_at, id",
+                    &[&coop_id],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeviceInfo {
+                        device_id: r.get(0),
+                        name: r.get(1),
+                        grant: grant_from_json(r.get(2))?,
+                        created_at: r.get(3),
+                        last_seen_at: r.get(4),
+                        revoked: r.get(5),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn revoke_device(&self, coop_id: Option<&str>, device_id: &str) -> Result<(), RelayError> {
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let Some(row) = tx
+                .query_opt(
+                    "UPDATE devices SET revoked = true
+                     WHERE id = $1 AND ($2::TEXT IS NULL OR coop = $2) RETURNING coop",
+                    &[&device_id, &coop_id],
+                )
+                .await?
+            else {
+                return Err(RelayError::NotFound("no such device"));
+            };
+            let coop: String = row.get(0);
+            bump_keys_epoch(&tx, &coop).await?;
+            tx.execute(
+                "DELETE FROM join_codes WHERE created_by = $1 AND used_at IS NULL",
+                &[&device_id],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn set_consent(
+        &self,
+        coop_id: &str,
+        person: &str,
+        coordinator_notes: bool,
+        now: i64,
+    ) -> Result<(), RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "INSERT INTO consents (coop, person, coordinator_notes, updated_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (coop, person) DO UPDATE
+                     SET coordinator_notes = excluded.coordinator_notes,
+                         updated_at = excluded.updated_at",
+                    &[&coop_id, &person, &coordinator_notes, &now],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn consented_people(&self, coop_id: &str) -> Result<Vec<String>, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let stmt = client
+                .prepare_cached(
+                    "SELECT person FROM consents WHERE coop = $1 AND coordinator_notes
+                     ORDER BY person COLLATE \"C\"",
+                )
+                .await?;
+            Ok(client
+                .query(&stmt, &[&coop_id])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    fn push(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        docs: Vec<CheckedDoc>,
+    ) -> Result<PushResponse, RelayError> {
+        self.block(self.push_async(coop_id, device_id, &docs))
+    }
+
+    fn pull(
+        &self,
+        coop_id: &str,
+        filter: &ReadFilter,
+        after: u64,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<PullResponse, RelayError> {
+        self.block(self.pull_async(coop_id, filter, after, limit, max_bytes))
+    }
+
+    fn delete_doc(
+        &self,
+        coop_id: &str,
+        doc: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), RelayError> {
+        self.block(self.delete_doc_async(coop_id, doc, scope, now))
+    }
+
+    fn ack_cursor(&self, device_id: &str, cursor: u64) {
+        let mut acks = lock(&self.acks);
+        let acked = acks.entry(device_id.to_string()).or_default();
+        *acked = (*acked).max(cursor);
+    }
+
+    fn sweep_tombstones(&self) -> Result<usize, RelayError> {
+        let mut acks: Vec<(String, u64)> =
+            std::mem::take(&mut *lock(&self.acks)).into_iter().collect();
+        // One order for every process: concurrent sweeps never deadlock on device rows.
+        acks.sort();
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let update = tx
+                .prepare_cached("UPDATE devices SET acked = greatest(acked, $2) WHERE id = $1")
+                .await?;
+            for (device, cursor) in &acks {
+                let cursor = i64::try_from(*cursor).unwrap_or(i64::MAX);
+                tx.execute(&update, &[device, &cursor]).await?;
+            }
+            let swept = tx
+                .execute(
+                    "DELETE FROM log WHERE kind = 'tombstone' AND seq <= (
+                         SELECT min(d.acked) FROM devices d
+                         WHERE d.coop = log.coop AND NOT d.revoked)",
+                    &[],
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(swept as usize)
+        })
+    }
+
+    fn set_join_code_creator(&self, code_hash: &Hash, device_id: &str) -> Result<(), RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "UPDATE join_codes SET created_by = $2 WHERE code_hash = $1",
+                    &[&code_hash.as_slice(), &device_id],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn set_invite_envelope(
+        &self,
+        coop_id: &str,
+        code_hash: &Hash,
+        envelope: &[u8],
+        now: i64,
+    ) -> Result<bool, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let changed = client
+                .execute(
+                    "UPDATE join_codes SET key_envelope = $3
+                     WHERE code_hash = $1 AND coop = $2 AND used_at IS NULL AND expires_at > $4",
+                    &[&code_hash.as_slice(), &coop_id, &envelope, &now],
+                )
+                .await?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn set_device_keys(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        key_id: &str,
+        fingerprint: &[u8],
+        public_keys: &[u8],
+        proof: Option<&[u8]>,
+    ) -> Result<KeysSet, RelayError> {
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            lock_coop_keys(&tx, coop_id).await?;
+            let current: Option<Vec<u8>> = tx
+                .query_opt(
+                    "SELECT public_keys FROM devices WHERE id = $1 AND coop = $2 FOR UPDATE",
+                    &[&device_id, &coop_id],
+                )
+                .await?
+                .ok_or(RelayError::NotFound("no such device"))?
+                .get(0);
+            if let Some(current) = current {
+                return Ok(if current == public_keys {
+                    KeysSet::AlreadySet
+                } else {
+                    KeysSet::Conflict
+                });
+            }
+            let taken = tx
+                .query_opt(
+                    "SELECT 1 FROM devices WHERE coop = $1 AND key_id = $2
+                     AND key_fingerprint <> $3",
+                    &[&coop_id, &key_id, &fingerprint],
+                )
+                .await?
+                .is_some();
+            if taken {
+                return Ok(KeysSet::Conflict);
+            }
+            tx.execute(
+                "UPDATE devices SET public_keys = $2, key_id = $3, join_proof = $4,
+                                    key_fingerprint = $5
+                 WHERE id = $1",
+                &[&device_id, &public_keys, &key_id, &proof, &fingerprint],
+            )
+            .await?;
+            bump_keys_epoch(&tx, coop_id).await?;
+            tx.commit().await?;
+            Ok(KeysSet::Stored)
+        })
+    }
+
+    fn device_keys(&self, coop_id: &str, recipient: &str) -> Result<KeysListing, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            // Read before the listing, in its own statement: an event in between only
+            // makes the device run one more round, never miss one.
+            let epoch: i64 = client
+                .query_opt("SELECT epoch FROM keys_epochs WHERE coop = $1", &[&coop_id])
+                .await?
+                .map(|r| r.get(0))
+                .unwrap_or(0);
+            let mut devices: Vec<DeviceKeysRow> = client
+                .query(
+                    "SELECT id, public_keys, join_proof, revoked FROM devices
+                     WHERE coop = $1 AND public_keys IS NOT NULL ORDER BY created_at, id",
+                    &[&coop_id],
+                )
+                .await?
+                .iter()
+                .map(|r| DeviceKeysRow {
+                    device_id: r.get(0),
+                    public_keys: r.get(1),
+                    proof: r.get(2),
+                    certificates: Vec::new(),
+                    revoked: r.get(3),
+                })
+                .collect();
+            let certs = client
+                .prepare_cached("SELECT data FROM certificates WHERE device = $1")
+                .await?;
+            for d in &mut devices {
+                d.certificates = client
+                    .query(&certs, &[&d.device_id])
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+            }
+            let wrapped = client
+                .query(
+                    "SELECT data FROM wrapped_keys WHERE recipient = $1 ORDER BY id",
+                    &[&recipient],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            Ok(KeysListing {
+                devices,
+                wrapped,
+                epoch: epoch.max(0) as u64,
+            })
+        })
+    }
+
+    fn deliver_keys(
+        &self,
+        coop_id: &str,
+        wrapped: &[(String, Vec<u8>)],
+        certificates: &[(String, Vec<u8>)],
+    ) -> Result<(), RelayError> {
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let of_coop = tx
+                .prepare_cached("SELECT 1 FROM devices WHERE id = $1 AND coop = $2")
+                .await?;
+            for (device, _) in wrapped.iter().chain(certificates) {
+                if tx.query_opt(&of_coop, &[device, &coop_id]).await?.is_none() {
+                    return Err(RelayError::NotFound("no such device"));
+                }
+            }
+            let put_wrapped = tx
+                .prepare_cached(
+                    "INSERT INTO wrapped_keys (recipient, hash, data) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                )
+                .await?;
+            for (to, bytes) in wrapped {
+                let hash = crate::credentials::sha256(bytes);
+                tx.execute(&put_wrapped, &[to, &hash.as_slice(), bytes])
+                    .await?;
+            }
+            let put_cert = tx
+                .prepare_cached(
+                    "INSERT INTO certificates (device, hash, data) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                )
+                .await?;
+            for (device, bytes) in certificates {
+                let hash = crate::credentials::sha256(bytes);
+                tx.execute(&put_cert, &[device, &hash.as_slice(), bytes])
+                    .await?;
+            }
+            if !wrapped.is_empty() || !certificates.is_empty() {
+                bump_keys_epoch(&tx, coop_id).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}

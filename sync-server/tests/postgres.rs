@@ -1,0 +1,211 @@
+//! What only the PostgreSQL store has: its migrations, its pull plan, revocation racing a
+//! push that waits for the coop's log end, and the binary's `--database` flag. Each test
+//! needs `LOGBOOK_TEST_POSTGRES` (scripts/setup-postgres.sh) and says on stderr when it is
+//! skipped for want of it. The rest of the suite runs on PostgreSQL through tests/common.
+
+mod common;
+
+use common::*;
+use logbook_protocol::Role;
+use logbook_relay::RelayError;
+use logbook_relay::store::{Database, PgStore, PgTarget};
+use reqwest::StatusCode;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn postgres(test: &str) -> Option<String> {
+    let url = postgres_url();
+    if url.is_none() {
+        eprintln!("{test}: needs LOGBOOK_TEST_POSTGRES, skipped");
+    }
+    url
+}
+
+fn fresh_target(url: &str) -> PgTarget {
+    let dir = tempfile::tempdir().expect("tempdir");
+    match fresh_database(dir.path()) {
+        Database::Postgres(target) => PgTarget {
+            url: url.to_string(),
+            ..target
+        },
+        Database::Sqlite(_) => unreachable!("postgres_url is set"),
+    }
+}
+
+#[test]
+fn migrations_are_versioned_and_a_newer_schema_is_refused() {
+    let Some(url) = postgres("migrations_are_versioned_and_a_newer_schema_is_refused") else {
+        return;
+    };
+    let target = fresh_target(&url);
+    let store = PgStore::open(&target).expect("open");
+    assert_eq!(store.schema_version().expect("version"), 1);
+    drop(store);
+    // Opening again (another process starting) migrates nothing and keeps the data.
+    let store = PgStore::open(&target).expect("reopen");
+    assert_eq!(store.schema_version().expect("version"), 1);
+    drop(store);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        pg_connect(&target)
+            .await
+            .batch_execute("UPDATE schema_version SET version = 99")
+            .await
+            .expect("bump");
+    });
+    assert!(matches!(
+        PgStore::open(&target),
+        Err(RelayError::NewerSchema(99))
+    ));
+}
+
+#[tokio::test]
+async fn the_pull_query_is_an_index_range_scan() {
+    let Some(_) = postgres("the_pull_query_is_an_index_range_scan") else {
+        return;
+    };
+    let t = start_relay().await;
+    let Database::Postgres(target) = &t.db else {
+        unreachable!("postgres_url is set")
+    };
+    let client = pg_connect(target).await;
+    // Without statistics on a tiny table PostgreSQL may prefer a sequential scan; with
+    // those plans off it shows whether the index can serve the query at all.
+    client
+        .batch_execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        .await
+        .expect("set");
+    let rows = client
+        .query(
+            "EXPLAIN SELECT seq, doc, kind, key, data FROM log
+             WHERE coop = 'c' AND seq > 5 AND (left(scope, 6) <> 'notes:' OR scope = ANY('{}'))
+             ORDER BY seq LIMIT 100",
+            &[],
+        )
+        .await
+        .expect("explain");
+    let plan: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("Index Scan using log_pkey on log"), "{plan}");
+    assert!(!plan.contains("Sort"), "{plan}");
+}
+
+#[tokio::test]
+async fn a_device_revoked_while_its_push_waits_for_the_log_does_not_commit() {
+    let Some(_) = postgres("a_device_revoked_while_its_push_waits_for_the_log_does_not_commit")
+    else {
+        return;
+    };
+    let t = start_relay().await;
+    let coord = t.coordinator().await;
+    let ann = t
+        .device(&coord, &grant(Role::Worker, Some("ann"), None, &[]))
+        .await;
+    let Database::Postgres(target) = &t.db else {
+        unreachable!("postgres_url is set")
+    };
+    // Another writer of the coop holds its log end, so ann's push has to wait.
+    let mut holder = pg_connect(target).await;
+    let tx = holder.transaction().await.expect("begin");
+    tx.execute(
+        "SELECT seq FROM log_ends WHERE coop = $1 FOR UPDATE",
+        &[&t.coop_id],
+    )
+    .await
+    .expect("lock the log end");
+    let pusher = ann.clone();
+    let push = tokio::spawn(async move {
+        pusher
+            .try_push(vec![push_doc(
+                "timesheet:ann/stolen",
+                &[b"after revocation"],
+            )])
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tx.execute(
+        "UPDATE devices SET revoked = true WHERE id = $1",
+        &[&ann.device_id],
+    )
+    .await
+    .expect("revoke");
+    tx.commit().await.expect("commit");
+    let result = tokio::time::timeout(Duration::from_secs(15), push)
+        .await
+        .expect("push answered")
+        .expect("task");
+    assert_eq!(result.err(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM log WHERE doc = $1",
+            "timesheet:ann/stolen"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_binary_serves_and_administers_a_postgres_database() {
+    let Some(url) = postgres("the_binary_serves_and_administers_a_postgres_database") else {
+        return;
+    };
+    let target = fresh_target(&url);
+    let schema = target.schema.clone().expect("schema");
+    // The URL carries the schema as libpq options, as an operator could.
+    let url = format!(
+        "{}?options=-c%20search_path%3D{schema}",
+        target.url.split('?').next().unwrap_or_default()
+    );
+    let bin = env!("CARGO_BIN_EXE_logbook-relay");
+    let out = Command::new(bin)
+        .args(["admin", "create-coop", "--name", "Postgres Bakery"])
+        .env("LOGBOOK_RELAY_DATABASE", &url)
+        .env_remove("LOGBOOK_RELAY_DATA")
+        .output()
+        .expect("admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .expect("field")
+    };
+    let (coop_id, code) = (field("coop id:"), field("coordinator code:"));
+    let mut child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .env_remove("LOGBOOK_RELAY_DATA")
+        .env_remove("LOGBOOK_RELAY_DATABASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address line")
+        .to_string();
+    let http = reqwest::Client::new();
+    let coord = join_at(&http, &base, &code, "laptop").await;
+    coord
+        .push(vec![push_doc("directory/main", &[b"roster"])])
+        .await;
+    let out = Command::new(bin)
+        .args(["admin", "--database", &url, "devices", "--coop", &coop_id])
+        .output()
+        .expect("devices");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&coord.device_id));
+    let _ = child.kill();
+    let _ = child.wait();
+}
