@@ -35,12 +35,16 @@ impl SyncClient<'_> {
         relay: &impl Transport,
         after: u64,
         scope: Option<&str>,
+        own_through: Option<u64>,
         limit: &mut Adaptive,
         summary: &mut SyncSummary,
     ) -> Result<proto::PullResponse> {
         let mut failures = 0;
         loop {
-            match relay.pull(after, scope, limit.size() as u32).await {
+            match relay
+                .pull(after, scope, own_through, limit.size() as u32)
+                .await
+            {
                 Ok(page) => {
                     limit.grow();
                     return Ok(page);
@@ -62,14 +66,14 @@ impl SyncClient<'_> {
         grant: &Grant,
         summary: &mut SyncSummary,
     ) -> Result<Option<u64>> {
-        let (first_cursor, known) = self.lb.store.read(|c| {
+        let (first_cursor, known, own_through) = self.lb.store.read(|c| {
             let cursor: u64 = meta::get_meta(c, "cursor")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
                 .and_then(|v| serde_json::from_str(&v).ok())
                 .unwrap_or_default();
-            Ok((cursor, known))
+            Ok((cursor, known, own_through(c)?))
         })?;
         let mut cursor = first_cursor;
         let mut limit = Adaptive::new(
@@ -80,7 +84,7 @@ impl SyncClient<'_> {
         // The keys epoch of the last page: the newest the relay reported.
         let (readable, keys_epoch) = loop {
             let page = self
-                .pull_page(relay, cursor, None, &mut limit, summary)
+                .pull_page(relay, cursor, None, own_through, &mut limit, summary)
                 .await?;
             let more = page.more && page.next > cursor;
             cursor = page.next;
@@ -99,7 +103,7 @@ impl SyncClient<'_> {
                 let mut after = 0;
                 loop {
                     let page = self
-                        .pull_page(relay, after, Some(&scope), &mut limit, summary)
+                        .pull_page(relay, after, Some(&scope), own_through, &mut limit, summary)
                         .await?;
                     let more = page.more && page.next > after;
                     after = page.next;
@@ -203,4 +207,29 @@ impl SyncClient<'_> {
         }
         Ok(())
     }
+}
+
+/// Meta key: the highest log seq the relay reported after one of this device's pushes.
+/// Every blob this device pushed at or below it is in this store, so pulls leave them
+/// out. A store restored from a backup holds the value of its backup's day, so what it
+/// pushed after that comes back with its next pull.
+pub(super) const OWN_THROUGH: &str = "own_through";
+
+pub(super) fn own_through(c: &rusqlite::Connection) -> Result<Option<u64>> {
+    Ok(meta::get_meta(c, OWN_THROUGH)?.and_then(|v| v.parse().ok()))
+}
+
+/// Raise [`OWN_THROUGH`] to what a push response reported (in the transaction that
+/// records the push as acknowledged).
+pub(super) fn record_own_through(
+    w: &mut crate::store::writer::Writer<'_>,
+    resp: &proto::PushResponse,
+) -> Result<()> {
+    let Some(seq) = resp.last_seq else {
+        return Ok(());
+    };
+    if own_through(&w.tx)?.is_none_or(|old| seq > old) {
+        w.set_meta(OWN_THROUGH, &seq.to_string())?;
+    }
+    Ok(())
 }
