@@ -1,4 +1,6 @@
-//! Pulling: pages after the cursor, each merged and its cursor saved in one transaction;
+//! Pulling: pages after the cursor, each merged and its cursor saved in one transaction
+//! (the next page asked for while one is merged, unless it erases something); the
+//! device's own blobs left out up to `own_through`;
 //! erasures and withdrawn consent applied as they arrive; and, when a person newly
 //! consents, a back-fill of their older notes (the cursor passed them while they were
 //! not readable).
@@ -37,7 +39,7 @@ impl SyncClient<'_> {
         scope: Option<&str>,
         own_through: Option<u64>,
         limit: &mut Adaptive,
-        summary: &mut SyncSummary,
+        retries: &mut u32,
     ) -> Result<proto::PullResponse> {
         let mut failures = 0;
         loop {
@@ -51,7 +53,7 @@ impl SyncClient<'_> {
                 }
                 Err(e) if retryable(&e) && failures < attempts_for(&e) => {
                     failures += 1;
-                    summary.retries += 1;
+                    *retries += 1;
                     limit.shrink();
                     tokio::time::sleep(backoff(failures, &e)).await;
                 }
@@ -81,18 +83,51 @@ impl SyncClient<'_> {
             PULL_MIN_ENTRIES,
             proto::DEFAULT_PULL_LIMIT as usize,
         );
+        let mut retries = 0;
+        let mut page = self
+            .pull_page(relay, cursor, None, own_through, &mut limit, &mut retries)
+            .await;
         // The keys epoch of the last page: the newest the relay reported.
         let (readable, keys_epoch) = loop {
-            let page = self
-                .pull_page(relay, cursor, None, own_through, &mut limit, summary)
-                .await?;
-            let more = page.more && page.next > cursor;
-            cursor = page.next;
-            let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
-            let keys_epoch = page.keys_epoch;
-            self.apply_page(page, grant, true, summary)?;
+            let this = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    summary.retries += retries;
+                    return Err(e);
+                }
+            };
+            let more = this.more && this.next > cursor;
+            cursor = this.next;
+            let readable: BTreeSet<String> = this.notes_readable.iter().cloned().collect();
+            let keys_epoch = this.keys_epoch;
             if !more {
+                summary.retries += retries;
+                self.apply_page(this, grant, true, summary)?;
                 break (readable, keys_epoch);
+            }
+            if this.deleted.is_empty() {
+                // Ask for the next page while this one is applied: the relay reads and
+                // sends it meanwhile. Only a page without erasures: asking for `after`
+                // tells the relay everything up to it was applied, which lets it sweep
+                // tombstones up to there, and this page's own tombstones must not go
+                // before they are applied here.
+                let next =
+                    self.pull_page(relay, cursor, None, own_through, &mut limit, &mut retries);
+                let (next, applied) =
+                    tokio::join!(next, async { self.apply_page(this, grant, true, summary) });
+                if let Err(e) = applied {
+                    summary.retries += retries;
+                    return Err(e);
+                }
+                page = next;
+            } else {
+                if let Err(e) = self.apply_page(this, grant, true, summary) {
+                    summary.retries += retries;
+                    return Err(e);
+                }
+                page = self
+                    .pull_page(relay, cursor, None, own_through, &mut limit, &mut retries)
+                    .await;
             }
         };
         // Consent given since the last sync: the cursor already passed that person's
@@ -103,7 +138,14 @@ impl SyncClient<'_> {
                 let mut after = 0;
                 loop {
                     let page = self
-                        .pull_page(relay, after, Some(&scope), own_through, &mut limit, summary)
+                        .pull_page(
+                            relay,
+                            after,
+                            Some(&scope),
+                            own_through,
+                            &mut limit,
+                            &mut summary.retries,
+                        )
                         .await?;
                     let more = page.more && page.next > after;
                     after = page.next;
