@@ -16,8 +16,8 @@
 //! 2. no-change: it syncs again;
 //! 3. fresh device: a new coordinator device joins and pulls everything (its own process:
 //!    its peak memory is its own);
-//! 4. 5% catch-up: two more punches in 5% of the documents, pushed by the first device
-//!    and pulled by the second.
+//! 4. 5% catch-up: two more punches in 5% of the documents (imported: back-dated), pushed
+//!    by the first device and pulled by the second.
 //!
 //! Each step prints wall time, bytes up and down (HTTP included, TCP/IP not), and the
 //! relay's CPU time; the relay's peak memory (VmHWM) is printed at the end.
@@ -339,11 +339,27 @@ fn run(n: usize, import: bool) {
     rt.block_on(book.sync().run()).expect("vouch");
 
     // 4. 5% catch-up.
-    let changed: Vec<usize> = (0..n).step_by(20).collect();
-    for &d in &changed {
+    // Imported (a coordinator's back-dated entry, one change per document): a tap would
+    // be checked against the person's later shifts.
+    let device = book.device_key();
+    let mut extra = Vec::new();
+    for d in (0..n).step_by(20) {
         let (person, m) = doc_slot(&people, d);
-        tap_shift(&book, person, month_day(m, 20));
+        let at = month_day(m, 20);
+        for (k, kind, off) in [(0, PunchKind::ClockIn, 0), (1, PunchKind::ClockOut, 14400)] {
+            extra.push(Punch {
+                id: format!("c-{d}-{k}"),
+                person_id: person.to_string(),
+                kind,
+                at: at + off,
+                device: device.clone(),
+                source: PunchSource::Coordinator,
+                hour_type: HourType::Paid,
+                site_id: None,
+            });
+        }
     }
+    book.timesheets().import_punches(&extra).expect("import");
     let step = Step::start(&link, &relay);
     let s = rt.block_on(book.sync().run()).expect("catch-up push");
     step.print(
