@@ -10,7 +10,7 @@
 //!    payroll, training matrix (CSV and PDF), impact summary (JSON and PDF), head-count
 //!    return, attendance return, and the retention plan.
 //!
-//! Set `LOGBOOK_BENCH_DIR` to choose the disk (default: a temporary directory); a
+//! `-- --clock-in-only` runs the first part alone. Set `LOGBOOK_BENCH_DIR` to choose the disk (default: a temporary directory); a
 //! five-year store already there is reused instead of generated again.
 
 use std::path::{Path, PathBuf};
@@ -342,6 +342,10 @@ fn main() {
     }
     let (_keep, dir) = bench_dir();
     clock_in_latency(&dir);
+    // `-- --clock-in-only`: the tap latency alone (seconds instead of minutes).
+    if args.iter().any(|a| a == "--clock-in-only") {
+        return;
+    }
     let home = dir.join("five-years");
     if home.join("logbook.sqlite3").exists() {
         println!("five-year store: reusing {}", home.display());

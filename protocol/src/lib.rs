@@ -460,9 +460,17 @@ pub struct PushResponse {
     pub duplicates: u32,
     /// Blobs for documents that were deleted (erased): dropped, never resurrected.
     pub discarded: u32,
+    /// The log's last sequence number once this push was stored: every blob of it (new
+    /// or already held) sits at or below it. The device sends the highest it has seen as
+    /// `own_through` on its pulls, so that it never downloads what it pushed. Absent from
+    /// older relays (the device then pulls its own blobs back, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
 }
 
-/// `GET /v1/pull?after=<cursor>&limit=<n>` returns this as CBOR.
+/// `GET /v1/pull?after=<cursor>&limit=<n>[&own_through=<seq>]` returns this as CBOR.
+/// With `own_through`, blobs the pulling device pushed itself at or below that sequence
+/// number are left out (it holds them already); tombstones never are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PullResponse {
     /// Blobs after the cursor that this device may read, grouped by document in

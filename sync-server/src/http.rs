@@ -857,6 +857,10 @@ struct PullParams {
     limit: Option<u32>,
     /// Restrict the pull to one readable scope (used to back-fill notes after consent).
     scope: Option<String>,
+    /// Leave out the blobs this device pushed at or below this seq: it holds them. A
+    /// device restored from a backup sends the older value its backup kept, so what it
+    /// pushed after the backup comes back to it.
+    own_through: Option<u64>,
 }
 
 async fn pull(
@@ -896,6 +900,7 @@ async fn pull(
             &d.coop_id,
             &filter,
             params.after,
+            params.own_through.map(|t| (d.device_id.as_str(), t)),
             limit,
             proto::MAX_PULL_BYTES,
         )?;

@@ -691,6 +691,11 @@ impl RelayProcess {
         format!("http://{}", self.addr)
     }
 
+    /// The child's process id (benches read its CPU time and peak memory in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no graceful shutdown, no flush beyond what was committed.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL the relay");

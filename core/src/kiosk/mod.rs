@@ -86,10 +86,18 @@ impl<'a> Kiosk<'a> {
         at: Option<UnixSeconds>,
         hour_type: Option<HourType>,
     ) -> Result<String> {
-        self.check_pin(person_id, entered_pin)?;
-        self.lb
-            .timesheets()
-            .record(person_id, kind, at, hour_type, None, PunchSource::Kiosk)
+        // The grant is read once for the PIN check and the tap.
+        let access = self.lb.access();
+        self.check_pin_with(&access, person_id, entered_pin)?;
+        self.lb.timesheets().record(
+            &access,
+            person_id,
+            kind,
+            at,
+            hour_type,
+            None,
+            PunchSource::Kiosk,
+        )
     }
 
     /// Check a person's PIN at this kiosk. A wrong PIN is `WrongPin` (with the tries
@@ -97,7 +105,15 @@ impl<'a> Kiosk<'a> {
     /// right PIN clears the count. The count is written through the store's writer, so
     /// observers (the kiosk screen) hear about it.
     pub fn check_pin(&self, person_id: &str, entered_pin: &str) -> Result<()> {
-        let access = self.lb.access();
+        self.check_pin_with(&self.lb.access(), person_id, entered_pin)
+    }
+
+    fn check_pin_with(
+        &self,
+        access: &crate::access::Access,
+        person_id: &str,
+        entered_pin: &str,
+    ) -> Result<()> {
         access.require_pin_pad()?;
         pin::validate_pin(entered_pin)?;
         let site = access.site().map(str::to_string);

@@ -70,6 +70,30 @@ impl<'a> Writer<'a> {
     where
         F: FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<()>,
     {
+        let (last, doc) = self.apply_change(doc_id, f)?;
+        self.after_change(doc_id, last, doc)
+    }
+
+    /// [`Self::change`] for a change whose cached rows `project` writes itself (a tap adds
+    /// one punch row) instead of projecting the whole document again. `project` returns
+    /// the person whose shifts the change touches, as [`cache::refresh_doc`] does.
+    pub(crate) fn change_projected<F, P>(&mut self, doc_id: &str, f: F, project: P) -> Result<()>
+    where
+        F: FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<()>,
+        P: FnOnce(&Connection) -> Result<Option<String>>,
+    {
+        let (last, doc) = self.apply_change(doc_id, f)?;
+        let person = project(&self.tx)?;
+        self.record(doc_id, last, doc, person);
+        Ok(())
+    }
+
+    /// One local change stored as a chunk and queued for the relay; returns the newest
+    /// chunk's id and the document.
+    fn apply_change<F>(&mut self, doc_id: &str, f: F) -> Result<(i64, Automerge)>
+    where
+        F: FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<()>,
+    {
         DocKind::of(doc_id)?;
         let mut doc = self.load(doc_id)?;
         let existed =
@@ -90,7 +114,7 @@ impl<'a> Writer<'a> {
         {
             last = chunks::replace_with_snapshot(&self.tx, doc_id, &doc.save())?;
         }
-        self.after_change(doc_id, last, doc)
+        Ok((last, doc))
     }
 
     /// Merge chunks that arrived from the relay. Returns how many added something new.

@@ -378,6 +378,7 @@ impl<'a> SyncClient<'a> {
                 "coop_id",
                 "grant",
                 "cursor",
+                pull::OWN_THROUGH,
                 GZIP_REQUESTS,
             ]
             .into_iter()

@@ -1,4 +1,6 @@
-//! Pulling: pages after the cursor, each merged and its cursor saved in one transaction;
+//! Pulling: pages after the cursor, each merged and its cursor saved in one transaction
+//! (the next page asked for while one is merged, unless it erases something); the
+//! device's own blobs left out up to `own_through`;
 //! erasures and withdrawn consent applied as they arrive; and, when a person newly
 //! consents, a back-fill of their older notes (the cursor passed them while they were
 //! not readable).
@@ -35,19 +37,23 @@ impl SyncClient<'_> {
         relay: &impl Transport,
         after: u64,
         scope: Option<&str>,
+        own_through: Option<u64>,
         limit: &mut Adaptive,
-        summary: &mut SyncSummary,
+        retries: &mut u32,
     ) -> Result<proto::PullResponse> {
         let mut failures = 0;
         loop {
-            match relay.pull(after, scope, limit.size() as u32).await {
+            match relay
+                .pull(after, scope, own_through, limit.size() as u32)
+                .await
+            {
                 Ok(page) => {
                     limit.grow();
                     return Ok(page);
                 }
                 Err(e) if retryable(&e) && failures < attempts_for(&e) => {
                     failures += 1;
-                    summary.retries += 1;
+                    *retries += 1;
                     limit.shrink();
                     tokio::time::sleep(backoff(failures, &e)).await;
                 }
@@ -62,14 +68,14 @@ impl SyncClient<'_> {
         grant: &Grant,
         summary: &mut SyncSummary,
     ) -> Result<Option<u64>> {
-        let (first_cursor, known) = self.lb.store.read(|c| {
+        let (first_cursor, known, own_through) = self.lb.store.read(|c| {
             let cursor: u64 = meta::get_meta(c, "cursor")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
                 .and_then(|v| serde_json::from_str(&v).ok())
                 .unwrap_or_default();
-            Ok((cursor, known))
+            Ok((cursor, known, own_through(c)?))
         })?;
         let mut cursor = first_cursor;
         let mut limit = Adaptive::new(
@@ -77,18 +83,51 @@ impl SyncClient<'_> {
             PULL_MIN_ENTRIES,
             proto::DEFAULT_PULL_LIMIT as usize,
         );
+        let mut retries = 0;
+        let mut page = self
+            .pull_page(relay, cursor, None, own_through, &mut limit, &mut retries)
+            .await;
         // The keys epoch of the last page: the newest the relay reported.
         let (readable, keys_epoch) = loop {
-            let page = self
-                .pull_page(relay, cursor, None, &mut limit, summary)
-                .await?;
-            let more = page.more && page.next > cursor;
-            cursor = page.next;
-            let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
-            let keys_epoch = page.keys_epoch;
-            self.apply_page(page, grant, true, summary)?;
+            let this = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    summary.retries += retries;
+                    return Err(e);
+                }
+            };
+            let more = this.more && this.next > cursor;
+            cursor = this.next;
+            let readable: BTreeSet<String> = this.notes_readable.iter().cloned().collect();
+            let keys_epoch = this.keys_epoch;
             if !more {
+                summary.retries += retries;
+                self.apply_page(this, grant, true, summary)?;
                 break (readable, keys_epoch);
+            }
+            if this.deleted.is_empty() {
+                // Ask for the next page while this one is applied: the relay reads and
+                // sends it meanwhile. Only a page without erasures: asking for `after`
+                // tells the relay everything up to it was applied, which lets it sweep
+                // tombstones up to there, and this page's own tombstones must not go
+                // before they are applied here.
+                let next =
+                    self.pull_page(relay, cursor, None, own_through, &mut limit, &mut retries);
+                let (next, applied) =
+                    tokio::join!(next, async { self.apply_page(this, grant, true, summary) });
+                if let Err(e) = applied {
+                    summary.retries += retries;
+                    return Err(e);
+                }
+                page = next;
+            } else {
+                if let Err(e) = self.apply_page(this, grant, true, summary) {
+                    summary.retries += retries;
+                    return Err(e);
+                }
+                page = self
+                    .pull_page(relay, cursor, None, own_through, &mut limit, &mut retries)
+                    .await;
             }
         };
         // Consent given since the last sync: the cursor already passed that person's
@@ -99,7 +138,14 @@ impl SyncClient<'_> {
                 let mut after = 0;
                 loop {
                     let page = self
-                        .pull_page(relay, after, Some(&scope), &mut limit, summary)
+                        .pull_page(
+                            relay,
+                            after,
+                            Some(&scope),
+                            own_through,
+                            &mut limit,
+                            &mut summary.retries,
+                        )
                         .await?;
                     let more = page.more && page.next > after;
                     after = page.next;
@@ -203,4 +249,29 @@ impl SyncClient<'_> {
         }
         Ok(())
     }
+}
+
+/// Meta key: the highest log seq the relay reported after one of this device's pushes.
+/// Every blob this device pushed at or below it is in this store, so pulls leave them
+/// out. A store restored from a backup holds the value of its backup's day, so what it
+/// pushed after that comes back with its next pull.
+pub(super) const OWN_THROUGH: &str = "own_through";
+
+pub(super) fn own_through(c: &rusqlite::Connection) -> Result<Option<u64>> {
+    Ok(meta::get_meta(c, OWN_THROUGH)?.and_then(|v| v.parse().ok()))
+}
+
+/// Raise [`OWN_THROUGH`] to what a push response reported (in the transaction that
+/// records the push as acknowledged).
+pub(super) fn record_own_through(
+    w: &mut crate::store::writer::Writer<'_>,
+    resp: &proto::PushResponse,
+) -> Result<()> {
+    let Some(seq) = resp.last_seq else {
+        return Ok(());
+    };
+    if own_through(&w.tx)?.is_none_or(|old| seq > old) {
+        w.set_meta(OWN_THROUGH, &seq.to_string())?;
+    }
+    Ok(())
 }

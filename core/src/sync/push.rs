@@ -135,10 +135,11 @@ impl SyncClient<'_> {
                     .collect(),
             };
             let body = proto::to_cbor(&request);
-            match relay.push(&body).await {
-                Ok(_) => {
+            let resp = match relay.push(&body).await {
+                Ok(resp) => {
                     failures = 0;
                     budget.grow();
+                    resp
                 }
                 Err(e) if retryable(&e) && failures < attempts_for(&e) => {
                     failures += 1;
@@ -148,7 +149,7 @@ impl SyncClient<'_> {
                     continue;
                 }
                 Err(e) => return Err(e),
-            }
+            };
             after = batch_end;
             let acked: Vec<i64> = per_doc
                 .values()
@@ -164,6 +165,7 @@ impl SyncClient<'_> {
                 for (doc, (bytes, _)) in &wire {
                     chunks::record_pushed(&w.tx, doc, &proto::content_id(bytes))?;
                 }
+                super::pull::record_own_through(w, &resp)?;
                 w.touch(DEVICE);
                 Ok(())
             })?;
@@ -234,7 +236,7 @@ impl SyncClient<'_> {
             let mut retries = 0;
             let result = with_retries(&mut retries, || relay.push(&body)).await;
             summary.retries += retries;
-            result?;
+            let resp = result?;
             self.lb.store.write(ChangeOrigin::Sync, |w| {
                 let mut del =
                     w.tx.prepare_cached("DELETE FROM pushed WHERE doc = ?1 AND content_id = ?2")?;
@@ -243,6 +245,7 @@ impl SyncClient<'_> {
                 }
                 drop(del);
                 chunks::record_pushed(&w.tx, &doc, &snapshot_id)?;
+                super::pull::record_own_through(w, &resp)?;
                 Ok(())
             })?;
             compacted += 1;

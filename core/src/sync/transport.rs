@@ -22,10 +22,12 @@ use crate::error::{Error, Result};
 pub(crate) trait Transport {
     async fn join(&self, req: &proto::JoinRequest) -> Result<proto::JoinResponse>;
     async fn push(&self, body: &[u8]) -> Result<proto::PushResponse>;
+    /// `own_through`: leave out the blobs this device pushed at or below that seq.
     async fn pull(
         &self,
         after: u64,
         scope: Option<&str>,
+        own_through: Option<u64>,
         limit: u32,
     ) -> Result<proto::PullResponse>;
     async fn delete_doc(&self, doc: &str) -> Result<()>;
@@ -184,11 +186,15 @@ impl Transport for HttpRelay {
         &self,
         after: u64,
         scope: Option<&str>,
+        own_through: Option<u64>,
         limit: u32,
     ) -> Result<proto::PullResponse> {
         let mut query = vec![("after", after.to_string()), ("limit", limit.to_string())];
         if let Some(scope) = scope {
             query.push(("scope", scope.to_string()));
+        }
+        if let Some(through) = own_through {
+            query.push(("own_through", through.to_string()));
         }
         let resp = self
             .send(

@@ -9,7 +9,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::derive::{self, WeekLock};
-use super::doc::{PunchesDoc, ReviewDoc};
+use super::doc::{PunchDoc, PunchesDoc, ReviewDoc};
 use crate::error::{Error, Result};
 use crate::model::{Correction, Punch, PunchKind, Shift, UnixSeconds};
 use crate::store::meta;
@@ -24,23 +24,36 @@ pub(crate) fn project_punches(
     let d: PunchesDoc = autosurgeon::hydrate(doc)?;
     conn.prepare_cached("DELETE FROM punches WHERE doc = ?1")?
         .execute([doc_id])?;
-    let mut ins = conn.prepare_cached(
+    for (id, p) in &d.punches {
+        insert_punch(conn, doc_id, person, id, p)?;
+    }
+    Ok(())
+}
+
+/// Cache one punch of a punch document: what a tap adds, without projecting the rest of
+/// the month's document again.
+pub(crate) fn insert_punch(
+    conn: &Connection,
+    doc_id: &str,
+    person: &str,
+    id: &str,
+    p: &PunchDoc,
+) -> Result<()> {
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO punches (id, doc, person, kind, at, device, source, hour_type, site)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for (id, p) in &d.punches {
-        ins.execute(params![
-            id,
-            doc_id,
-            person,
-            p.kind,
-            p.at,
-            p.device,
-            p.source,
-            p.hour_type,
-            p.site
-        ])?;
-    }
+    )?
+    .execute(params![
+        id,
+        doc_id,
+        person,
+        p.kind,
+        p.at,
+        p.device,
+        p.source,
+        p.hour_type,
+        p.site
+    ])?;
     Ok(())
 }
 

@@ -63,8 +63,9 @@ impl<'a> Timesheets<'a> {
         site_id: Option<&str>,
         source: PunchSource,
     ) -> Result<String> {
-        self.lb.access().require_not_kiosk_for_taps()?;
-        self.record(person_id, kind, at, hour_type, site_id, source)
+        let access = self.lb.access();
+        access.require_not_kiosk_for_taps()?;
+        self.record(&access, person_id, kind, at, hour_type, site_id, source)
     }
 
     /// Where a tap on this device comes from, by its role.
@@ -73,9 +74,15 @@ impl<'a> Timesheets<'a> {
     }
 
     /// Record a punch after the caller's own checks (the kiosk's PIN): the tap rules,
-    /// then the write, in one transaction.
+    /// then the write, in one transaction. `access` is the grant the caller read once.
+    ///
+    /// The hot path: the month's document comes from the document cache, the change
+    /// adds one punch, and the cache gets that one punch row (the rest of the document
+    /// is not projected again); shifts are derived again from this punch on.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn record(
         &self,
+        access: &crate::access::Access,
         person_id: &str,
         kind: PunchKind,
         at: Option<UnixSeconds>,
@@ -83,7 +90,6 @@ impl<'a> Timesheets<'a> {
         site_id: Option<&str>,
         source: PunchSource,
     ) -> Result<String> {
-        let access = self.lb.access();
         let scope = Scope::Timesheet(person_id.to_string());
         access.require_write(&scope)?;
         taps::check_hour_type(kind, hour_type)?;
@@ -113,11 +119,18 @@ impl<'a> Timesheets<'a> {
                 hour_type: hour_type.unwrap_or(HourType::Paid).as_str().into(),
                 site: site_id.map(str::to_string).or(default_site),
             };
-            w.change(&doc_id, |t| {
-                let punches = documents::container(t, "punches")?;
-                autosurgeon::reconcile_prop(t, &punches, id.as_str(), &punch)?;
-                Ok(())
-            })?;
+            w.change_projected(
+                &doc_id,
+                |t| {
+                    let punches = documents::container(t, "punches")?;
+                    autosurgeon::reconcile_prop(t, &punches, id.as_str(), &punch)?;
+                    Ok(())
+                },
+                |c| {
+                    cache::insert_punch(c, &doc_id, person_id, &id, &punch)?;
+                    Ok(Some(person_id.to_string()))
+                },
+            )?;
             w.narrow_rederive(person_id, at, &id);
             Ok(())
         })?;

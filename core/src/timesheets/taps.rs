@@ -159,6 +159,43 @@ mod tests {
     }
 
     #[test]
+    fn a_tap_caches_the_rows_a_full_projection_of_its_document_makes() {
+        let (_d, lb, p) = coop();
+        let q = lb.directory().add_person("Bea", &[], &[], false).unwrap();
+        for (who, kind, at) in [
+            (&p, PunchKind::ClockIn, T0),
+            (&q, PunchKind::ClockIn, T0 + 30),
+            (&p, PunchKind::BreakStart, T0 + 3600),
+            (&p, PunchKind::BreakEnd, T0 + 5400),
+            (&p, PunchKind::ClockOut, T0 + 4 * 3600),
+            (&q, PunchKind::ClockOut, T0 + 5 * 3600),
+            // Next day, and in the next month (a second document).
+            (&p, PunchKind::ClockIn, T0 + 86_400),
+            (&p, PunchKind::ClockOut, T0 + 86_400 + 3600),
+            (&p, PunchKind::ClockIn, T0 + 20 * 86_400),
+        ] {
+            tap(&lb, who, kind, at).unwrap();
+        }
+        let rows = |lb: &Logbook| {
+            let punches = (
+                lb.timesheets().punches(&p).unwrap(),
+                lb.timesheets().punches(&q).unwrap(),
+            );
+            let shifts = (
+                lb.timesheets().shifts(&p, None, None).unwrap(),
+                lb.timesheets().shifts(&q, None, None).unwrap(),
+            );
+            (punches, shifts)
+        };
+        let tapped = rows(&lb);
+        assert_eq!((tapped.0.0.len(), tapped.0.1.len()), (7, 2));
+        assert_eq!((tapped.1.0.len(), tapped.1.1.len()), (3, 1));
+        // Rebuilding projects every document whole: the same rows.
+        lb.rebuild().unwrap();
+        assert_eq!(rows(&lb), tapped);
+    }
+
+    #[test]
     fn the_hour_type_is_chosen_at_clock_in_only() {
         assert!(check_hour_type(PunchKind::ClockIn, Some(HourType::Volunteer)).is_ok());
         assert!(check_hour_type(PunchKind::ClockOut, None).is_ok());

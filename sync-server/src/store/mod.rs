@@ -155,12 +155,15 @@ pub trait RelayStore: Send + Sync + 'static {
         docs: Vec<CheckedDoc>,
     ) -> Result<PushResponse, RelayError>;
     /// Entries after `after` that `filter` allows, at most `limit` of them and about
-    /// `max_bytes` of blob bytes. `notes_readable` is left empty for the caller.
+    /// `max_bytes` of blob bytes. `notes_readable` is left empty for the caller. With
+    /// `own = Some((device, through))`, blobs `device` pushed at or below seq `through`
+    /// are left out (the device holds them); tombstones are always returned.
     fn pull(
         &self,
         coop_id: &str,
         filter: &ReadFilter,
         after: u64,
+        own: Option<(&str, u64)>,
         limit: u32,
         max_bytes: usize,
     ) -> Result<PullResponse, RelayError>;
@@ -783,6 +786,11 @@ fn append_push(
     if added_bytes > own_freed + freed.values().sum::<i64>() {
         check_quotas(conn, coop_id, device_id, quotas)?;
     }
+    // Every blob of this push (stored now or held already) is at or below the log's end.
+    let end: Option<i64> = conn
+        .prepare_cached("SELECT max(seq) FROM log WHERE coop = ?1")?
+        .query_row([coop_id], |r| r.get(0))?;
+    out.last_seq = end.map(|e| e.max(0) as u64);
     Ok(out)
 }
 
@@ -1219,6 +1227,7 @@ impl RelayStore for SqliteStore {
         coop_id: &str,
         filter: &ReadFilter,
         after: u64,
+        own: Option<(&str, u64)>,
         limit: u32,
         max_bytes: usize,
     ) -> Result<PullResponse, RelayError> {
@@ -1226,25 +1235,36 @@ impl RelayStore for SqliteStore {
             ReadFilter::AllButNotes { notes } => (
                 format!(
                     "(substr(scope, 1, 6) <> 'notes:' OR scope IN ({}))",
-                    placeholders(4, notes.len())
+                    placeholders(6, notes.len())
                 ),
                 notes,
             ),
             ReadFilter::Only(scopes) => (
-                format!("scope IN ({})", placeholders(4, scopes.len())),
+                format!("scope IN ({})", placeholders(6, scopes.len())),
                 scopes,
             ),
         };
+        // `device IS ?4`: tombstones (no device) are never the puller's own.
         let sql = format!(
             "SELECT seq, doc, kind, key, data FROM log
              WHERE coop = ?1 AND seq > ?2 AND {condition}
+             AND NOT (device IS ?4 AND seq <= ?5)
              ORDER BY seq LIMIT ?3"
         );
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
+        let (own_device, own_through) = match own {
+            Some((device, through)) => (
+                Value::Text(device.to_string()),
+                Value::Integer(i64::try_from(through).unwrap_or(i64::MAX)),
+            ),
+            None => (Value::Null, Value::Integer(0)),
+        };
         let mut args: Vec<Value> = vec![
             Value::Text(coop_id.to_string()),
             Value::Integer(after_i),
             Value::Integer(i64::from(limit)),
+            own_device,
+            own_through,
         ];
         args.extend(scopes.iter().map(|s| Value::Text(s.clone())));
 
@@ -1470,10 +1490,13 @@ mod tests {
         let plan: Vec<String> = conn
             .prepare(
                 "EXPLAIN QUERY PLAN SELECT seq, doc, kind, key, data FROM log
-                 WHERE coop = ?1 AND seq > ?2 AND scope IN (?4, ?5) ORDER BY seq LIMIT ?3",
+                 WHERE coop = ?1 AND seq > ?2 AND scope IN (?6, ?7)
+                 AND NOT (device IS ?4 AND seq <= ?5) ORDER BY seq LIMIT ?3",
             )
             .expect("prepare")
-            .query_map(params!["c", 0, 10, "a", "b"], |r| r.get::<_, String>(3))
+            .query_map(params!["c", 0, 10, "dev", 9, "a", "b"], |r| {
+                r.get::<_, String>(3)
+            })
             .expect("plan")
             .collect::<Result<_, _>>()
             .expect("rows");
@@ -1517,7 +1540,9 @@ mod tests {
                 assert_eq!((r.stored, r.duplicates), (1, 1), "push {i}");
             }
         }
-        let page = store.pull("c", &all(), 0, 5000, usize::MAX).expect("pull");
+        let page = store
+            .pull("c", &all(), 0, None, 5000, usize::MAX)
+            .expect("pull");
         let blobs: usize = page.docs.iter().map(|d| d.blobs.len()).sum();
         assert_eq!(blobs, 8 * 40);
     }
@@ -1547,7 +1572,9 @@ mod tests {
         store
             .push("c", "dev", vec![doc("directory/main", &[b"ab"], &old)])
             .expect("compact");
-        let page = store.pull("c", &all(), 0, 100, usize::MAX).expect("pull");
+        let page = store
+            .pull("c", &all(), 0, None, 100, usize::MAX)
+            .expect("pull");
         let main: Vec<_> = page
             .docs
             .iter()
@@ -1555,5 +1582,61 @@ mod tests {
             .flat_map(|d| d.blobs.iter().map(|b| b.to_vec()))
             .collect();
         assert_eq!(main, vec![b"ab".to_vec()]);
+    }
+
+    #[test]
+    fn a_pull_leaves_out_the_pullers_own_blobs_up_to_own_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        store.create_coop("c", "Coop", 0).expect("coop");
+        let blobs = |page: &PullResponse| -> Vec<Vec<u8>> {
+            page.docs
+                .iter()
+                .flat_map(|d| d.blobs.iter().map(|b| b.to_vec()))
+                .collect()
+        };
+        let first = store
+            .push("c", "phone", vec![doc("records:p/a", &[b"mine 1"], &[])])
+            .expect("push");
+        let through = first.last_seq.expect("the push says where the log ends");
+        store
+            .push("c", "other", vec![doc("records:p/b", &[b"theirs"], &[])])
+            .expect("push");
+        let later = store
+            .push("c", "phone", vec![doc("records:p/a", &[b"mine 2"], &[])])
+            .expect("push");
+        assert!(later.last_seq.expect("seq") > through + 1);
+        store
+            .delete_doc("c", "records:p/b", "records:p", 5)
+            .expect("erase");
+        // Up to the first push: the phone gets the other device's blob, its own later
+        // blob (pushed after `through`: a restored backup needs it), and the tombstone.
+        let page = store
+            .pull("c", &all(), 0, Some(("phone", through)), 100, usize::MAX)
+            .expect("pull");
+        assert_eq!(blobs(&page), vec![b"mine 2".to_vec()]);
+        assert_eq!(page.deleted, vec!["records:p/b".to_string()]);
+        // Up to its last push: none of its own blobs, the cursor still at the log's end.
+        let page = store
+            .pull(
+                "c",
+                &all(),
+                0,
+                Some(("phone", later.last_seq.expect("seq"))),
+                100,
+                usize::MAX,
+            )
+            .expect("pull");
+        assert!(blobs(&page).is_empty());
+        assert_eq!(page.deleted, vec!["records:p/b".to_string()]);
+        let everything = store
+            .pull("c", &all(), 0, None, 100, usize::MAX)
+            .expect("pull");
+        assert_eq!(page.next, everything.next);
+        // Another device's own_through says nothing about the phone's blobs.
+        let page = store
+            .pull("c", &all(), 0, Some(("other", u64::MAX)), 100, usize::MAX)
+            .expect("pull");
+        assert_eq!(blobs(&page), vec![b"mine 1".to_vec(), b"mine 2".to_vec()]);
     }
 }
