@@ -585,6 +585,8 @@ impl PgStore {
             }
         }
         set_log_end(&tx, coop_id, seq).await?;
+        // Every blob of this push (stored now or held already) is at or below the log's end.
+        out.last_seq = Some(seq.max(0) as u64);
         let own_freed = freed.remove(device_id).unwrap_or(0);
         add_usage(&tx, coop_id, device_id, added_bytes - own_freed).await?;
         let mut owners: Vec<_> = freed.iter().collect();
@@ -604,6 +606,7 @@ impl PgStore {
         coop_id: &str,
         filter: &ReadFilter,
         after: u64,
+        own: Option<(&str, u64)>,
         limit: u32,
         max_bytes: usize,
     ) -> Result<PullResponse, RelayError> {
@@ -623,16 +626,26 @@ impl PgStore {
              FROM (SELECT 1) AS one LEFT JOIN LATERAL (
                  SELECT seq, doc, kind, key, data FROM log
                  WHERE coop = $1 AND seq > $2 AND {condition}
+                 AND NOT coalesce(device = $5 AND seq <= $6, false)
                  ORDER BY seq LIMIT $3
              ) AS e ON true
              ORDER BY e.seq"
         );
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
         let limit_i = i64::from(limit);
+        // The puller's own blobs up to `own_through` stay out (it has them); tombstones
+        // (no device) are never its own.
+        let (own_device, own_through): (Option<&str>, i64) = match own {
+            Some((device, through)) => (Some(device), i64::try_from(through).unwrap_or(i64::MAX)),
+            None => (None, 0),
+        };
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&sql).await?;
         let rows = client
-            .query(&stmt, &[&coop_id, &after_i, &limit_i, scopes])
+            .query(
+                &stmt,
+                &[&coop_id, &after_i, &limit_i, scopes, &own_device, &own_through],
+            )
             .await?;
         let mut out = PullResponse {
             next: after,
@@ -1007,10 +1020,11 @@ impl RelayStore for PgStore {
         coop_id: &str,
         filter: &ReadFilter,
         after: u64,
+        own: Option<(&str, u64)>,
         limit: u32,
         max_bytes: usize,
     ) -> Result<PullResponse, RelayError> {
-        self.block(self.pull_async(coop_id, filter, after, limit, max_bytes))
+        self.block(self.pull_async(coop_id, filter, after, own, limit, max_bytes))
     }
 
     fn delete_doc(
