@@ -19,30 +19,55 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API until SIGTERM or Ctrl-C (then finish in-flight requests).
-    Serve {
-        /// Data directory (holds relay.sqlite3).
-        #[arg(long, env = "LOGBOOK_RELAY_DATA")]
-        data: PathBuf,
-        /// Address to listen on.
-        #[arg(long, env = "LOGBOOK_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
-        listen: SocketAddr,
-        /// PEM certificate chain; with --tls-key, serve HTTPS.
-        #[arg(long, env = "LOGBOOK_RELAY_TLS_CERT", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// PEM private key; with --tls-cert, serve HTTPS.
-        #[arg(long, env = "LOGBOOK_RELAY_TLS_KEY", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        #[command(flatten)]
-        limits: LimitArgs,
-    },
+    Serve(ServeArgs),
+    /// Check a configuration (the same flags and environment as `serve`) without
+    /// serving: data directory and database, TLS files, listen addresses. Exit code 0
+    /// when every check passes, 1 otherwise.
+    Check(ServeArgs),
     /// Operator commands on the data directory.
     Admin {
-        /// Data directory (holds relay.sqlite3).
-        #[arg(long, env = "LOGBOOK_RELAY_DATA")]
-        data: PathBuf,
+        /// Data directory (holds relay.sqlite3); for `restore`, the new directory.
+        #[arg(long, env = "LOGBOOK_RELAY_DATA", global = true)]
+        data: Option<PathBuf>,
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+/// What `serve` (and `check`) take.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Data directory (holds relay.sqlite3).
+    #[arg(long, env = "LOGBOOK_RELAY_DATA")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "LOGBOOK_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, env = "LOGBOOK_RELAY_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key; with --tls-cert, serve HTTPS.
+    #[arg(long, env = "LOGBOOK_RELAY_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless given; keep it on
+    /// loopback or a private network).
+    #[arg(long, env = "LOGBOOK_RELAY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+impl ServeArgs {
+    fn config(self) -> RelayConfig {
+        let mut config = RelayConfig::new(self.data, self.listen);
+        config.tls = self
+            .tls_cert
+            .zip(self.tls_key)
+            .map(|(cert, key)| TlsFiles { cert, key });
+        config.limits = self.limits.into();
+        config.metrics_listen = self.metrics_listen;
+        config
+    }
 }
 
 /// Timeouts, connection cap, rate limits and quotas (docs/PROTOCOL.md, Operations). The
@@ -146,6 +171,22 @@ enum AdminCommand {
         #[arg(long)]
         device: String,
     },
+    /// Write a consistent copy of the database to FILE, also while a relay serves it.
+    Backup {
+        /// The backup file to create (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Make --data (a new directory) a relay data directory from a backup, under a new
+    /// log generation: devices then pull from the start and push their documents again.
+    Restore {
+        /// A file written by `admin backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Start a new log generation, for a database put back by other means than
+    /// `restore` (a file-system snapshot, say). Run it while no relay serves --data.
+    NewGeneration,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -182,23 +223,39 @@ fn unix_to_utc(secs: i64) -> String {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            data,
-            listen,
-            tls_cert,
-            tls_key,
-            limits,
-        } => serve(data, listen, tls_cert.zip(tls_key), limits.into()),
-        Command::Admin { data, command } => run_admin(&data, command),
+        Command::Serve(args) => serve(args.config()),
+        Command::Check(args) => check(args.config()),
+        Command::Admin { data, command } => {
+            let data = data.context("--data (or LOGBOOK_RELAY_DATA) is required")?;
+            run_admin(&data, command)
+        }
     }
 }
 
-fn serve(
-    data: PathBuf,
-    listen: SocketAddr,
-    tls: Option<(PathBuf, PathBuf)>,
-    limits: Limits,
-) -> anyhow::Result<()> {
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn check(config: RelayConfig) -> anyhow::Result<()> {
+    let report = runtime()?.block_on(logbook_relay::check::check(&config));
+    let mut out = std::io::stdout().lock();
+    for f in &report.findings {
+        writeln!(out, "{} {}", if f.ok { "ok  " } else { "FAIL" }, f.message)?;
+    }
+    if report.passed() {
+        writeln!(out, "configuration ok")?;
+        Ok(())
+    } else {
+        writeln!(out, "configuration has problems (see FAIL above)")?;
+        out.flush()?;
+        std::process::exit(1);
+    }
+}
+
+fn serve(config: RelayConfig) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -206,19 +263,15 @@ fn serve(
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let mut config = RelayConfig::new(data, listen);
-        config.tls = tls.map(|(cert, key)| TlsFiles { cert, key });
-        config.limits = limits;
+    runtime()?.block_on(async move {
         let relay = logbook_relay::start(config)
             .await
             .context("starting the relay")?;
         // Scripts and tests read this line to learn the bound address.
         println!("listening on {}", relay.url());
+        if let Some(addr) = relay.metrics_addr() {
+            println!("metrics on http://{addr}/metrics");
+        }
         std::io::stdout().flush().ok();
         wait_for_shutdown_signal().await?;
         tracing::info!("shutting down: finishing in-flight requests");
@@ -314,6 +367,27 @@ fn run_admin(data: &std::path::Path, command: AdminCommand) -> anyhow::Result<()
         AdminCommand::Revoke { device } => {
             admin::revoke_device(data, &device)?;
             writeln!(out, "revoked {device}")?;
+        }
+        AdminCommand::Backup { to } => {
+            let info = admin::backup(data, &to)?;
+            writeln!(
+                out,
+                "backup written: {} ({} bytes)",
+                to.display(),
+                info.bytes
+            )?;
+            if let Some(g) = info.generation {
+                writeln!(out, "log generation: {g}")?;
+            }
+        }
+        AdminCommand::Restore { from } => {
+            let info = admin::restore(&from, data)?;
+            writeln!(out, "restored into:      {}", data.display())?;
+            writeln!(out, "new log generation: {}", info.generation)?;
+        }
+        AdminCommand::NewGeneration => {
+            let generation = admin::new_generation(data)?;
+            writeln!(out, "new log generation: {generation}")?;
         }
     }
     Ok(())
