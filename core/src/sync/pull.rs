@@ -22,6 +22,17 @@ use crate::observer::ChangeOrigin;
 use crate::store::documents::DocKind;
 use crate::store::{chunks, meta};
 
+/// Meta key: the relay log generation the cursor belongs to (docs/PROTOCOL.md).
+pub(super) const RELAY_GENERATION: &str = "relay_generation";
+
+/// What [`SyncClient::pull_all`] learnt besides the entries.
+pub(super) struct PullOutcome {
+    /// The keys epoch of the last page.
+    pub keys_epoch: Option<u64>,
+    /// The relay's log generation changed: documents were queued to be pushed again.
+    pub new_generation: bool,
+}
+
 /// One pulled document after verification: its id, the plaintexts to merge, and the
 /// blobs set aside (`true`: held for a key, `false`: dropped).
 type Opening<'a> = (&'a str, Vec<Vec<u8>>, Vec<(&'a [u8], bool)>);
@@ -35,12 +46,16 @@ impl SyncClient<'_> {
         relay: &impl Transport,
         after: u64,
         scope: Option<&str>,
+        generation: Option<&str>,
         limit: &mut Adaptive,
         summary: &mut SyncSummary,
     ) -> Result<proto::PullResponse> {
         let mut failures = 0;
         loop {
-            match relay.pull(after, scope, limit.size() as u32).await {
+            match relay
+                .pull(after, scope, generation, limit.size() as u32)
+                .await
+            {
                 Ok(page) => {
                     limit.grow();
                     return Ok(page);
@@ -56,20 +71,23 @@ impl SyncClient<'_> {
         }
     }
 
+    /// Pulls everything after the cursor. Returns the relay's keys epoch and whether the
+    /// relay's log generation changed (the relay was restored from a backup): the cursor
+    /// then went back to 0 and this device's documents were queued to be pushed again.
     pub(super) async fn pull_all(
         &self,
         relay: &impl Transport,
         grant: &Grant,
         summary: &mut SyncSummary,
-    ) -> Result<Option<u64>> {
-        let (first_cursor, known) = self.lb.store.read(|c| {
+    ) -> Result<PullOutcome> {
+        let (mut first_cursor, known, mut generation) = self.lb.store.read(|c| {
             let cursor: u64 = meta::get_meta(c, "cursor")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
                 .and_then(|v| serde_json::from_str(&v).ok())
                 .unwrap_or_default();
-            Ok((cursor, known))
+            Ok((cursor, known, meta::get_meta(c, RELAY_GENERATION)?))
         })?;
         let mut cursor = first_cursor;
         let mut limit = Adaptive::new(
@@ -77,11 +95,41 @@ impl SyncClient<'_> {
             PULL_MIN_ENTRIES,
             proto::DEFAULT_PULL_LIMIT as usize,
         );
+        let mut new_generation = false;
         // The keys epoch of the last page: the newest the relay reported.
         let (readable, keys_epoch) = loop {
             let page = self
-                .pull_page(relay, cursor, None, &mut limit, summary)
+                .pull_page(
+                    relay,
+                    cursor,
+                    None,
+                    generation.as_deref(),
+                    &mut limit,
+                    summary,
+                )
                 .await?;
+            if let (Some(ours), Some(theirs)) = (&generation, &page.generation)
+                && ours != theirs
+            {
+                // The relay's log was restored: entries this device pulled may be gone
+                // from it, and the cursor may point past its end. Start again from 0
+                // (merging is idempotent) and push everything again; at most once a sync.
+                if new_generation {
+                    return Err(Error::Relay {
+                        status: 502,
+                        message: "the relay's log generation changed twice during one sync".into(),
+                    });
+                }
+                new_generation = true;
+                self.start_new_generation(theirs, grant)?;
+                generation = Some(theirs.clone());
+                cursor = 0;
+                first_cursor = 0;
+                continue;
+            }
+            if generation.is_none() {
+                generation = page.generation.clone();
+            }
             let more = page.more && page.next > cursor;
             cursor = page.next;
             let readable: BTreeSet<String> = page.notes_readable.iter().cloned().collect();
@@ -99,7 +147,14 @@ impl SyncClient<'_> {
                 let mut after = 0;
                 loop {
                     let page = self
-                        .pull_page(relay, after, Some(&scope), &mut limit, summary)
+                        .pull_page(
+                            relay,
+                            after,
+                            Some(&scope),
+                            generation.as_deref(),
+                            &mut limit,
+                            summary,
+                        )
                         .await?;
                     let more = page.more && page.next > after;
                     after = page.next;
@@ -114,7 +169,41 @@ impl SyncClient<'_> {
         self.lb
             .store
             .write(ChangeOrigin::Sync, |w| w.set_meta("notes_readable", &json))?;
-        Ok(keys_epoch)
+        Ok(PullOutcome {
+            keys_epoch,
+            new_generation,
+        })
+    }
+
+    /// The relay now serves log generation `generation` (it was restored from a
+    /// backup). In one transaction: the cursor goes back to 0; a snapshot of every
+    /// document this device may write is queued to be pushed again (what the relay lost
+    /// comes back from the devices that hold it, and the relay ignores what it still
+    /// has; documents named for another device are left to that device, the only one
+    /// that may sign them); and what this device knew of the relay's key state is
+    /// forgotten, so the next key round registers its keys and delivers scope keys again.
+    fn start_new_generation(&self, generation: &str, grant: &Grant) -> Result<()> {
+        self.lb.store.write(ChangeOrigin::Sync, |w| {
+            w.set_meta("cursor", "0")?;
+            w.set_meta(RELAY_GENERATION, generation)?;
+            trust::forget_relay_state(w)?;
+            // The relay may have lost these blobs: compaction must not count on them.
+            w.tx.execute("DELETE FROM pushed", [])?;
+            let me = self.lb.device_key();
+            for doc in chunks::all_docs(&w.tx)? {
+                let writable = Scope::of_doc(&doc).is_ok_and(|s| proto::may_write(grant, &s))
+                    && DocKind::of(&doc).is_ok()
+                    // Another device's own documents: only it may push them (it will).
+                    && trust::named_writer(&doc).is_none_or(|owner| owner == me);
+                if !writable {
+                    continue;
+                }
+                let snapshot = w.load(&doc)?.save();
+                w.tx.prepare_cached("INSERT INTO outbox (doc, data) VALUES (?1, ?2)")?
+                    .execute(rusqlite::params![doc, snapshot])?;
+            }
+            Ok(())
+        })
     }
 
     /// Merge one pulled page and (unless it is a back-fill) save its cursor, atomically.
@@ -195,6 +284,9 @@ impl SyncClient<'_> {
             }
             if save_cursor {
                 w.set_meta("cursor", &page.next.to_string())?;
+                if let Some(generation) = &page.generation {
+                    w.set_meta(RELAY_GENERATION, generation)?;
+                }
             }
             Ok(())
         })?;
