@@ -183,13 +183,14 @@ impl SyncClient<'_> {
     /// that may sign them); and what this device knew of the relay's key state is
     /// forgotten, so the next key round registers its keys and delivers scope keys again.
     fn start_new_generation(&self, generation: &str, grant: &Grant) -> Result<()> {
+        // Read before the write: it takes the store's lock too.
+        let me = self.lb.device_key();
         self.lb.store.write(ChangeOrigin::Sync, |w| {
             w.set_meta("cursor", "0")?;
             w.set_meta(RELAY_GENERATION, generation)?;
             trust::forget_relay_state(w)?;
             // The relay may have lost these blobs: compaction must not count on them.
             w.tx.execute("DELETE FROM pushed", [])?;
-            let me = self.lb.device_key();
             for doc in chunks::all_docs(&w.tx)? {
                 let writable = Scope::of_doc(&doc).is_ok_and(|s| proto::may_write(grant, &s))
                     && DocKind::of(&doc).is_ok()
