@@ -147,6 +147,7 @@ fn main() {
         more: true,
         notes_readable: vec!["p-1".into()],
         keys_epoch: Some(1),
+        generation: Some("0123456789abcdef0123456789abcdef".into()),
     };
     write("pull_body", &to_cbor(&pulled));
     write("pull_body", &to_cbor(&PullResponse::default()));

@@ -111,6 +111,7 @@ enum Command {
     Rebuild,
     /// Join a relay with a one-time code (works on an empty home).
     Join {
+        /// The relay's address; several separated by commas are tried in order.
         #[arg(long, env = "LOGBOOK_RELAY")]
         relay: String,
         #[arg(long)]
@@ -139,6 +140,12 @@ enum Command {
     Sync {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Show this device's relay addresses, or replace them with --set (several,
+    /// separated by commas: the next is tried when one is down or failing).
+    Relays {
+        #[arg(long)]
+        set: Option<String>,
     },
     /// The coop's devices (coordinators).
     Devices {
@@ -250,6 +257,7 @@ fn run(cli: Cli) -> Result<()> {
             expires_in_hours,
         )?,
         Command::Sync { format } => sync::sync(&book, format)?,
+        Command::Relays { set } => sync::relays(&book, set.as_deref())?,
         Command::Devices { format } => sync::devices(&book, format)?,
         Command::Revoke { device } => sync::revoke(&book, &device)?,
         Command::Consent {

@@ -494,6 +494,13 @@ pub struct PullResponse {
     /// than the epoch (clients then run the key round every sync, as before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys_epoch: Option<u64>,
+    /// The relay's log generation: an id that changes only when the relay's log was
+    /// restored from a backup and may have lost entries devices had already pulled. A
+    /// device that last pulled under another generation starts again from cursor 0 and
+    /// pushes its documents again (docs/PROTOCOL.md, "Log generation"). Absent from
+    /// relays older than generations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -558,17 +565,22 @@ mod tests {
             more: false,
             notes_readable: vec!["p".into()],
             keys_epoch: Some(3),
+            generation: Some("g1".into()),
         };
         let back: PullResponse = from_cbor(&to_cbor(&r)).expect("round trip");
         assert_eq!(back.docs[0].blobs[0].as_ref(), &[1, 2, 3]);
         assert_eq!(back.next, 7);
         assert_eq!(back.keys_epoch, Some(3));
-        // A relay older than the keys epoch sends none: the client reads `None`.
+        assert_eq!(back.generation.as_deref(), Some("g1"));
+        // A relay older than the keys epoch (or the generation) sends none: the client
+        // reads `None`.
         let old = PullResponse {
             keys_epoch: None,
+            generation: None,
             ..r
         };
         let back: PullResponse = from_cbor(&to_cbor(&old)).expect("round trip");
         assert_eq!(back.keys_epoch, None);
+        assert_eq!(back.generation, None);
     }
 }

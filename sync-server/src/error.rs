@@ -71,6 +71,8 @@ pub enum AppError {
     QuotaExceeded(&'static str),
     /// 500: storage failure or bug. Details go to the log, not to the client.
     Internal,
+    /// 500 as well, counted apart: the store failed (SQLite, I/O, corrupt data).
+    Store,
 }
 
 impl AppError {
@@ -103,7 +105,7 @@ impl AppError {
                 "too many requests; retry after the seconds in Retry-After",
             ),
             AppError::QuotaExceeded(m) => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded", m),
-            AppError::Internal => (
+            AppError::Internal | AppError::Store => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "internal error",
@@ -122,7 +124,12 @@ impl From<RelayError> for AppError {
             other => {
                 // rusqlite and io errors name statements and paths, never bound values.
                 tracing::error!(error = %other, "request failed");
-                AppError::Internal
+                match other {
+                    RelayError::Storage(_) | RelayError::Io(_) | RelayError::Corrupt(_) => {
+                        AppError::Store
+                    }
+                    _ => AppError::Internal,
+                }
             }
         }
     }
@@ -136,9 +143,15 @@ impl IntoResponse for AppError {
             message: message.to_string(),
         };
         let mut res = (status, axum::Json(body)).into_response();
-        if let AppError::RateLimited(secs) = self {
-            res.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+        match self {
+            AppError::RateLimited(secs) => {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            AppError::Store => {
+                res.extensions_mut().insert(crate::metrics::StoreFailure);
+            }
+            _ => {}
         }
         res
     }

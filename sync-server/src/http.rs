@@ -8,6 +8,7 @@ use crate::credentials;
 use crate::decode::{PushDecodeError, check_prefix, decode_push};
 use crate::error::AppError;
 use crate::limits::{PushSlot, RateLimits, request_timeout};
+use crate::metrics::Metrics;
 use crate::store::{CheckedDoc, DeviceRecord, KeysSet, NewDevice, RelayStore};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -43,6 +44,11 @@ use tracing::Span;
 pub(crate) struct AppState {
     store: Arc<dyn RelayStore>,
     rate: Arc<RateLimits>,
+    /// The store's log generation, read at start (it changes only by a restore, which
+    /// writes a new data directory).
+    generation: Option<Arc<str>>,
+    /// Present when the operator asked for `/metrics`.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// The whole API as an axum router. `request_limit` bounds each request's time (see
@@ -52,6 +58,8 @@ pub(crate) fn router(
     rate: Arc<RateLimits>,
     request_limit: Duration,
     gzip_requests: bool,
+    generation: Option<String>,
+    metrics: Option<Arc<Metrics>>,
 ) -> Router {
     // JSON control bodies are small; only push needs the 8 MiB (set on the whole router
     // below, the route-level limit wins). A small limit keeps a flood of big JSON bodies
@@ -84,7 +92,12 @@ pub(crate) fn router(
         .nest(proto::API_PREFIX, v1)
         .fallback(|| async { AppError::NotFound("no such route") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .with_state(AppState { store, rate })
+        .with_state(AppState {
+            store,
+            rate,
+            generation: generation.map(Arc::from),
+            metrics: metrics.clone(),
+        })
         // Responses are gzipped for clients that ask (Accept-Encoding): pull pages of
         // automerge changes shrink about 5x, which is what a slow mobile link needs.
         // Clients that do not ask get them as before.
@@ -107,7 +120,15 @@ pub(crate) fn router(
             request_limit,
             request_timeout,
         ))
-        .layer(middleware::from_fn(server_timing))
+        .layer(middleware::from_fn(server_timing));
+    let app = match metrics {
+        Some(metrics) => app.layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::record,
+        )),
+        None => app,
+    };
+    let app = app
         .layer(
             // Logged per request: method, route template, status, latency, device id.
             // Never the URI (it can hold a person id), headers, bodies or query values.
@@ -830,6 +851,7 @@ async fn push(
 ) -> Result<Response, AppError> {
     let store = st.store.clone();
     let rate = st.rate.clone();
+    let metrics = st.metrics.clone();
     let encoded = blocking(move || {
         let req: PushRequest = decode_push(&body).map_err(|e| {
             rate.charge_refused_push(&d.device_id);
@@ -843,7 +865,18 @@ async fn push(
         if let Some(keys) = &d.public_keys {
             check_authorship(&d.coop_id, keys, &docs)?;
         }
+        let size = metrics.as_ref().map(|_| {
+            let blobs = docs.iter().map(|d| d.blobs.len()).sum::<usize>();
+            let bytes = docs
+                .iter()
+                .flat_map(|d| d.blobs.iter().map(|(_, b)| b.len()))
+                .sum::<usize>();
+            (docs.len(), blobs, bytes)
+        });
         let res = store.push(&d.coop_id, &d.device_id, docs)?;
+        if let (Some(m), Some((documents, blobs, bytes))) = (&metrics, size) {
+            m.observe_push(documents, blobs, bytes);
+        }
         Ok(proto::to_cbor(&res))
     })
     .await?;
@@ -861,6 +894,8 @@ struct PullParams {
     /// device restored from a backup sends the older value its backup kept, so what it
     /// pushed after the backup comes back to it.
     own_through: Option<u64>,
+    /// The log generation the client's cursor belongs to, if it knows one.
+    generation: Option<String>,
 }
 
 async fn pull(
@@ -880,6 +915,13 @@ async fn pull(
         .transpose()?;
     let single_scope = only.is_some();
     let store = st.store.clone();
+    let generation = st.generation.clone();
+    // A cursor from another generation (the log was restored since) may lie past this
+    // log's end: it acknowledges nothing here, and its `own_through` counts another log.
+    let cursor_is_ours = match (&params.generation, &generation) {
+        (Some(theirs), Some(ours)) => theirs.as_str() == &**ours,
+        _ => true,
+    };
     let encoded = blocking(move || {
         let consented = if d.grant.role == Role::Coordinator {
             store.consented_people(&d.coop_id)?
@@ -900,15 +942,19 @@ async fn pull(
             &d.coop_id,
             &filter,
             params.after,
-            params.own_through.map(|t| (d.device_id.as_str(), t)),
+            params
+                .own_through
+                .filter(|_| cursor_is_ours)
+                .map(|t| (d.device_id.as_str(), t)),
             limit,
             proto::MAX_PULL_BYTES,
         )?;
         res.notes_readable = notes_readable;
+        res.generation = generation.map(|g| g.to_string());
         // A full pull's `after` says the device applied everything up to it (clients
         // store `next` only after applying a page), which lets old tombstones go. A
         // single-scope back-fill runs on a side cursor and says nothing of the kind.
-        if !single_scope {
+        if !single_scope && cursor_is_ours {
             store.ack_cursor(&d.device_id, params.after);
         }
         Ok(proto::to_cbor(&res))

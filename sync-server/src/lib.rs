@@ -15,16 +15,20 @@
 //! - `store/`: the [`store::RelayStore`] trait and its SQLite implementation (`mod.rs`),
 //!   the PostgreSQL one (`postgres.rs`), and [`store::Database`] choosing between them.
 //! - `http.rs`: routes and handlers.
-//! - `admin.rs`: operator commands on the data directory.
-//! - `main.rs`: the `logbook-relay` binary (`serve`, `admin ...`).
+//! - `admin.rs`: operator commands on the data directory, backup and restore.
+//! - `metrics.rs`: `/metrics` on its own listener (off by default).
+//! - `check.rs`: `logbook-relay check`, a configuration's dry run.
+//! - `main.rs`: the `logbook-relay` binary (`serve`, `check`, `admin ...`).
 
 pub mod access;
 pub mod admin;
+pub mod check;
 pub mod credentials;
 mod decode;
 mod error;
 mod http;
 pub mod limits;
+pub mod metrics;
 pub mod store;
 
 /// Entry points for the fuzz targets in `fuzz/` (not a stable API).
@@ -63,6 +67,9 @@ pub struct RelayConfig {
     /// Default on; off, the relay answers as relays before compressed requests did (a
     /// compressed body is then unreadable), which is what client fallback is tested on.
     pub gzip_requests: bool,
+    /// Serve `GET /metrics` (Prometheus text format) on this address; `None` (the
+    /// default): no metrics are kept or served.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// PEM certificate chain and private key for HTTPS.
@@ -81,6 +88,7 @@ impl RelayConfig {
             tls: None,
             limits: Limits::default(),
             gzip_requests: true,
+            metrics_listen: None,
         }
     }
 }
@@ -101,6 +109,7 @@ pub struct RunningRelay {
     tls: bool,
     handle: axum_server::Handle<SocketAddr>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    metrics: Option<(SocketAddr, tokio::task::JoinHandle<()>)>,
 }
 
 impl RunningRelay {
@@ -123,9 +132,17 @@ impl RunningRelay {
         format!("{scheme}://{addr}")
     }
 
+    /// The address `/metrics` is served on, if metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
+    }
+
     /// Stops accepting connections, lets in-flight requests finish (up to 30 s), and
     /// returns when the server has stopped.
     pub async fn shutdown(self) {
+        if let Some((_, task)) = &self.metrics {
+            task.abort();
+        }
         self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
         match self.task.await {
             Ok(Ok(())) => {}
@@ -147,11 +164,26 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
     let store = tokio::task::spawn_blocking(move || database.open(quotas))
         .await
         .map_err(|_| RelayError::Task)??;
+    let generation = store.log_generation()?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let metrics = config.metrics_listen.map(|_| {
+        Arc::new(metrics::Metrics::new(
+            slots.clone(),
+            limits.max_connections.max(1),
+        ))
+    });
     let rate = Arc::new(limits::RateLimits::new(&limits));
     forget_idle_rate_keys(Arc::downgrade(&rate));
     sweep_tombstones(Arc::downgrade(&store), limits.tombstone_sweep);
-    let app = http::router(store, rate, limits.request_timeout, config.gzip_requests)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(
+        store,
+        rate,
+        limits.request_timeout,
+        config.gzip_requests,
+        generation,
+        metrics.clone(),
+    )
+    .into_make_service_with_connect_info::<SocketAddr>();
     let listener = listen(config.listen)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
@@ -163,7 +195,7 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
                 .await
                 .map_err(|e| RelayError::Tls(e.to_string()))?;
             let mut server = axum_server::from_tcp_rustls(listener, rustls)?
-                .map(|tls| limits::GuardedAcceptor::new(tls, &limits))
+                .map(|tls| limits::GuardedAcceptor::new(tls, slots.clone(), &limits))
                 .handle(handle.clone());
             configure_http(&mut server, &limits);
             let server = server.first_request_timeout(limits.header_timeout);
@@ -171,12 +203,16 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
         }
         None => {
             let mut server = axum_server::from_tcp(listener)?
-                .map(|plain| limits::GuardedAcceptor::new(plain, &limits))
+                .map(|plain| limits::GuardedAcceptor::new(plain, slots.clone(), &limits))
                 .handle(handle.clone());
             configure_http(&mut server, &limits);
             let server = server.first_request_timeout(limits.header_timeout);
             tokio::spawn(server.serve(app))
         }
+    };
+    let metrics = match (metrics, config.metrics_listen) {
+        (Some(metrics), Some(at)) => Some(serve_metrics(metrics, at)?),
+        _ => None,
     };
     tracing::info!(%addr, tls = config.tls.is_some(), "relay listening");
     Ok(RunningRelay {
@@ -184,7 +220,30 @@ pub async fn start(config: RelayConfig) -> Result<RunningRelay, RelayError> {
         tls: config.tls.is_some(),
         handle,
         task,
+        metrics,
     })
+}
+
+/// Serves `GET /metrics` on its own listener (plain HTTP: bind it to loopback or a
+/// private network, never the public address).
+fn serve_metrics(
+    metrics: Arc<metrics::Metrics>,
+    at: SocketAddr,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), RelayError> {
+    let listener = std::net::TcpListener::bind(at)?;
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let addr = listener.local_addr()?;
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics::serve_metrics))
+        .with_state(metrics);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "metrics listener ended");
+        }
+    });
+    tracing::info!(%addr, "metrics listening");
+    Ok((addr, task))
 }
 
 /// Connections the kernel queues for `accept` (capped by `net.core.somaxconn`). std's

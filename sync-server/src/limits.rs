@@ -109,10 +109,12 @@ pub(crate) struct GuardedAcceptor<A> {
 }
 
 impl<A> GuardedAcceptor<A> {
-    pub(crate) fn new(inner: A, limits: &Limits) -> Self {
+    /// `slots` holds `limits.max_connections` permits (shared with the metrics, which
+    /// count the open connections from it).
+    pub(crate) fn new(inner: A, slots: Arc<Semaphore>, limits: &Limits) -> Self {
         GuardedAcceptor {
             inner,
-            slots: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            slots,
             wait: limits.header_timeout,
             idle: limits.idle_timeout,
         }

@@ -19,22 +19,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API until SIGTERM or Ctrl-C (then finish in-flight requests).
-    Serve {
-        #[command(flatten)]
-        store: StoreArgs,
-        /// Address to listen on.
-        #[arg(long, env = "LOGBOOK_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
-        listen: SocketAddr,
-        /// PEM certificate chain; with --tls-key, serve HTTPS.
-        #[arg(long, env = "LOGBOOK_RELAY_TLS_CERT", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// PEM private key; with --tls-cert, serve HTTPS.
-        #[arg(long, env = "LOGBOOK_RELAY_TLS_KEY", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        #[command(flatten)]
-        limits: LimitArgs,
-    },
-    /// Operator commands on the data directory.
+    Serve(ServeArgs),
+    /// Check a configuration (the same flags and environment as `serve`) without
+    /// serving: data directory or database, TLS files, listen addresses. Exit code 0
+    /// when every check passes, 1 otherwise.
+    Check(ServeArgs),
+    /// Operator commands on the data directory or database.
     Admin {
         #[command(flatten)]
         store: StoreArgs,
@@ -44,26 +34,71 @@ enum Command {
 }
 
 /// Where the relay keeps its data: a data directory (SQLite, the default) or a
-/// PostgreSQL database that several relay processes may share.
+/// PostgreSQL database that several relay processes may share. One of the two is
+/// required (checked in [`StoreArgs::database`]: clap refuses required global flags).
 #[derive(clap::Args)]
 struct StoreArgs {
-    /// Data directory (holds relay.sqlite3). Not needed with --database.
-    #[arg(long, env = "LOGBOOK_RELAY_DATA", required_unless_present = "database")]
+    /// Data directory (holds relay.sqlite3); for `admin restore`, the new directory.
+    /// Not needed with --database.
+    #[arg(long, env = "LOGBOOK_RELAY_DATA", global = true)]
     data: Option<PathBuf>,
     /// PostgreSQL URL, e.g. postgres://relay@127.0.0.1:5432/logbook, used instead of
     /// --data (wins if both are set).
-    #[arg(long, env = "LOGBOOK_RELAY_DATABASE", hide_env_values = true)]
+    #[arg(long, env = "LOGBOOK_RELAY_DATABASE", hide_env_values = true, global = true)]
     database: Option<String>,
 }
 
 impl StoreArgs {
-    fn database(self) -> store::Database {
+    fn database(self) -> anyhow::Result<store::Database> {
         match (self.database, self.data) {
-            (Some(url), _) => store::Database::postgres(url),
-            (None, Some(dir)) => store::Database::Sqlite(dir),
-            // clap requires one of the two.
-            (None, None) => store::Database::Sqlite(PathBuf::from(".")),
+            (Some(url), _) => Ok(store::Database::postgres(url)),
+            (None, Some(dir)) => Ok(store::Database::Sqlite(dir)),
+            (None, None) => anyhow::bail!(
+                "--data DIR or --database URL (or LOGBOOK_RELAY_DATA / LOGBOOK_RELAY_DATABASE) is required"
+            ),
         }
+    }
+}
+
+/// What `serve` (and `check`) take.
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "LOGBOOK_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, env = "LOGBOOK_RELAY_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key; with --tls-cert, serve HTTPS.
+    #[arg(long, env = "LOGBOOK_RELAY_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless given; keep it on
+    /// loopback or a private network).
+    #[arg(long, env = "LOGBOOK_RELAY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+impl ServeArgs {
+    fn config(self) -> anyhow::Result<RelayConfig> {
+        let mut config = match self.store.database()? {
+            store::Database::Sqlite(dir) => RelayConfig::new(dir, self.listen),
+            store::Database::Postgres(target) => {
+                let mut config = RelayConfig::new(PathBuf::new(), self.listen);
+                config.postgres = Some(target);
+                config
+            }
+        };
+        config.tls = self
+            .tls_cert
+            .zip(self.tls_key)
+            .map(|(cert, key)| TlsFiles { cert, key });
+        config.limits = self.limits.into();
+        config.metrics_listen = self.metrics_listen;
+        Ok(config)
     }
 }
 
@@ -168,6 +203,22 @@ enum AdminCommand {
         #[arg(long)]
         device: String,
     },
+    /// Write a consistent copy of the database to FILE, also while a relay serves it.
+    Backup {
+        /// The backup file to create (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Make --data (a new directory) a relay data directory from a backup, under a new
+    /// log generation: devices then pull from the start and push their documents again.
+    Restore {
+        /// A file written by `admin backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Start a new log generation, for a database put back by other means than
+    /// `restore` (a file-system snapshot, say). Run it while no relay serves --data.
+    NewGeneration,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,28 +255,36 @@ fn unix_to_utc(secs: i64) -> String {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            store,
-            listen,
-            tls_cert,
-            tls_key,
-            limits,
-        } => serve(
-            store.database(),
-            listen,
-            tls_cert.zip(tls_key),
-            limits.into(),
-        ),
-        Command::Admin { store, command } => run_admin(&store.database(), command),
+        Command::Serve(args) => serve(args.config()?),
+        Command::Check(args) => check(args.config()?),
+        Command::Admin { store, command } => run_admin(&store.database()?, command),
     }
 }
 
-fn serve(
-    database: store::Database,
-    listen: SocketAddr,
-    tls: Option<(PathBuf, PathBuf)>,
-    limits: Limits,
-) -> anyhow::Result<()> {
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn check(config: RelayConfig) -> anyhow::Result<()> {
+    let report = runtime()?.block_on(logbook_relay::check::check(&config));
+    let mut out = std::io::stdout().lock();
+    for f in &report.findings {
+        writeln!(out, "{} {}", if f.ok { "ok  " } else { "FAIL" }, f.message)?;
+    }
+    if report.passed() {
+        writeln!(out, "configuration ok")?;
+        Ok(())
+    } else {
+        writeln!(out, "configuration has problems (see FAIL above)")?;
+        out.flush()?;
+        std::process::exit(1);
+    }
+}
+
+fn serve(config: RelayConfig) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -233,26 +292,15 @@ fn serve(
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let mut config = match database {
-            store::Database::Sqlite(dir) => RelayConfig::new(dir, listen),
-            store::Database::Postgres(target) => {
-                let mut config = RelayConfig::new(PathBuf::new(), listen);
-                config.postgres = Some(target);
-                config
-            }
-        };
-        config.tls = tls.map(|(cert, key)| TlsFiles { cert, key });
-        config.limits = limits;
+    runtime()?.block_on(async move {
         let relay = logbook_relay::start(config)
             .await
             .context("starting the relay")?;
         // Scripts and tests read this line to learn the bound address.
         println!("listening on {}", relay.url());
+        if let Some(addr) = relay.metrics_addr() {
+            println!("metrics on http://{addr}/metrics");
+        }
         std::io::stdout().flush().ok();
         wait_for_shutdown_signal().await?;
         tracing::info!("shutting down: finishing in-flight requests");
@@ -349,8 +397,42 @@ fn run_admin(data: &store::Database, command: AdminCommand) -> anyhow::Result<()
             admin::revoke_device(data, &device)?;
             writeln!(out, "revoked {device}")?;
         }
+        AdminCommand::Backup { to } => {
+            let info = admin::backup(sqlite_only(data, "backup")?, &to)?;
+            writeln!(
+                out,
+                "backup written: {} ({} bytes)",
+                to.display(),
+                info.bytes
+            )?;
+            if let Some(g) = info.generation {
+                writeln!(out, "log generation: {g}")?;
+            }
+        }
+        AdminCommand::Restore { from } => {
+            let data = sqlite_only(data, "restore")?;
+            let info = admin::restore(&from, data)?;
+            writeln!(out, "restored into:      {}", data.display())?;
+            writeln!(out, "new log generation: {}", info.generation)?;
+        }
+        AdminCommand::NewGeneration => {
+            let generation = admin::new_generation(data.clone())?;
+            writeln!(out, "new log generation: {generation}")?;
+        }
     }
     Ok(())
+}
+
+/// Backup and restore work on the SQLite data directory; a PostgreSQL
+/// relay is backed up with PostgreSQL's own tools (docs/OPERATIONS-relay.md).
+fn sqlite_only<'a>(data: &'a store::Database, command: &str) -> anyhow::Result<&'a std::path::Path> {
+    match data {
+        store::Database::Sqlite(dir) => Ok(dir),
+        store::Database::Postgres(_) => anyhow::bail!(
+            "admin {command} works on a SQLite data directory (--data); back up a PostgreSQL \
+             relay with pg_dump or point-in-time recovery (docs/OPERATIONS-relay.md)"
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ mod common;
 use common::*;
 use logbook_protocol::Role;
 use logbook_relay::RelayError;
-use logbook_relay::store::{Database, PgStore, PgTarget};
+use logbook_relay::store::postgres::END_VERSION;
+use logbook_relay::store::{Database, PgStore, PgTarget, RelayStore};
 use reqwest::StatusCode;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -39,12 +40,20 @@ fn migrations_are_versioned_and_a_newer_schema_is_refused() {
         return;
     };
     let target = fresh_target(&url);
+    assert_eq!(PgStore::probe(&target).expect("probe"), None, "nothing created yet");
     let store = PgStore::open(&target).expect("open");
-    assert_eq!(store.schema_version().expect("version"), 1);
+    assert_eq!(store.schema_version().expect("version"), END_VERSION);
+    let generation = store.log_generation().expect("generation");
+    assert!(generation.is_some(), "a new database has a log generation");
     drop(store);
     // Opening again (another process starting) migrates nothing and keeps the data.
     let store = PgStore::open(&target).expect("reopen");
-    assert_eq!(store.schema_version().expect("version"), 1);
+    assert_eq!(store.schema_version().expect("version"), END_VERSION);
+    assert_eq!(store.log_generation().expect("generation"), generation);
+    let renewed = store.new_log_generation().expect("new generation");
+    assert_ne!(Some(renewed.clone()), generation);
+    assert_eq!(store.log_generation().expect("generation"), Some(renewed));
+    assert_eq!(PgStore::probe(&target).expect("probe"), Some(END_VERSION));
     drop(store);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {

@@ -108,6 +108,22 @@ pub(crate) fn sync(book: &Logbook, format: Format) -> Result<()> {
     Ok(())
 }
 
+/// Prints the relay addresses, in the order they are tried (after replacing them with
+/// `set`, if given).
+pub(crate) fn relays(book: &Logbook, set: Option<&str>) -> Result<()> {
+    let urls = match set {
+        Some(list) => book.sync().set_relay_urls(list)?,
+        None => book.sync().relay_urls()?,
+    };
+    if urls.is_empty() {
+        println!("not joined to a relay");
+    }
+    for url in urls {
+        println!("{url}");
+    }
+    Ok(())
+}
+
 pub(crate) fn devices(book: &Logbook, format: Format) -> Result<()> {
     let devices = runtime()?.block_on(book.sync().devices())?;
     print_rows(

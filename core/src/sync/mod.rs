@@ -26,10 +26,13 @@ use crate::logbook::{Logbook, validate_device_name};
 use crate::observer::ChangeOrigin;
 use crate::store::{DEVICE, MEMBERSHIP, meta};
 use crate::timesheets;
-use transport::{HttpRelay, Transport};
+use transport::{HttpRelay, Transport, parse_relay_urls};
 
 /// Meta key: "1" if the relay takes gzipped request bodies (see `transport`).
 const GZIP_REQUESTS: &str = "relay_gzip_requests";
+/// Meta key: every relay address, in the order they are tried, as a JSON array, when
+/// there is more than one (`relay_url` is always the first).
+const RELAY_URLS: &str = "relay_urls";
 
 /// Attempts for a request that failed for a reason worth retrying (network, 5xx, 429).
 const ATTEMPTS: u32 = 4;
@@ -104,22 +107,54 @@ impl<'a> SyncClient<'a> {
     }
 
     fn membership(&self) -> Result<Membership> {
-        let (url, token, gzip) = self.lb.store.read(|c| {
+        let (urls, token, gzip) = self.lb.store.read(|c| {
             Ok((
-                meta::get_meta(c, "relay_url")?,
+                stored_relay_urls(c)?,
                 meta::get_meta(c, "token")?,
                 meta::get_meta(c, GZIP_REQUESTS)?,
             ))
         })?;
-        let (Some(url), Some(token), Some(grant)) = (url, token, self.lb.store.grant()) else {
+        let (false, Some(token), Some(grant)) = (urls.is_empty(), token, self.lb.store.grant())
+        else {
             return Err(Error::conflict(
                 "this device has not joined a relay: run `join` first",
             ));
         };
         Ok(Membership {
-            relay: HttpRelay::new(&url, &token)?.with_gzip_requests(gzip.as_deref() == Some("1")),
+            relay: HttpRelay::new(&urls, &token)?.with_gzip_requests(gzip.as_deref() == Some("1")),
             grant,
         })
+    }
+
+    /// The relay addresses this device syncs with, in the order it tries them (empty
+    /// before joining).
+    pub fn relay_urls(&self) -> Result<Vec<String>> {
+        self.lb.store.read(stored_relay_urls)
+    }
+
+    /// Replaces the relay addresses (a list separated by commas or spaces; the first is
+    /// tried first, the next ones when it cannot be reached or answers with a server
+    /// error). They must all be addresses of this device's relay: processes sharing its
+    /// database, or proxies in front of it. Returns the list as stored.
+    pub fn set_relay_urls(&self, list: &str) -> Result<Vec<String>> {
+        let urls = parse_relay_urls(list);
+        if urls.is_empty() {
+            return Err(Error::invalid("give at least one relay address"));
+        }
+        for url in &urls {
+            check_relay_url(url)?;
+        }
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            if meta::get_meta(&w.tx, "relay_url")?.is_none() {
+                return Err(Error::conflict(
+                    "this device has not joined a relay: run `join` first",
+                ));
+            }
+            store_relay_urls(w, &urls)?;
+            w.touch(MEMBERSHIP);
+            Ok(())
+        })?;
+        Ok(urls)
     }
 
     /// Redeem a one-time join code at a relay, then sync once. See [`Self::join_with`].
@@ -128,7 +163,9 @@ impl<'a> SyncClient<'a> {
     }
 
     /// Redeem a one-time join code, then sync once. The join stands even if that first
-    /// sync fails (the result says so, and the next sync completes it).
+    /// sync fails (the result says so, and the next sync completes it). `relay_url` may
+    /// list several addresses of the relay, separated by commas (see
+    /// [`Self::set_relay_urls`]).
     ///
     /// The first coordinator of a new coop starts from here alone: if the relay holds no
     /// directory yet, this device starts it with the coop's name (from the relay) and
@@ -143,8 +180,13 @@ impl<'a> SyncClient<'a> {
         if self.lb.store.grant().is_some() {
             return Err(Error::conflict("this device has already joined a relay"));
         }
-        let url = relay_url.trim().trim_end_matches('/').to_string();
-        check_relay_url(&url)?;
+        let urls = parse_relay_urls(relay_url);
+        if urls.is_empty() {
+            return Err(Error::invalid("give the relay's address"));
+        }
+        for url in &urls {
+            check_relay_url(url)?;
+        }
         let name = validate_device_name(device_name)?;
         let timezone = match timezone {
             Some(tz) => {
@@ -161,7 +203,7 @@ impl<'a> SyncClient<'a> {
         // Only the first half of the code goes to the relay; the second opens the key
         // envelope the inviter left there (docs/SECURITY.md).
         let (relay_code, full_code) = trust::split_code(code);
-        let relay = HttpRelay::new(&url, "")?;
+        let relay = HttpRelay::new(&urls, "")?;
         let joined = relay
             .join(&proto::JoinRequest {
                 code: relay_code,
@@ -173,7 +215,7 @@ impl<'a> SyncClient<'a> {
             serde_json::to_string(&joined.grant).map_err(|e| Error::Corrupt(e.to_string()))?;
         self.lb.store.set_device_name(&name)?;
         self.lb.store.write(ChangeOrigin::Local, |w| {
-            w.set_meta("relay_url", &url)?;
+            store_relay_urls(w, &urls)?;
             w.set_meta("token", &joined.token)?;
             w.set_meta("relay_device_id", &joined.device_id)?;
             w.set_meta("coop_id", &joined.coop_id)?;
@@ -247,7 +289,14 @@ impl<'a> SyncClient<'a> {
         self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         summary.compacted_documents = self.compact_owned(&m.relay, &mut summary).await?;
         summary.forgotten_documents = crate::kiosk::forget_acknowledged_taps(self.lb)?;
-        let keys_epoch = self.pull_all(&m.relay, &m.grant, &mut summary).await?;
+        let pulled = self.pull_all(&m.relay, &m.grant, &mut summary).await?;
+        let keys_epoch = pulled.keys_epoch;
+        if pulled.new_generation {
+            // The relay was restored from a backup: register keys and deliver scope keys
+            // again, then push everything queued for it (docs/PROTOCOL.md).
+            self.key_round(&m.relay, &mut summary.retries).await?;
+            self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
+        }
         // A key event at the relay since the last round (a device joined or was revoked,
         // keys or certificates were delivered): learn it now. It opens the blobs held for
         // those keys, and changes that waited in the outbox for a key go out with it.
@@ -373,12 +422,14 @@ impl<'a> SyncClient<'a> {
         self.lb.store.write(ChangeOrigin::Local, |w| {
             for k in [
                 "relay_url",
+                RELAY_URLS,
                 "token",
                 "relay_device_id",
                 "coop_id",
                 "grant",
                 "cursor",
                 pull::OWN_THROUGH,
+                pull::RELAY_GENERATION,
                 GZIP_REQUESTS,
             ]
             .into_iter()
@@ -389,6 +440,27 @@ impl<'a> SyncClient<'a> {
             w.touch(MEMBERSHIP);
             Ok(())
         })
+    }
+}
+
+/// The stored relay addresses: `relay_urls` if set, else `relay_url` alone.
+fn stored_relay_urls(c: &rusqlite::Connection) -> Result<Vec<String>> {
+    if let Some(list) = meta::get_meta(c, RELAY_URLS)?
+        && let Ok(urls) = serde_json::from_str::<Vec<String>>(&list)
+        && !urls.is_empty()
+    {
+        return Ok(urls);
+    }
+    Ok(meta::get_meta(c, "relay_url")?.into_iter().collect())
+}
+
+fn store_relay_urls(w: &mut crate::store::writer::Writer<'_>, urls: &[String]) -> Result<()> {
+    w.set_meta("relay_url", &urls[0])?;
+    if urls.len() > 1 {
+        let json = serde_json::to_string(urls).map_err(|e| Error::Corrupt(e.to_string()))?;
+        w.set_meta(RELAY_URLS, &json)
+    } else {
+        w.delete_meta(RELAY_URLS)
     }
 }
 

@@ -24,6 +24,17 @@ use crate::observer::ChangeOrigin;
 use crate::store::documents::DocKind;
 use crate::store::{chunks, meta};
 
+/// Meta key: the relay log generation the cursor belongs to (docs/PROTOCOL.md).
+pub(super) const RELAY_GENERATION: &str = "relay_generation";
+
+/// What [`SyncClient::pull_all`] learnt besides the entries.
+pub(super) struct PullOutcome {
+    /// The keys epoch of the last page.
+    pub keys_epoch: Option<u64>,
+    /// The relay's log generation changed: documents were queued to be pushed again.
+    pub new_generation: bool,
+}
+
 /// One pulled document after verification: its id, the plaintexts to merge, and the
 /// blobs set aside (`true`: held for a key, `false`: dropped).
 type Opening<'a> = (&'a str, Vec<Vec<u8>>, Vec<(&'a [u8], bool)>);
@@ -38,13 +49,14 @@ impl SyncClient<'_> {
         after: u64,
         scope: Option<&str>,
         own_through: Option<u64>,
+        generation: Option<&str>,
         limit: &mut Adaptive,
         retries: &mut u32,
     ) -> Result<proto::PullResponse> {
         let mut failures = 0;
         loop {
             match relay
-                .pull(after, scope, own_through, limit.size() as u32)
+                .pull(after, scope, own_through, generation, limit.size() as u32)
                 .await
             {
                 Ok(page) => {
@@ -62,20 +74,28 @@ impl SyncClient<'_> {
         }
     }
 
+    /// Pulls everything after the cursor. Returns the relay's keys epoch and whether the
+    /// relay's log generation changed (the relay was restored from a backup): the cursor
+    /// then went back to 0 and this device's documents were queued to be pushed again.
     pub(super) async fn pull_all(
         &self,
         relay: &impl Transport,
         grant: &Grant,
         summary: &mut SyncSummary,
-    ) -> Result<Option<u64>> {
-        let (first_cursor, known, own_through) = self.lb.store.read(|c| {
+    ) -> Result<PullOutcome> {
+        let (mut first_cursor, known, mut own_through, mut generation) = self.lb.store.read(|c| {
             let cursor: u64 = meta::get_meta(c, "cursor")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
                 .and_then(|v| serde_json::from_str(&v).ok())
                 .unwrap_or_default();
-            Ok((cursor, known, own_through(c)?))
+            Ok((
+                cursor,
+                known,
+                own_through(c)?,
+                meta::get_meta(c, RELAY_GENERATION)?,
+            ))
         })?;
         let mut cursor = first_cursor;
         let mut limit = Adaptive::new(
@@ -83,9 +103,18 @@ impl SyncClient<'_> {
             PULL_MIN_ENTRIES,
             proto::DEFAULT_PULL_LIMIT as usize,
         );
+        let mut new_generation = false;
         let mut retries = 0;
         let mut page = self
-            .pull_page(relay, cursor, None, own_through, &mut limit, &mut retries)
+            .pull_page(
+                relay,
+                cursor,
+                None,
+                own_through,
+                generation.as_deref(),
+                &mut limit,
+                &mut retries,
+            )
             .await;
         // The keys epoch of the last page: the newest the relay reported.
         let (readable, keys_epoch) = loop {
@@ -96,6 +125,44 @@ impl SyncClient<'_> {
                     return Err(e);
                 }
             };
+            if let (Some(ours), Some(theirs)) = (&generation, &this.generation)
+                && ours != theirs
+            {
+                // The relay's log was restored: entries this device pulled may be gone
+                // from it, and the cursor may point past its end. Start again from 0
+                // (merging is idempotent), with none of its own blobs left out (their
+                // sequence numbers belonged to the old log), and push everything again;
+                // at most once a sync.
+                if new_generation {
+                    summary.retries += retries;
+                    return Err(Error::Relay {
+                        status: 502,
+                        message: "the relay's log generation changed twice during one sync".into(),
+                    });
+                }
+                new_generation = true;
+                let theirs = theirs.clone();
+                self.start_new_generation(&theirs, grant)?;
+                generation = Some(theirs);
+                own_through = None;
+                cursor = 0;
+                first_cursor = 0;
+                page = self
+                    .pull_page(
+                        relay,
+                        cursor,
+                        None,
+                        own_through,
+                        generation.as_deref(),
+                        &mut limit,
+                        &mut retries,
+                    )
+                    .await;
+                continue;
+            }
+            if generation.is_none() {
+                generation = this.generation.clone();
+            }
             let more = this.more && this.next > cursor;
             cursor = this.next;
             let readable: BTreeSet<String> = this.notes_readable.iter().cloned().collect();
@@ -111,8 +178,15 @@ impl SyncClient<'_> {
                 // tells the relay everything up to it was applied, which lets it sweep
                 // tombstones up to there, and this page's own tombstones must not go
                 // before they are applied here.
-                let next =
-                    self.pull_page(relay, cursor, None, own_through, &mut limit, &mut retries);
+                let next = self.pull_page(
+                    relay,
+                    cursor,
+                    None,
+                    own_through,
+                    generation.as_deref(),
+                    &mut limit,
+                    &mut retries,
+                );
                 let (next, applied) =
                     tokio::join!(next, async { self.apply_page(this, grant, true, summary) });
                 if let Err(e) = applied {
@@ -126,7 +200,15 @@ impl SyncClient<'_> {
                     return Err(e);
                 }
                 page = self
-                    .pull_page(relay, cursor, None, own_through, &mut limit, &mut retries)
+                    .pull_page(
+                        relay,
+                        cursor,
+                        None,
+                        own_through,
+                        generation.as_deref(),
+                        &mut limit,
+                        &mut retries,
+                    )
                     .await;
             }
         };
@@ -143,6 +225,7 @@ impl SyncClient<'_> {
                             after,
                             Some(&scope),
                             own_through,
+                            generation.as_deref(),
                             &mut limit,
                             &mut summary.retries,
                         )
@@ -160,7 +243,44 @@ impl SyncClient<'_> {
         self.lb
             .store
             .write(ChangeOrigin::Sync, |w| w.set_meta("notes_readable", &json))?;
-        Ok(keys_epoch)
+        Ok(PullOutcome {
+            keys_epoch,
+            new_generation,
+        })
+    }
+
+    /// The relay now serves log generation `generation` (it was restored from a
+    /// backup). In one transaction: the cursor goes back to 0; a snapshot of every
+    /// document this device may write is queued to be pushed again (what the relay lost
+    /// comes back from the devices that hold it, and the relay ignores what it still
+    /// has; documents named for another device are left to that device, the only one
+    /// that may sign them); and what this device knew of the relay's key state is
+    /// forgotten, so the next key round registers its keys and delivers scope keys again.
+    fn start_new_generation(&self, generation: &str, grant: &Grant) -> Result<()> {
+        // Read before the write: it takes the store's lock too.
+        let me = self.lb.device_key();
+        self.lb.store.write(ChangeOrigin::Sync, |w| {
+            w.set_meta("cursor", "0")?;
+            w.set_meta(RELAY_GENERATION, generation)?;
+            // Sequence numbers of the old log: none of them says what this device holds.
+            meta::delete_meta(&w.tx, OWN_THROUGH)?;
+            trust::forget_relay_state(w)?;
+            // The relay may have lost these blobs: compaction must not count on them.
+            w.tx.execute("DELETE FROM pushed", [])?;
+            for doc in chunks::all_docs(&w.tx)? {
+                let writable = Scope::of_doc(&doc).is_ok_and(|s| proto::may_write(grant, &s))
+                    && DocKind::of(&doc).is_ok()
+                    // Another device's own documents: only it may push them (it will).
+                    && trust::named_writer(&doc).is_none_or(|owner| owner == me);
+                if !writable {
+                    continue;
+                }
+                let snapshot = w.load(&doc)?.save();
+                w.tx.prepare_cached("INSERT INTO outbox (doc, data) VALUES (?1, ?2)")?
+                    .execute(rusqlite::params![doc, snapshot])?;
+            }
+            Ok(())
+        })
     }
 
     /// Merge one pulled page and (unless it is a back-fill) save its cursor, atomically.
@@ -241,6 +361,9 @@ impl SyncClient<'_> {
             }
             if save_cursor {
                 w.set_meta("cursor", &page.next.to_string())?;
+                if let Some(generation) = &page.generation {
+                    w.set_meta(RELAY_GENERATION, generation)?;
+                }
             }
             Ok(())
         })?;

@@ -11,7 +11,7 @@
 //! accept gzip any more. Control bodies (JSON, well under 1 KB) always go plain.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use logbook_protocol as proto;
@@ -23,11 +23,13 @@ pub(crate) trait Transport {
     async fn join(&self, req: &proto::JoinRequest) -> Result<proto::JoinResponse>;
     async fn push(&self, body: &[u8]) -> Result<proto::PushResponse>;
     /// `own_through`: leave out the blobs this device pushed at or below that seq.
+    /// `generation`: the relay log generation `after` belongs to, if known.
     async fn pull(
         &self,
         after: u64,
         scope: Option<&str>,
         own_through: Option<u64>,
+        generation: Option<&str>,
         limit: u32,
     ) -> Result<proto::PullResponse>;
     async fn delete_doc(&self, doc: &str) -> Result<()>;
@@ -37,10 +39,16 @@ pub(crate) trait Transport {
     async fn consent(&self, person_id: &str, coordinator_notes: bool) -> Result<()>;
 }
 
-/// A relay over HTTP(S).
+/// A relay over HTTP(S), at one or more addresses: the first is tried first; a request
+/// that cannot reach an address (connection refused or timed out) or gets a server error
+/// (5xx other than 507) goes to the next one, and later requests of the same sync stay
+/// with the address that answered. Several addresses must be processes of one relay (one
+/// PostgreSQL database): the log generation tells a device when they are not.
 pub(crate) struct HttpRelay {
     http: reqwest::Client,
-    url: String,
+    urls: Vec<String>,
+    /// Index into `urls` of the address that answered last.
+    current: AtomicUsize,
     token: String,
     /// The relay said it takes gzipped request bodies (learnt from its responses).
     gzip_requests: AtomicBool,
@@ -50,9 +58,31 @@ pub(crate) struct HttpRelay {
 /// worth it for a tap or two.
 const GZIP_MIN_BYTES: usize = 256;
 
+/// Splits a list of relay addresses (separated by commas or white space), trimming each
+/// and its trailing slashes; empty entries and repeats are dropped.
+pub(crate) fn parse_relay_urls(list: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for url in list.split(|c: char| c == ',' || c.is_whitespace()) {
+        let url = url.trim().trim_end_matches('/');
+        if !url.is_empty() && !out.iter().any(|u| u == url) {
+            out.push(url.to_string());
+        }
+    }
+    out
+}
+
+/// Worth trying the next address: the relay process may be down or overloaded.
+fn fails_over(status: u16) -> bool {
+    status >= 500 && status != 507
+}
+
 impl HttpRelay {
-    /// A relay at `url` (no trailing slash); `token` is empty before joining.
-    pub(crate) fn new(url: &str, token: &str) -> Result<HttpRelay> {
+    /// A relay at `urls` (at least one, no trailing slash); `token` is empty before
+    /// joining.
+    pub(crate) fn new(urls: &[String], token: &str) -> Result<HttpRelay> {
+        if urls.is_empty() {
+            return Err(Error::invalid("no relay address"));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -61,7 +91,8 @@ impl HttpRelay {
             .map_err(|e| Error::Network(e.to_string()))?;
         Ok(HttpRelay {
             http,
-            url: url.to_string(),
+            urls: urls.to_vec(),
+            current: AtomicUsize::new(0),
             token: token.to_string(),
             gzip_requests: AtomicBool::new(false),
         })
@@ -79,12 +110,6 @@ impl HttpRelay {
         self.gzip_requests.load(Ordering::Relaxed)
     }
 
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-    }
-
     /// A JSON control call with this device's token (the end-to-end key endpoints, see
     /// `sync::trust`): `body` as JSON if any; the answer as `T`, or `None` for an empty one.
     pub(crate) async fn json_call<T: serde::de::DeserializeOwned>(
@@ -93,31 +118,65 @@ impl HttpRelay {
         path: &str,
         body: Option<&impl serde::Serialize>,
     ) -> Result<Option<T>> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let resp = checked(self.send(req).await?).await?;
+        let resp = self
+            .send(|base| {
+                let req = self
+                    .http
+                    .request(method.clone(), format!("{base}{path}"))
+                    .bearer_auth(&self.token);
+                match body {
+                    Some(body) => req.json(body),
+                    None => req,
+                }
+            })
+            .await?;
+        let resp = checked(resp).await?;
         if resp.status() == reqwest::StatusCode::NO_CONTENT {
             return Ok(None);
         }
         resp.json().await.map(Some).map_err(network)
     }
 
-    /// Sends a request and learns from the response whether the relay takes gzip.
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
-        let resp = req.send().await.map_err(network)?;
-        if advertises_gzip(resp.headers()) {
-            self.gzip_requests.store(true, Ordering::Relaxed);
+    /// Sends the request `build` makes for a relay address, starting with the address
+    /// that answered last; on a connection failure, a timeout or a server error, the next
+    /// address gets it (each address at most once per request). Learns from the response
+    /// whether the relay takes gzip.
+    async fn send(
+        &self,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response> {
+        let n = self.urls.len();
+        let first = self.current.load(Ordering::Relaxed) % n;
+        let mut tried = 0;
+        loop {
+            let at = (first + tried) % n;
+            tried += 1;
+            let last_chance = tried >= n;
+            match build(&self.urls[at]).send().await {
+                Ok(resp) if last_chance || !fails_over(resp.status().as_u16()) => {
+                    self.current.store(at, Ordering::Relaxed);
+                    if advertises_gzip(resp.headers()) {
+                        self.gzip_requests.store(true, Ordering::Relaxed);
+                    }
+                    return Ok(resp);
+                }
+                Ok(_) => {}
+                Err(e) if last_chance || !(e.is_connect() || e.is_timeout()) => {
+                    return Err(network(e));
+                }
+                Err(_) => {}
+            }
         }
-        Ok(resp)
     }
 
-    fn push_request(&self, body: Vec<u8>) -> reqwest::RequestBuilder {
-        self.post("/v1/push")
+    fn post(&self, base: &str, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&self.token)
+    }
+
+    fn push_request(&self, base: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.post(base, "/v1/push")
             .header(reqwest::header::CONTENT_TYPE, proto::CBOR_MEDIA_TYPE)
             .body(body)
     }
@@ -160,17 +219,19 @@ pub(crate) fn gzipped(body: &[u8]) -> Option<Vec<u8>> {
 impl Transport for HttpRelay {
     async fn join(&self, req: &proto::JoinRequest) -> Result<proto::JoinResponse> {
         let resp = self
-            .send(self.http.post(format!("{}/v1/join", self.url)).json(req))
+            .send(|base| self.http.post(format!("{base}/v1/join")).json(req))
             .await?;
         checked(resp).await?.json().await.map_err(network)
     }
 
     async fn push(&self, body: &[u8]) -> Result<proto::PushResponse> {
         if let Some(gz) = self.gzip_requests().then(|| gzipped(body)).flatten() {
-            let req = self
-                .push_request(gz)
-                .header(reqwest::header::CONTENT_ENCODING, "gzip");
-            let resp = self.send(req).await?;
+            let resp = self
+                .send(|base| {
+                    self.push_request(base, gz.clone())
+                        .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                })
+                .await?;
             if !refused_compressed(&resp) {
                 return cbor_body(resp, "push").await;
             }
@@ -178,7 +239,9 @@ impl Transport for HttpRelay {
             // refuses it): plain from now on, starting with this push.
             self.gzip_requests.store(false, Ordering::Relaxed);
         }
-        let resp = self.send(self.push_request(body.to_vec())).await?;
+        let resp = self
+            .send(|base| self.push_request(base, body.to_vec()))
+            .await?;
         cbor_body(resp, "push").await
     }
 
@@ -187,6 +250,7 @@ impl Transport for HttpRelay {
         after: u64,
         scope: Option<&str>,
         own_through: Option<u64>,
+        generation: Option<&str>,
         limit: u32,
     ) -> Result<proto::PullResponse> {
         let mut query = vec![("after", after.to_string()), ("limit", limit.to_string())];
@@ -196,38 +260,44 @@ impl Transport for HttpRelay {
         if let Some(through) = own_through {
             query.push(("own_through", through.to_string()));
         }
+        if let Some(generation) = generation {
+            query.push(("generation", generation.to_string()));
+        }
         let resp = self
-            .send(
+            .send(|base| {
                 self.http
-                    .get(format!("{}/v1/pull", self.url))
+                    .get(format!("{base}/v1/pull"))
                     .query(&query)
-                    .bearer_auth(&self.token),
-            )
+                    .bearer_auth(&self.token)
+            })
             .await?;
         cbor_body(resp, "pull").await
     }
 
     async fn delete_doc(&self, doc: &str) -> Result<()> {
+        let req = proto::DeleteDocRequest {
+            doc: doc.to_string(),
+        };
         let resp = self
-            .send(self.post("/v1/docs/delete").json(&proto::DeleteDocRequest {
-                doc: doc.to_string(),
-            }))
+            .send(|base| self.post(base, "/v1/docs/delete").json(&req))
             .await?;
         checked(resp).await.map(drop)
     }
 
     async fn invite(&self, req: &proto::InviteRequest) -> Result<proto::InviteResponse> {
-        let resp = self.send(self.post("/v1/invites").json(req)).await?;
+        let resp = self
+            .send(|base| self.post(base, "/v1/invites").json(req))
+            .await?;
         checked(resp).await?.json().await.map_err(network)
     }
 
     async fn devices(&self) -> Result<Vec<proto::DeviceInfo>> {
         let resp = self
-            .send(
+            .send(|base| {
                 self.http
-                    .get(format!("{}/v1/devices", self.url))
-                    .bearer_auth(&self.token),
-            )
+                    .get(format!("{base}/v1/devices"))
+                    .bearer_auth(&self.token)
+            })
             .await?;
         Ok(checked(resp)
             .await?
@@ -238,20 +308,20 @@ impl Transport for HttpRelay {
     }
 
     async fn revoke(&self, device_id: &str) -> Result<()> {
-        let resp = self
-            .send(self.post(&format!("/v1/devices/{device_id}/revoke")))
-            .await?;
+        let path = format!("/v1/devices/{device_id}/revoke");
+        let resp = self.send(|base| self.post(base, &path)).await?;
         checked(resp).await.map(drop)
     }
 
     async fn consent(&self, person_id: &str, coordinator_notes: bool) -> Result<()> {
+        let req = proto::ConsentRequest { coordinator_notes };
         let resp = self
-            .send(
+            .send(|base| {
                 self.http
-                    .put(format!("{}/v1/consent/{person_id}", self.url))
+                    .put(format!("{base}/v1/consent/{person_id}"))
                     .bearer_auth(&self.token)
-                    .json(&proto::ConsentRequest { coordinator_notes }),
-            )
+                    .json(&req)
+            })
             .await?;
         checked(resp).await.map(drop)
     }

@@ -63,6 +63,16 @@ pub(crate) const MEMBERSHIP_KEYS: [&str; 9] = [
     KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED, EPOCH, LOCAL,
 ];
 
+/// Forgets what this device believed the relay holds of its key state (its registered
+/// keys, the scope keys it delivered, the keys epoch): after the relay was restored from
+/// a backup, the next key round registers and delivers them again.
+pub(crate) fn forget_relay_state(w: &mut Writer<'_>) -> Result<()> {
+    for key in [REGISTERED, DELIVERED, EPOCH, LOCAL] {
+        w.delete_meta(key)?;
+    }
+    Ok(())
+}
+
 /// What this device holds for end-to-end encryption.
 pub(crate) struct Trust {
     pub coop: String,
@@ -389,7 +399,9 @@ pub(crate) enum Opened {
 
 /// The device a single-writer document is named for (`timesheet:<p>/<month>/<device>`,
 /// `review:<p>/<year>/<device>`): only that device's blobs are accepted in it.
-fn named_writer(doc: &str) -> Option<&str> {
+/// The device that alone may write `doc` (punch and review documents are named for it),
+/// if any.
+pub(crate) fn named_writer(doc: &str) -> Option<&str> {
     match DocKind::of(doc) {
         Ok(DocKind::Punches | DocKind::Review) => doc.rsplit('/').next(),
         _ => None,

@@ -210,6 +210,17 @@ pub trait RelayStore: Send + Sync + 'static {
         wrapped: &[(String, Vec<u8>)],
         certificates: &[(String, Vec<u8>)],
     ) -> Result<(), RelayError>;
+    /// The log generation: an id that changes whenever the log may have lost entries
+    /// that devices already saw (a restore from a backup). Pull responses carry it; a
+    /// device that sees it change pulls again from 0 and pushes its documents again
+    /// (docs/PROTOCOL.md, "Log generation"). `None` for a store without one.
+    fn log_generation(&self) -> Result<Option<String>, RelayError> {
+        Ok(None)
+    }
+    /// Starts a new log generation (after a restore) and returns it.
+    fn new_log_generation(&self) -> Result<String, RelayError> {
+        Err(RelayError::Invalid("this store has no log generation"))
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -217,7 +228,9 @@ pub trait RelayStore: Send + Sync + 'static {
 // ---------------------------------------------------------------------------------------
 
 /// Schema version written by this relay.
-const END_VERSION: i64 = 4;
+const END_VERSION: i64 = 5;
+/// The SQLite schema version this relay writes (and the newest it opens).
+pub const SCHEMA_VERSION: i64 = END_VERSION;
 /// Reader connections kept open.
 /// Reader connections, at most; a reader waits when all are busy (the machine has
 /// few cores, and opening extra connections under load costs more than waiting).
@@ -348,6 +361,29 @@ CREATE TABLE keys_epochs (
     epoch  INTEGER NOT NULL
 ) WITHOUT ROWID;
 ";
+
+/// v5: relay-wide settings; for now the log generation (see
+/// `RelayStore::log_generation`), a random id set at creation and replaced by a restore.
+const SCHEMA_V5: &str = "
+CREATE TABLE relay_meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// A fresh random log generation id (128 bits, hex).
+pub(crate) fn new_generation_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+fn set_generation(conn: &Connection, generation: &str) -> Result<(), RelayError> {
+    conn.execute(
+        "INSERT INTO relay_meta (key, value) VALUES ('log_generation', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [generation],
+    )?;
+    Ok(())
+}
 
 /// Bumps the keys epoch of `coop_id` (inside the caller's transaction).
 fn bump_keys_epoch(conn: &Connection, coop_id: &str) -> Result<(), RelayError> {
@@ -636,7 +672,11 @@ fn migrate(conn: &mut Connection) -> Result<(), RelayError> {
     if version < 4 {
         tx.execute_batch(SCHEMA_V4)?;
     }
-    // Later versions: `if version < 5 { ... }`, each step in this same transaction.
+    if version < 5 {
+        tx.execute_batch(SCHEMA_V5)?;
+        set_generation(&tx, &new_generation_id())?;
+    }
+    // Later versions: `if version < 6 { ... }`, each step in this same transaction.
     if version < END_VERSION {
         tx.pragma_update(None, "user_version", END_VERSION)?;
     }
@@ -1378,6 +1418,20 @@ impl RelayStore for SqliteStore {
         Ok(())
     }
 
+    fn log_generation(&self) -> Result<Option<String>, RelayError> {
+        let reader = self.reader()?;
+        Ok(reader
+            .prepare_cached("SELECT value FROM relay_meta WHERE key = 'log_generation'")?
+            .query_row([], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn new_log_generation(&self) -> Result<String, RelayError> {
+        let generation = new_generation_id();
+        set_generation(&self.writer(), &generation)?;
+        Ok(generation)
+    }
+
     fn ack_cursor(&self, device_id: &str, cursor: u64) {
         let mut acks = lock(&self.acks);
         let acked = acks.entry(device_id.to_string()).or_default();
@@ -1427,6 +1481,34 @@ mod tests {
 
     fn all() -> ReadFilter {
         ReadFilter::AllButNotes { notes: vec![] }
+    }
+
+    #[test]
+    fn the_log_generation_survives_reopening_and_changes_when_renewed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = SqliteStore::open(dir.path())
+            .and_then(|s| s.log_generation())
+            .expect("generation")
+            .expect("set at creation");
+        assert_eq!(first.len(), 32);
+        let store = SqliteStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.log_generation().expect("read").as_ref(), Some(&first));
+        let renewed = store.new_log_generation().expect("renew");
+        assert_ne!(renewed, first);
+        drop(store);
+        let again = SqliteStore::open(dir.path())
+            .and_then(|s| s.log_generation())
+            .expect("generation");
+        assert_eq!(again, Some(renewed));
+        let other = tempfile::tempdir().expect("tempdir");
+        let theirs = SqliteStore::open(other.path())
+            .and_then(|s| s.log_generation())
+            .expect("generation");
+        assert_ne!(
+            theirs,
+            Some(first),
+            "every new relay starts its own generation"
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use tokio_postgres::NoTls;
 
 /// Schema version written by this relay (the `schema_version` table's one row).
-const END_VERSION: i64 = 1;
+pub const END_VERSION: i64 = 2;
 
 /// Connections per relay process, at most. Two cores here; PostgreSQL's default of 100
 /// connections leaves room for several processes.
@@ -136,7 +136,15 @@ CREATE TABLE keys_epochs (
 ";
 
 /// Migration steps in order: step `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+/// The log generation (docs/PROTOCOL.md, "Log generation"); its first value is written
+/// by [`PgStore::migrate`], which can make a random id.
+const SCHEMA_V2: &str = "
+CREATE TABLE relay_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 /// Where a PostgreSQL store lives: a connection URL (`postgres://user@host:port/db`) and,
 /// optionally, a schema to use instead of `public` (the tests give each relay its own).
@@ -369,8 +377,37 @@ impl PgStore {
             tx.execute("UPDATE schema_version SET version = $1", &[&END_VERSION])
                 .await?;
         }
+        tx.execute(
+            "INSERT INTO relay_meta (key, value) VALUES ('log_generation', $1)
+             ON CONFLICT (key) DO NOTHING",
+            &[&super::new_generation_id()],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Connects without migrating and reads the schema version (`None`: not created
+    /// yet), for `logbook-relay check`.
+    pub fn probe(target: &PgTarget) -> Result<Option<i64>, RelayError> {
+        let store = PgStore::connect(target)?;
+        store.block(async {
+            let client = store.pool.get().await?;
+            let exists: bool = client
+                .query_one(
+                    "SELECT to_regclass('schema_version') IS NOT NULL",
+                    &[],
+                )
+                .await?
+                .get(0);
+            if !exists {
+                return Ok(None);
+            }
+            Ok(client
+                .query_opt("SELECT version FROM schema_version", &[])
+                .await?
+                .map(|r| r.get(0)))
+        })
     }
 
     /// The schema version of the database (for tests and `admin`).
@@ -1035,6 +1072,35 @@ impl RelayStore for PgStore {
         now: i64,
     ) -> Result<(), RelayError> {
         self.block(self.delete_doc_async(coop_id, doc, scope, now))
+    }
+
+    fn log_generation(&self) -> Result<Option<String>, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .query_opt(
+                    "SELECT value FROM relay_meta WHERE key = 'log_generation'",
+                    &[],
+                )
+                .await?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    fn new_log_generation(&self) -> Result<String, RelayError> {
+        let generation = super::new_generation_id();
+        self.block(async {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "INSERT INTO relay_meta (key, value) VALUES ('log_generation', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[&generation],
+                )
+                .await?;
+            Ok::<_, RelayError>(())
+        })?;
+        Ok(generation)
     }
 
     fn ack_cursor(&self, device_id: &str, cursor: u64) {
