@@ -2,7 +2,7 @@
 //! devices on the data directory (also while a relay is serving it).
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use logbook_protocol::{Grant, Role};
 use logbook_relay::{Limits, RelayConfig, TlsFiles, admin, store};
 use std::io::Write;
@@ -35,7 +35,7 @@ enum Command {
 
 /// Where the relay keeps its data: a data directory (SQLite, the default) or a
 /// PostgreSQL database that several relay processes may share. One of the two is
-/// required (checked in [`StoreArgs::database`]: clap refuses required global flags).
+/// required (checked in `StoreArgs::database`: clap refuses required global flags).
 #[derive(clap::Args)]
 struct StoreArgs {
     /// Data directory (holds relay.sqlite3); for `admin restore`, the new directory.
@@ -49,13 +49,17 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn database(self) -> anyhow::Result<store::Database> {
+    fn database(self) -> store::Database {
         match (self.database, self.data) {
-            (Some(url), _) => Ok(store::Database::postgres(url)),
-            (None, Some(dir)) => Ok(store::Database::Sqlite(dir)),
-            (None, None) => anyhow::bail!(
-                "--data DIR or --database URL (or LOGBOOK_RELAY_DATA / LOGBOOK_RELAY_DATABASE) is required"
-            ),
+            (Some(url), _) => store::Database::postgres(url),
+            (None, Some(dir)) => store::Database::Sqlite(dir),
+            // A usage error like clap's own (exit code 2).
+            (None, None) => Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--data DIR or --database URL (or LOGBOOK_RELAY_DATA / LOGBOOK_RELAY_DATABASE) is required",
+                )
+                .exit(),
         }
     }
 }
@@ -83,8 +87,8 @@ struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn config(self) -> anyhow::Result<RelayConfig> {
-        let mut config = match self.store.database()? {
+    fn config(self) -> RelayConfig {
+        let mut config = match self.store.database() {
             store::Database::Sqlite(dir) => RelayConfig::new(dir, self.listen),
             store::Database::Postgres(target) => {
                 let mut config = RelayConfig::new(PathBuf::new(), self.listen);
@@ -98,7 +102,7 @@ impl ServeArgs {
             .map(|(cert, key)| TlsFiles { cert, key });
         config.limits = self.limits.into();
         config.metrics_listen = self.metrics_listen;
-        Ok(config)
+        config
     }
 }
 
@@ -255,9 +259,9 @@ fn unix_to_utc(secs: i64) -> String {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args.config()?),
-        Command::Check(args) => check(args.config()?),
-        Command::Admin { store, command } => run_admin(&store.database()?, command),
+        Command::Serve(args) => serve(args.config()),
+        Command::Check(args) => check(args.config()),
+        Command::Admin { store, command } => run_admin(&store.database(), command),
     }
 }
 
