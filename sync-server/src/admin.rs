@@ -6,8 +6,8 @@
 use crate::credentials::{self, DEFAULT_CODE_HOURS, MAX_CODE_HOURS};
 use crate::error::RelayError;
 use crate::store::{Database, RelayStore, SqliteStore};
-use std::path::Path;
 use logbook_protocol::{DeviceInfo, Grant, Role};
+use std::path::Path;
 
 /// A new coop and its first coordinator join code.
 #[derive(Debug, Clone)]

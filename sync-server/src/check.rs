@@ -126,7 +126,9 @@ async fn check_postgres(target: &crate::store::PgTarget) -> Finding {
         Ok(Ok(Some(v))) if v < END_VERSION => ok(format!(
             "PostgreSQL database reachable (schema version {v}; migrated to {END_VERSION} at start)"
         )),
-        Ok(Ok(Some(v))) => ok(format!("PostgreSQL database reachable (schema version {v})")),
+        Ok(Ok(Some(v))) => ok(format!(
+            "PostgreSQL database reachable (schema version {v})"
+        )),
     }
 }
 

@@ -44,7 +44,12 @@ struct StoreArgs {
     data: Option<PathBuf>,
     /// PostgreSQL URL, e.g. postgres://relay@127.0.0.1:5432/logbook, used instead of
     /// --data (wins if both are set).
-    #[arg(long, env = "LOGBOOK_RELAY_DATABASE", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "LOGBOOK_RELAY_DATABASE",
+        hide_env_values = true,
+        global = true
+    )]
     database: Option<String>,
 }
 
@@ -429,7 +434,10 @@ fn run_admin(data: &store::Database, command: AdminCommand) -> anyhow::Result<()
 
 /// Backup and restore work on the SQLite data directory; a PostgreSQL
 /// relay is backed up with PostgreSQL's own tools (docs/OPERATIONS-relay.md).
-fn sqlite_only<'a>(data: &'a store::Database, command: &str) -> anyhow::Result<&'a std::path::Path> {
+fn sqlite_only<'a>(
+    data: &'a store::Database,
+    command: &str,
+) -> anyhow::Result<&'a std::path::Path> {
     match data {
         store::Database::Sqlite(dir) => Ok(dir),
         store::Database::Postgres(_) => anyhow::bail!(

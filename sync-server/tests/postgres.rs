@@ -40,7 +40,11 @@ fn migrations_are_versioned_and_a_newer_schema_is_refused() {
         return;
     };
     let target = fresh_target(&url);
-    assert_eq!(PgStore::probe(&target).expect("probe"), None, "nothing created yet");
+    assert_eq!(
+        PgStore::probe(&target).expect("probe"),
+        None,
+        "nothing created yet"
+    );
     let store = PgStore::open(&target).expect("open");
     assert_eq!(store.schema_version().expect("version"), END_VERSION);
     let generation = store.log_generation().expect("generation");

@@ -83,20 +83,21 @@ impl SyncClient<'_> {
         grant: &Grant,
         summary: &mut SyncSummary,
     ) -> Result<PullOutcome> {
-        let (mut first_cursor, known, mut own_through, mut generation) = self.lb.store.read(|c| {
-            let cursor: u64 = meta::get_meta(c, "cursor")?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
-                .and_then(|v| serde_json::from_str(&v).ok())
-                .unwrap_or_default();
-            Ok((
-                cursor,
-                known,
-                own_through(c)?,
-                meta::get_meta(c, RELAY_GENERATION)?,
-            ))
-        })?;
+        let (mut first_cursor, known, mut own_through, mut generation) =
+            self.lb.store.read(|c| {
+                let cursor: u64 = meta::get_meta(c, "cursor")?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let known: BTreeSet<String> = meta::get_meta(c, "notes_readable")?
+                    .and_then(|v| serde_json::from_str(&v).ok())
+                    .unwrap_or_default();
+                Ok((
+                    cursor,
+                    known,
+                    own_through(c)?,
+                    meta::get_meta(c, RELAY_GENERATION)?,
+                ))
+            })?;
         let mut cursor = first_cursor;
         let mut limit = Adaptive::new(
             PULL_START_ENTRIES,

@@ -394,10 +394,7 @@ impl PgStore {
         store.block(async {
             let client = store.pool.get().await?;
             let exists: bool = client
-                .query_one(
-                    "SELECT to_regclass('schema_version') IS NOT NULL",
-                    &[],
-                )
+                .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
                 .await?
                 .get(0);
             if !exists {
@@ -681,7 +678,14 @@ impl PgStore {
         let rows = client
             .query(
                 &stmt,
-                &[&coop_id, &after_i, &limit_i, scopes, &own_device, &own_through],
+                &[
+                    &coop_id,
+                    &after_i,
+                    &limit_i,
+                    scopes,
+                    &own_device,
+                    &own_through,
+                ],
             )
             .await?;
         let mut out = PullResponse {
