@@ -370,7 +370,9 @@ fn notes_key_decision(
     {
         return Ok(false);
     }
-    Ok(after_pull || !(supporter_here || !supporters.is_empty()))
+    // Contested (a supporter could make it too): only after a pull.
+    let contested = supporter_here || !supporters.is_empty();
+    Ok(after_pull || !contested)
 }
 
 /// The scopes a device issues keys for, from what it knows locally: a coordinator the
