@@ -51,6 +51,16 @@ pub struct DeviceInfo {
     pub revoked: bool,
 }
 
+/// A device that may receive a person's notes key once the person (or a supporter who
+/// holds it) approves it: the person's other devices and their supporters.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotesDevice {
+    /// The key the device shows (`Logbook.device_key`), to compare before approving.
+    pub device_key: String,
+    pub role: DeviceRole,
+    pub approved: bool,
+}
+
 impl From<proto::Role> for DeviceRole {
     fn from(r: proto::Role) -> Self {
         match r {
@@ -172,9 +182,41 @@ impl SyncClient {
             .collect())
     }
 
-    /// Revoke a device (coordinators): it can no longer sync.
-    pub async fn revoke_device(&self, device_id: String) -> Result<()> {
-        Ok(self.core.sync().revoke_device(&device_id).await?)
+    /// Revoke a device (coordinators): it can no longer sync, and the keys it could read
+    /// are rotated. Returns the devices it brought in (certified), to review.
+    pub async fn revoke_device(&self, device_id: String) -> Result<Vec<DeviceInfo>> {
+        Ok(self
+            .core
+            .sync()
+            .revoke_device(&device_id)
+            .await?
+            .into_iter()
+            .map(DeviceInfo::from)
+            .collect())
+    }
+
+    /// Devices that could receive `person_id`'s notes key here, and whether approved
+    /// (on the person's own device or a supporter's; empty elsewhere).
+    pub fn notes_devices(&self, person_id: String) -> Result<Vec<NotesDevice>> {
+        Ok(self
+            .core
+            .sync()
+            .notes_devices(&person_id)?
+            .into_iter()
+            .map(|d| NotesDevice {
+                device_key: d.device_key,
+                role: d.role.into(),
+                approved: d.approved,
+            })
+            .collect())
+    }
+
+    /// Approve a device to receive `person_id`'s notes key (it goes with the next sync).
+    pub fn approve_notes_device(&self, person_id: String, device_key: String) -> Result<()> {
+        Ok(self
+            .core
+            .sync()
+            .approve_notes_device(&person_id, &device_key)?)
     }
 
     /// Local changes the relay has not acknowledged yet.

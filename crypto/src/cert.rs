@@ -54,6 +54,20 @@ pub fn certify_device(
     Ok(w.into_public())
 }
 
+/// The device id of the coordinator that signed a certificate, read without checking the
+/// signature: use it to tell which devices a coordinator brought in, after
+/// [`DeviceDirectory::insert_certified`] (or a trusted listing) vouched for the device.
+pub fn certificate_issuer(cert: &[u8]) -> Result<&str> {
+    let mut r = Reader::new(cert);
+    if r.take(3)? != MAGIC {
+        return Err(CryptoError::Malformed);
+    }
+    if r.u8()? != FORMAT {
+        return Err(CryptoError::UnsupportedVersion);
+    }
+    r.str8()
+}
+
 impl DeviceDirectory {
     /// Add (or update the grant of) a device from a certificate signed by a coordinator
     /// this directory already trusts. Unknown certifier: [`CryptoError::UnknownWriter`];

@@ -83,7 +83,7 @@ pub mod keyring;
 pub mod keys;
 pub mod wrap;
 
-pub use cert::certify_device;
+pub use cert::{certificate_issuer, certify_device};
 pub use envelope::{
     AUTOMERGE_MAGIC, BLOB_FORMAT_V1, BLOB_MAGIC, BlobContext, BlobHeader, BlobKind, Compression,
     MAX_PLAINTEXT_BYTES, OpenedBlob, SealedBlob, check_key_field, classify, open_blob, seal_blob,

@@ -986,6 +986,10 @@ fn device_certificates_come_only_from_trusted_coordinators() {
     let kiosk_pub = c.devices.get(c.kiosk.device_id()).unwrap().clone();
     let cert = certify_device(COOP, &c.coord, &c.coord_grant, &kiosk_pub).unwrap();
     assert_eq!(dir.insert_certified(COOP, &cert).unwrap(), kiosk_pub);
+    // Who signed it (to list the devices a revoked coordinator brought in).
+    assert_eq!(certificate_issuer(&cert).unwrap(), c.coord.device_id());
+    assert!(certificate_issuer(&cert[..3]).is_err());
+    assert!(certificate_issuer(b"LBK\x01xx").is_err());
     assert_eq!(dir.get(c.kiosk.device_id()), Some(&kiosk_pub));
     // Another coop, a flipped byte: refused.
     assert_eq!(

@@ -271,6 +271,29 @@ impl Coop {
         book
     }
 
+    /// The person's device approves `device` (a supporter's, or another of the person's)
+    /// to receive their notes key: both sync first so each trusts the other, and the
+    /// person's device syncs after, which wraps the key for it; then `device` syncs.
+    pub async fn approve_for_notes(&self, person_device: &Logbook, person: &str, device: &Logbook) {
+        for book in [device, person_device] {
+            book.sync().run().await.expect("sync before approving");
+        }
+        person_device
+            .sync()
+            .approve_notes_device(person, &device.device_key())
+            .expect("approve the device for notes");
+        person_device
+            .sync()
+            .run()
+            .await
+            .expect("sync after approving");
+        device
+            .sync()
+            .run()
+            .await
+            .expect("the approved device syncs");
+    }
+
     pub fn worker(&self, name: &str) -> &Worker {
         self.workers
             .iter()

@@ -37,6 +37,7 @@ async fn access_table_is_enforced_by_the_relay() {
     let supporter = coop
         .join_device(&supporter_grant(&[a]), "supporter-phone")
         .await;
+    coop.approve_for_notes(&aisha.phone, a, &supporter).await;
     // A second site with its own roster, which the kiosk must never see.
     let cafe = coop
         .coordinator

@@ -29,6 +29,8 @@ async fn write_share_and_delete() -> (Coop, Logbook, Scans) {
     let supporter = coop
         .join_device(&supporter_grant(&[&aisha.person]), "supporter-phone")
         .await;
+    coop.approve_for_notes(&aisha.phone, &aisha.person, &supporter)
+        .await;
     let relay_db = coop.relay_dir.join("relay.sqlite3");
 
     let thread = aisha
@@ -212,6 +214,7 @@ async fn an_offline_reply_does_not_resurrect_a_deleted_thread() {
     let supporter = coop
         .join_device(&supporter_grant(&[a]), "supporter-phone")
         .await;
+    coop.approve_for_notes(&aisha.phone, a, &supporter).await;
     let thread = aisha.phone.notes().add_thread(a, SECRET).expect("note");
     aisha.phone.sync().run().await.expect("sync");
     supporter.sync().run().await.expect("sync");

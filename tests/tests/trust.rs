@@ -484,3 +484,243 @@ async fn a_push_into_the_kiosks_document_is_refused_and_ignored() {
     assert!(dropped(&coop.coordinator).contains(&kiosk_doc));
     coop.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_consent_rotates_the_notes_key() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let a = aisha.person.as_str();
+    let supporter = coop
+        .join_device(&logbook_e2e::supporter_grant(&[a]), "supporter-phone")
+        .await;
+    coop.approve_for_notes(&aisha.phone, a, &supporter).await;
+    aisha
+        .phone
+        .notes()
+        .add_thread(a, "written with consent")
+        .expect("note");
+    aisha
+        .phone
+        .notes()
+        .set_consent(a, true)
+        .await
+        .expect("consent");
+    aisha.phone.sync().run().await.expect("sync");
+    supporter.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    let notes = proto::Scope::Notes(a.to_string());
+    let (coop_id, with_consent, devices) = keys_of(&coop.coordinator);
+    assert!(
+        with_consent.can_read(&notes),
+        "consented: the key reached it"
+    );
+    let before = relay_blobs(&coop.relay_dir);
+    let mark = before.last().map_or(0, |b| b.0);
+
+    aisha
+        .phone
+        .notes()
+        .set_consent(a, false)
+        .await
+        .expect("withdraw");
+    let (_, phone_ring, _) = keys_of(&aisha.phone);
+    assert_eq!(phone_ring.newest(&notes).expect("key").id().version, 2);
+    // The supporter gets the new version; the coordinator does not.
+    supporter.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    let (_, supporter_ring, _) = keys_of(&supporter);
+    assert_eq!(supporter_ring.newest(&notes).expect("key").id().version, 2);
+    let (_, coordinator_ring, _) = keys_of(&coop.coordinator);
+    assert_eq!(
+        coordinator_ring.newest(&notes).expect("key").id().version,
+        1
+    );
+
+    aisha
+        .phone
+        .notes()
+        .add_thread(a, "written after withdrawal")
+        .expect("note");
+    aisha.phone.sync().run().await.expect("sync");
+    supporter
+        .notes()
+        .add_thread(a, "the supporter writes too")
+        .expect("note");
+    supporter.sync().run().await.expect("sync");
+    aisha.phone.sync().run().await.expect("sync");
+
+    // The coordinator's keys (all it ever received) open the notes written with consent,
+    // and none written after the withdrawal, even with the relay's whole database.
+    let opens = |ring: &KeyRing, after: i64, upto: i64| -> (usize, usize) {
+        let mut tried = 0;
+        let mut opened = 0;
+        for (seq, doc, bytes) in relay_blobs(&coop.relay_dir) {
+            if seq <= after || seq > upto || !doc.starts_with(&format!("notes:{a}/")) {
+                continue;
+            }
+            tried += 1;
+            let ctx = BlobContext::new(&coop_id, &doc).expect("ctx");
+            match open_blob(&ctx, &bytes, ring, &devices, None) {
+                Ok(_) => opened += 1,
+                Err(CryptoError::CannotOpen | CryptoError::UnknownKeyVersion) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        (tried, opened)
+    };
+    let (tried, opened) = opens(&coordinator_ring, 0, mark);
+    assert!(tried >= 1 && opened == tried, "old notes: {opened}/{tried}");
+    let (tried, opened) = opens(&coordinator_ring, mark, i64::MAX);
+    assert!(tried >= 2, "two threads written after: {tried}");
+    assert_eq!(opened, 0, "new notes are unreadable to the coordinator");
+    // The person and the supporter read all of it.
+    let (_, phone_ring, _) = keys_of(&aisha.phone);
+    let (tried, opened) = opens(&phone_ring, 0, i64::MAX);
+    assert_eq!(opened, tried);
+    assert_eq!(aisha.phone.notes().threads(a).expect("notes").len(), 3);
+    assert_eq!(supporter.notes().threads(a).expect("notes").len(), 3);
+
+    // Consent given again: the new version reaches the coordinator too.
+    aisha
+        .phone
+        .notes()
+        .set_consent(a, true)
+        .await
+        .expect("consent again");
+    coop.coordinator.sync().run().await.expect("sync");
+    assert_eq!(coop.coordinator.notes().threads(a).expect("notes").len(), 3);
+    coop.shutdown().await;
+}
+
+/// Every `notes:<person>/` blob at the relay tried with a ring: (tried, opened).
+fn notes_opened(coop: &Coop, person: &str, ring: &KeyRing) -> (usize, usize) {
+    let (coop_id, _, devices) = keys_of(&coop.coordinator);
+    let mut tried = 0;
+    let mut opened = 0;
+    for (_, doc, bytes) in relay_blobs(&coop.relay_dir) {
+        if !doc.starts_with(&format!("notes:{person}/")) {
+            continue;
+        }
+        tried += 1;
+        let ctx = BlobContext::new(&coop_id, &doc).expect("ctx");
+        if open_blob(&ctx, &bytes, ring, &devices, None).is_ok() {
+            opened += 1;
+        }
+    }
+    (tried, opened)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supporter_grant_a_coordinator_mints_for_itself_reads_no_notes() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let a = aisha.person.as_str();
+    aisha
+        .phone
+        .notes()
+        .add_thread(a, "private to Aisha")
+        .expect("note");
+    aisha.phone.sync().run().await.expect("sync");
+    // The coordinator invites a "supporter" device for itself; every device trusts it (the
+    // coordinator certified it), and the relay serves it Aisha's notes.
+    let own = coop
+        .join_device(&logbook_e2e::supporter_grant(&[a]), "coordinator's tablet")
+        .await;
+    for book in [&aisha.phone, &own, &coop.coordinator, &own] {
+        book.sync().run().await.expect("sync");
+    }
+    let (_, ring, _) = keys_of(&own);
+    let notes = proto::Scope::Notes(a.to_string());
+    assert!(!ring.can_read(&notes), "no notes key reached it");
+    let (tried, opened) = notes_opened(&coop, a, &ring);
+    assert!(tried >= 1);
+    assert_eq!(opened, 0, "it opens none of Aisha's notes at the relay");
+    assert!(own.notes().threads(a).expect("threads").is_empty());
+    // It cannot approve itself, nor can the coordinator approve it; Aisha's phone lists it
+    // as waiting for her approval.
+    let key = own.device_key();
+    assert!(own.sync().approve_notes_device(a, &key).is_err());
+    assert!(
+        coop.coordinator
+            .sync()
+            .approve_notes_device(a, &key)
+            .is_err()
+    );
+    let listed = aisha.phone.sync().notes_devices(a).expect("list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].device_key, key);
+    assert!(!listed[0].approved);
+    // Control: once Aisha approves it, the key reaches it and it reads her notes.
+    coop.approve_for_notes(&aisha.phone, a, &own).await;
+    assert_eq!(own.notes().threads(a).expect("threads").len(), 1);
+    coop.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supporters_of_a_person_without_a_phone_make_one_notes_key() {
+    let coop = Coop::start(0, 1).await;
+    let p = coop.kiosk_only[0].1.clone();
+    let p = p.as_str();
+    let s1 = coop
+        .join_device(&logbook_e2e::supporter_grant(&[p]), "supporter-1")
+        .await;
+    let s2 = coop
+        .join_device(&logbook_e2e::supporter_grant(&[p]), "supporter-2")
+        .await;
+    for book in [&s1, &s2, &s1, &s2] {
+        book.sync().run().await.expect("sync");
+    }
+    // The supporter with the smaller device key makes the key; the other waits for it.
+    let (first, second) = if s1.device_key() < s2.device_key() {
+        (&s1, &s2)
+    } else {
+        (&s2, &s1)
+    };
+    first
+        .notes()
+        .add_thread(p, "from the first supporter")
+        .expect("note");
+    second
+        .notes()
+        .add_thread(p, "from the second supporter")
+        .expect("note");
+    for book in [first, second] {
+        book.sync().run().await.expect("sync");
+    }
+    let notes = proto::Scope::Notes(p.to_string());
+    assert!(
+        keys_of(first).1.can_read(&notes),
+        "the first supporter made it"
+    );
+    assert!(!keys_of(second).1.can_write(&notes), "the second made none");
+    assert!(
+        second.sync().pending_changes().expect("pending") > 0,
+        "its note waits"
+    );
+    // The first approves the second: one key, both read both notes.
+    coop.approve_for_notes(first, p, second).await;
+    first.sync().run().await.expect("sync");
+    let key = |b: &Logbook| {
+        keys_of(b)
+            .1
+            .newest(&notes)
+            .expect("a notes key")
+            .public_key()
+    };
+    assert!(key(first) == key(second), "no rival keys");
+    assert_eq!(second.sync().pending_changes().expect("pending"), 0);
+    assert_eq!(first.notes().threads(p).expect("notes").len(), 2);
+    assert_eq!(second.notes().threads(p).expect("notes").len(), 2);
+
+    // The person gets a phone later: it makes no key of its own, waits for the
+    // supporters' key, and reads the notes once a supporter approves it.
+    let phone = coop
+        .join_device(&logbook_e2e::worker_grant(p), "phone-late")
+        .await;
+    phone.sync().run().await.expect("sync");
+    assert!(!keys_of(&phone).1.can_write(&notes), "no rival key");
+    coop.approve_for_notes(first, p, &phone).await;
+    assert!(key(&phone) == key(first));
+    assert_eq!(phone.notes().threads(p).expect("notes").len(), 2);
+    coop.shutdown().await;
+}

@@ -163,8 +163,21 @@ pub(crate) fn devices(book: &Logbook, format: Format) -> Result<()> {
 }
 
 pub(crate) fn revoke(book: &Logbook, device: &str) -> Result<()> {
-    runtime()?.block_on(book.sync().revoke_device(device))?;
-    println!("revoked {device}");
+    let brought_in = runtime()?.block_on(book.sync().revoke_device(device))?;
+    println!("revoked {device}; the keys it could read were rotated");
+    if brought_in.is_empty() {
+        println!("it brought in no devices");
+    } else {
+        println!("devices it brought in (review them; revoke any you do not recognise):");
+        for d in brought_in {
+            println!(
+                "  {}  {}  {}",
+                d.device_id,
+                d.name,
+                if d.revoked { "revoked" } else { "active" }
+            );
+        }
+    }
     Ok(())
 }
 

@@ -15,6 +15,8 @@ mod push;
 pub(crate) mod transport;
 pub(crate) mod trust;
 
+pub use trust::NotesDevice;
+
 use std::time::Duration;
 
 use logbook_protocol as proto;
@@ -284,7 +286,8 @@ impl<'a> SyncClient<'a> {
         // Keys first when something here calls for them (first round, keys not
         // registered, people or consent changed): new scope keys seal this sync's pushes.
         if self.lb.store.read(trust::round_due_before_push)? {
-            self.key_round(&m.relay, &mut summary.retries).await?;
+            self.key_round(&m.relay, &mut summary.retries, false)
+                .await?;
         }
         self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         summary.compacted_documents = self.compact_owned(&m.relay, &mut summary).await?;
@@ -294,18 +297,21 @@ impl<'a> SyncClient<'a> {
         if pulled.new_generation {
             // The relay was restored from a backup: register keys and deliver scope keys
             // again, then push everything queued for it (docs/PROTOCOL.md).
-            self.key_round(&m.relay, &mut summary.retries).await?;
+            self.key_round(&m.relay, &mut summary.retries, true).await?;
             self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         }
         // A key event at the relay since the last round (a device joined or was revoked,
         // keys or certificates were delivered): learn it now. It opens the blobs held for
         // those keys, and changes that waited in the outbox for a key go out with it.
         // Otherwise a sync that finds nothing new is this one pull request.
-        if self
-            .lb
-            .store
-            .read(|c| trust::round_due_after_pull(c, keys_epoch))?
-            && self.key_round(&m.relay, &mut summary.retries).await?
+        // Changes held back for want of a key also call for one: a key this device is to
+        // make may wait for a pull (a person's notes key, docs/SECURITY.md, Notes keys).
+        if (summary.held_back > 0
+            || self
+                .lb
+                .store
+                .read(|c| trust::round_due_after_pull(c, keys_epoch))?)
+            && self.key_round(&m.relay, &mut summary.retries, true).await?
             && self.pending_changes()? > 0
         {
             // The second push counts the whole outbox's held-back changes again.
@@ -365,7 +371,7 @@ impl<'a> SyncClient<'a> {
         let m = self.membership()?;
         // Recognise the devices that joined since the last sync first, so the new device
         // is told to trust them too (the envelope carries this device's directory).
-        self.key_round(&m.relay, &mut 0).await?;
+        self.key_round(&m.relay, &mut 0, false).await?;
         let mut resp = m
             .relay
             .invite(&proto::InviteRequest {
@@ -383,21 +389,33 @@ impl<'a> SyncClient<'a> {
         self.membership()?.relay.devices().await
     }
 
-    /// Revoke a device (coordinators): it can no longer sync or read anything new.
-    pub async fn revoke_device(self, device_id: &str) -> Result<()> {
+    /// Revoke a device (coordinators): it can no longer sync, the unused join codes it
+    /// minted are cancelled, and a key round runs at once, which rotates the keys of every
+    /// scope it could read where this device is the one to rotate them (docs/SECURITY.md,
+    /// Revocation) and delivers the new versions to the remaining devices. Returns the
+    /// devices it brought in (those it certified), for the coordinator to review.
+    pub async fn revoke_device(self, device_id: &str) -> Result<Vec<proto::DeviceInfo>> {
         proto::validate_entity_id(device_id).map_err(|_| Error::invalid("invalid device id"))?;
-        self.membership()?.relay.revoke(device_id).await
+        let m = self.membership()?;
+        m.relay.revoke(device_id).await?;
+        self.key_round(&m.relay, &mut 0, false).await?;
+        let brought_in = self.brought_in(&m.relay, device_id).await?;
+        let devices = m.relay.devices().await?;
+        Ok(devices
+            .into_iter()
+            .filter(|d| brought_in.contains(&d.device_id))
+            .collect())
     }
 
     pub(crate) async fn send_consent(self, person_id: &str, coordinator_notes: bool) -> Result<()> {
         let m = self.membership()?;
         m.relay.consent(person_id, coordinator_notes).await?;
         self.record_consent(person_id, coordinator_notes)?;
-        if coordinator_notes {
-            // Deliver the notes key to the coordinators now: the relay serves them the
-            // notes from their next pull, and they should be able to open them then.
-            self.key_round(&m.relay, &mut 0).await?;
-        }
+        // Consent: deliver the notes key to the coordinators now (the relay serves them the
+        // notes from their next pull, and they should be able to open them then).
+        // Withdrawal: rotate the notes key now, so the next note is sealed to a version
+        // no coordinator holds.
+        self.key_round(&m.relay, &mut 0, false).await?;
         Ok(())
     }
 

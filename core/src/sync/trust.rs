@@ -55,12 +55,24 @@ const EPOCH: &str = "e2e_keys_epoch";
 /// Fingerprint of the local state a key round reads besides the relay's listing (see
 /// [`local_fingerprint`]) as of the last completed round.
 const LOCAL: &str = "e2e_keys_local";
+/// Scopes this device must rotate at its next key round: a person's notes after consent
+/// was withdrawn on this device.
+const ROTATE: &str = "e2e_rotate";
+/// Device ids (key ids) of revoked devices whose revocation this device has handled: it
+/// rotated what it had to (see [`rotator`]) once, never again.
+const REVOKED: &str = "e2e_revoked";
+/// `<person> <device key>` of the devices approved on this device to receive that person's
+/// notes key: the person's other devices and their supporters. A coordinator can mint a
+/// supporter (or worker) grant for a laptop of its own, and certify it; only this list,
+/// kept on the person's device or an existing supporter's, lets a notes key reach it.
+const APPROVED: &str = "e2e_notes_approved";
 
 /// Everything of this file kept per membership: a device that leaves its relay forgets
 /// its scope keys and whom it trusted. It keeps its identity: its own documents are named
 /// for it, and joining again registers the same keys.
-pub(crate) const MEMBERSHIP_KEYS: [&str; 9] = [
-    KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED, EPOCH, LOCAL,
+pub(crate) const MEMBERSHIP_KEYS: [&str; 12] = [
+    KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED, EPOCH, LOCAL, ROTATE,
+    REVOKED, APPROVED,
 ];
 
 /// Forgets what this device believed the relay holds of its key state (its registered
@@ -71,6 +83,17 @@ pub(crate) fn forget_relay_state(w: &mut Writer<'_>) -> Result<()> {
         w.delete_meta(key)?;
     }
     Ok(())
+}
+
+/// A device that may receive a person's notes key once approved
+/// ([`SyncClient::notes_devices`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotesDevice {
+    /// The device's key (its id in document names), which the device shows to be checked.
+    pub device_key: String,
+    /// The person's own device (`Worker`) or a supporter's.
+    pub role: Role,
+    pub approved: bool,
 }
 
 /// What this device holds for end-to-end encryption.
@@ -261,6 +284,11 @@ fn local_fingerprint(conn: &Connection) -> Result<String> {
             .unwrap_or_default()
             .as_bytes(),
     );
+    field(
+        meta::get_meta(conn, APPROVED)?
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     let mut people = conn.prepare_cached("SELECT id, sites FROM people ORDER BY id")?;
     let mut rows = people.query([])?;
     while let Some(r) = rows.next()? {
@@ -284,7 +312,10 @@ pub(crate) fn round_due_before_push(conn: &Connection) -> Result<bool> {
     if meta::get_meta(conn, IDENTITY)?.is_none() || meta::get_meta(conn, "coop_id")?.is_none() {
         return Ok(false);
     }
-    if meta::get_meta(conn, REGISTERED)?.is_none() || meta::get_meta(conn, EPOCH)?.is_none() {
+    if meta::get_meta(conn, REGISTERED)?.is_none()
+        || meta::get_meta(conn, EPOCH)?.is_none()
+        || !json_set(conn, ROTATE)?.is_empty()
+    {
         return Ok(true);
     }
     Ok(meta::get_meta(conn, LOCAL)?.as_deref() != Some(local_fingerprint(conn)?.as_str()))
@@ -303,12 +334,77 @@ pub(crate) fn round_due_after_pull(conn: &Connection, epoch: Option<u64>) -> Res
     Ok(meta::get_meta(conn, EPOCH)?.as_deref() != Some(epoch.to_string().as_str()))
 }
 
-/// The scopes a device with `grant` issues keys for, from what it knows locally: a
-/// coordinator the directory, every site and every person's timesheet, review and
-/// records; a worker their own notes. Supporters never create (the person's device does),
-/// so two devices never create rival keys for one scope.
-fn scopes_to_issue(conn: &Connection, grant: &Grant) -> Result<Vec<Scope>> {
+/// Whether this device makes `person`'s notes key now, so that two devices do not make
+/// rival keys: the person's own device; if no device of the person is trusted here (a
+/// person without a phone), the supporter with the smallest device id, and only when it
+/// has a note to seal (so a key exists only once notes sealed to it are on their way).
+/// Either waits if blobs of the person's notes sealed to a key it does not hold have
+/// arrived (someone made one), and, when another device could have made one (it is a
+/// supporter, or it trusts a supporter of the person), decides only in the key round after
+/// a pull (`after_pull`), so such blobs would have arrived: a phone that joins after months
+/// of notes written by a supporter waits for the supporter's key.
+fn notes_key_decision(
+    conn: &Connection,
+    t: &Trust,
+    person: &str,
+    revoked: &BTreeSet<String>,
+    after_pull: bool,
+) -> Result<bool> {
+    let me = t.identity.device_id();
+    let live = |d: &&DevicePublicKeys| d.device_id != me && !revoked.contains(&d.device_id);
+    let person_devices = t
+        .devices
+        .iter()
+        .filter(live)
+        .any(|d| d.grant.role == Role::Worker && d.grant.person.as_deref() == Some(person));
+    let supporters: Vec<&str> = t
+        .devices
+        .iter()
+        .filter(live)
+        .filter(|d| d.grant.role == Role::Supporter && d.grant.supports.iter().any(|s| s == person))
+        .map(|d| d.device_id.as_str())
+        .collect();
+    let supporter_here = t.grant.role == Role::Supporter;
+    let prefix = format!("{}/", Scope::Notes(person.to_string()));
+    if supporter_here {
+        let wants: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE substr(doc, 1, ?2) = ?1)")?
+            .query_row(rusqlite::params![prefix, prefix.len() as i64], |r| r.get(0))?;
+        if person_devices || supporters.iter().any(|d| *d < me) || !wants {
+            return Ok(false);
+        }
+    }
+    if quarantine::awaiting_key(conn)?
+        .iter()
+        .any(|(_, doc, _)| doc.starts_with(&prefix))
+    {
+        return Ok(false);
+    }
+    // Contested (a supporter could make it too): only after a pull.
+    let contested = supporter_here || !supporters.is_empty();
+    Ok(after_pull || !contested)
+}
+
+/// The scopes a device issues keys for, from what it knows locally: a coordinator the
+/// directory, every site and every person's timesheet, review and records; a worker their
+/// own notes and a supporter the notes of the people it supports, as
+/// [`notes_key_decision`] decides.
+fn scopes_to_issue(
+    conn: &Connection,
+    t: &Trust,
+    revoked: &BTreeSet<String>,
+    after_pull: bool,
+) -> Result<Vec<Scope>> {
+    let grant = &t.grant;
     let mut out = Vec::new();
+    let notes = |p: &str, out: &mut Vec<Scope>| -> Result<()> {
+        if t.ring.newest(&Scope::Notes(p.to_string())).is_none()
+            && notes_key_decision(conn, t, p, revoked, after_pull)?
+        {
+            out.push(Scope::Notes(p.to_string()));
+        }
+        Ok(())
+    };
     match grant.role {
         Role::Coordinator => {
             out.push(Scope::Directory);
@@ -328,10 +424,15 @@ fn scopes_to_issue(conn: &Connection, grant: &Grant) -> Result<Vec<Scope>> {
         }
         Role::Worker => {
             if let Some(p) = &grant.person {
-                out.push(Scope::Notes(p.clone()));
+                notes(p, &mut out)?;
             }
         }
-        Role::Supporter | Role::Kiosk => {}
+        Role::Supporter => {
+            for p in &grant.supports {
+                notes(p, &mut out)?;
+            }
+        }
+        Role::Kiosk => {}
     }
     Ok(out)
 }
@@ -339,14 +440,28 @@ fn scopes_to_issue(conn: &Connection, grant: &Grant) -> Result<Vec<Scope>> {
 /// The keys `ring` holds that a device with `grant` should get: what the access table
 /// allows (`subset_for`), what this device may hand out, and for a kiosk only the
 /// timesheets of its site's people (it seals their punches; nobody else taps there).
+///
+/// A notes key goes to a coordinator only with the person's consent (`consented`), and to
+/// any other device (the person's other devices, supporters) only if it was approved here
+/// (`approved`, see [`SyncClient::approve_notes_device`]); `device` is its device key,
+/// `None` for a device not joined yet (an invite: a coordinator never hands out notes).
 fn keys_for(
     conn: &Connection,
     t: &Trust,
+    device: Option<&str>,
     grant: &Grant,
     consented: &BTreeSet<String>,
+    approved: &BTreeSet<String>,
 ) -> Result<KeyRing> {
     let mut keys = t.ring.subset_for(grant, |p| consented.contains(p));
     keys.retain(|s| crypto::may_issue_key(&t.grant, s));
+    if grant.role != Role::Coordinator {
+        keys.retain(|s| match (s, device) {
+            (Scope::Notes(p), Some(d)) => approved.contains(&format!("{p} {d}")),
+            (Scope::Notes(_), None) => false,
+            _ => true,
+        });
+    }
     if let (Role::Kiosk, Some(site)) = (grant.role, &grant.site) {
         let mut stmt = conn.prepare_cached("SELECT id, sites FROM people")?;
         let at_site: BTreeSet<String> = stmt
@@ -360,10 +475,87 @@ fn keys_for(
     Ok(keys)
 }
 
+/// Whether this device is the one that rotates `scope`'s key: of the trusted devices that
+/// are not revoked and may issue the scope's key, the one with the smallest device id. For
+/// coordinator scopes those are the coordinators; for `notes:<p>` the person's own devices,
+/// or if there is none, the person's supporters (as for making the key:
+/// [`notes_key_decision`]). Every device applies the same rule to the same certified
+/// directory, so one device rotates and two never make rival keys of one version. A
+/// device that does not hold the scope's key cannot rotate it, and the rule does not pass
+/// the job on (docs/SECURITY.md, Not done yet).
+fn rotator(t: &Trust, scope: &Scope, revoked: &BTreeSet<String>) -> bool {
+    if !crypto::may_issue_key(&t.grant, scope) {
+        return false;
+    }
+    let live: Vec<&DevicePublicKeys> = t
+        .devices
+        .iter()
+        .filter(|d| !revoked.contains(&d.device_id) && crypto::may_issue_key(&d.grant, scope))
+        .collect();
+    // For notes, the person's own devices first.
+    let person_first =
+        matches!(scope, Scope::Notes(_)) && live.iter().any(|d| d.grant.role == Role::Worker);
+    live.iter()
+        .filter(|d| !person_first || d.grant.role == Role::Worker)
+        .map(|d| d.device_id.as_str())
+        .min()
+        == Some(t.identity.device_id())
+}
+
+/// Revocation and consent withdrawal rotate (docs/SECURITY.md, Rotation): the scopes to
+/// give a new key version in this round. For each revoked device this device trusts and
+/// has not handled yet, every scope whose private key it may have held (consent assumed for
+/// notes: a coordinator may have had them) where this device is the [`rotator`]; plus the
+/// scopes `pending` from [`SyncClient::record_consent`]. `handled` gains the revoked
+/// devices dealt with. On a membership's first round (`handled` never written) the
+/// revocations already listed are taken as handled: the devices that were members then
+/// rotated, and the keys this device got are the rotated ones.
+fn scopes_to_rotate(
+    t: &Trust,
+    revoked: &BTreeSet<String>,
+    handled: &mut Option<BTreeSet<String>>,
+    pending: &BTreeSet<String>,
+) -> BTreeSet<Scope> {
+    let mut out = BTreeSet::new();
+    let first = handled.is_none();
+    let handled = handled.get_or_insert_with(BTreeSet::new);
+    for id in revoked {
+        if handled.contains(id) {
+            continue;
+        }
+        let Some(device) = t.devices.get(id) else {
+            // Not trusted here (yet): nothing this device wrapped for it.
+            continue;
+        };
+        if !first {
+            for scope in t.ring.scopes() {
+                if crypto::may_hold_secret(&device.grant, scope) && rotator(t, scope, revoked) {
+                    out.insert(scope.clone());
+                }
+            }
+        }
+        handled.insert(id.clone());
+    }
+    for s in pending {
+        if let Ok(scope) = Scope::parse(s)
+            && crypto::may_issue_key(&t.grant, &scope)
+        {
+            out.insert(scope);
+        }
+    }
+    out.retain(|s| t.ring.newest(s).is_some());
+    out
+}
+
 /// Create the keys this device issues and does not hold yet. Returns whether any was made.
-fn create_missing(conn: &Connection, t: &mut Trust) -> Result<bool> {
+fn create_missing(
+    conn: &Connection,
+    t: &mut Trust,
+    revoked: &BTreeSet<String>,
+    after_pull: bool,
+) -> Result<bool> {
     let mut made = false;
-    for scope in scopes_to_issue(conn, &t.grant)? {
+    for scope in scopes_to_issue(conn, t, revoked, after_pull)? {
         if t.ring.newest(&scope).is_none() && crypto::may_issue_key(&t.grant, &scope) {
             t.ring.create_scope(scope).map_err(crypto_err)?;
             made = true;
@@ -453,8 +645,15 @@ pub(crate) fn set_aside(w: &mut Writer<'_>, doc: &str, blob: &[u8], held: bool) 
 
 impl SyncClient<'_> {
     /// See the module docs. Runs before pushing, so new keys can seal this sync's changes.
-    /// Returns whether this device's keys or trusted devices changed.
-    pub(super) async fn key_round(&self, relay: &HttpRelay, retries: &mut u32) -> Result<bool> {
+    /// `after_pull`: this round follows a completed pull (a notes key whose maker is
+    /// contested is made only then: [`notes_key_decision`]). Returns whether this device's
+    /// keys or trusted devices changed.
+    pub(super) async fn key_round(
+        &self,
+        relay: &HttpRelay,
+        retries: &mut u32,
+        after_pull: bool,
+    ) -> Result<bool> {
         let Some(mut t) = self.lb.store.read(load)? else {
             return Ok(false);
         };
@@ -512,6 +711,12 @@ impl SyncClient<'_> {
             );
             listed.push((keys, entry));
         }
+        // Devices the relay lists as revoked, by device (key) id.
+        let revoked: BTreeSet<String> = relay_ids
+            .iter()
+            .filter(|(_, (_, r))| *r)
+            .map(|(id, _)| id.clone())
+            .collect();
         // Devices this coordinator invited: recognised by their join proof, then certified
         // for everyone else.
         for (keys, entry) in &listed {
@@ -557,6 +762,11 @@ impl SyncClient<'_> {
                     let Ok(cert) = hex::decode(cert) else {
                         continue;
                     };
+                    // A revoked coordinator vouches for nothing new (docs/SECURITY.md,
+                    // Certificates after revocation).
+                    if crypto::certificate_issuer(&cert).is_ok_and(|i| revoked.contains(i)) {
+                        continue;
+                    }
                     if let Ok(certified) = t.devices.insert_certified(&t.coop, &cert)
                         && certified == *keys
                     {
@@ -584,14 +794,34 @@ impl SyncClient<'_> {
                 Err(_) => tracing::warn!("a delivered scope key failed its checks"),
             }
         }
+        // Revoked devices and withdrawn consent: new key versions, wrapped below to the
+        // remaining devices only (revoked ones are skipped, a coordinator without consent
+        // gets no notes key).
+        let (mut handled, pending) = self.lb.store.read(|c| {
+            Ok((
+                meta::get_meta(c, REVOKED)?.and_then(|v| serde_json::from_str(&v).ok()),
+                json_set(c, ROTATE)?,
+            ))
+        })?;
+        let rotate = scopes_to_rotate(&t, &revoked, &mut handled, &pending);
+        for scope in &rotate {
+            t.ring.rotate(scope).map_err(crypto_err)?;
+        }
+        if !rotate.is_empty() {
+            // The count only: scope names can name a person.
+            tracing::info!(scopes = rotate.len(), "rotated scope keys");
+        }
         self.lb
             .store
-            .read(|c| create_missing(c, &mut t).map(drop))?;
+            .read(|c| create_missing(c, &mut t, &revoked, after_pull).map(drop))?;
         // Wrap what each trusted device may hold and has not been sent yet.
-        let (mut delivered, consented) = self
-            .lb
-            .store
-            .read(|c| Ok((json_set(c, DELIVERED)?, json_set(c, CONSENTED)?)))?;
+        let (mut delivered, consented, approved) = self.lb.store.read(|c| {
+            Ok((
+                json_set(c, DELIVERED)?,
+                json_set(c, CONSENTED)?,
+                json_set(c, APPROVED)?,
+            ))
+        })?;
         let mut wrapped = Vec::new();
         let me = t.identity.device_id().to_string();
         for device in t.devices.iter() {
@@ -601,10 +831,16 @@ impl SyncClient<'_> {
             if device.device_id == me || *revoked {
                 continue;
             }
-            let subset = self
-                .lb
-                .store
-                .read(|c| keys_for(c, &t, &device.grant, &consented))?;
+            let subset = self.lb.store.read(|c| {
+                keys_for(
+                    c,
+                    &t,
+                    Some(&device.device_id),
+                    &device.grant,
+                    &consented,
+                    &approved,
+                )
+            })?;
             for key in subset.keys() {
                 let mark = format!(
                     "{relay_id} {} {}",
@@ -640,6 +876,11 @@ impl SyncClient<'_> {
             save_devices(w, &t.devices)?;
             set_json_set(w, DELIVERED, &delivered)?;
             set_json_set(w, PROOF_KEYS, &proof_keys)?;
+            set_json_set(w, REVOKED, &handled.unwrap_or_default())?;
+            // Only what this round rotated: a withdrawal recorded meanwhile stays pending.
+            let mut still = json_set(&w.tx, ROTATE)?;
+            still.retain(|s| !pending.contains(s));
+            set_json_set(w, ROTATE, &still)?;
             // The epoch the listing was read at, plus this round's own delivery (the relay
             // bumps it once per delivery). Epochs only grow, so any other event since the
             // listing leaves the relay's epoch above this and the next pull asks for a
@@ -687,6 +928,49 @@ impl SyncClient<'_> {
         Ok(merged)
     }
 
+    /// The relay device ids of the devices that `revoked` (a relay device id) certified,
+    /// from the relay's key listing, counting only certificates that verify against this
+    /// device's trusted directory: the devices it brought in.
+    pub(super) async fn brought_in(
+        &self,
+        relay: &HttpRelay,
+        revoked: &str,
+    ) -> Result<BTreeSet<String>> {
+        let Some(t) = self.lb.store.read(load)? else {
+            return Ok(BTreeSet::new());
+        };
+        let listing: proto::KeysResponse = relay
+            .json_call(reqwest::Method::GET, "/v1/keys", None::<&()>)
+            .await?
+            .unwrap_or_default();
+        let Some(key_id) = listing
+            .devices
+            .iter()
+            .find(|e| e.device_id == revoked)
+            .and_then(|e| hex::decode(&e.keys).ok())
+            .and_then(|b| DevicePublicKeys::from_bytes(&b).ok())
+            .map(|k| k.device_id)
+        else {
+            return Ok(BTreeSet::new());
+        };
+        let mut out = BTreeSet::new();
+        for entry in &listing.devices {
+            for cert in &entry.certificates {
+                let Ok(cert) = hex::decode(cert) else {
+                    continue;
+                };
+                if crypto::certificate_issuer(&cert).ok() != Some(key_id.as_str()) {
+                    continue;
+                }
+                if t.devices.clone().insert_certified(&t.coop, &cert).is_ok() {
+                    out.insert(entry.device_id.clone());
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Coordinators: after `POST /v1/invites`, seal the key envelope for the new device,
     /// leave it at the relay, and keep the proof key. Returns the code to show (both
     /// parts), or the relay's code alone for a store without keys.
@@ -700,13 +984,16 @@ impl SyncClient<'_> {
             return Ok(relay_code.to_string());
         };
         // Keys for everything this coordinator knows, so the envelope is complete.
-        let made = self.lb.store.read(|c| create_missing(c, &mut t))?;
+        let made = self
+            .lb
+            .store
+            .read(|c| create_missing(c, &mut t, &BTreeSet::new(), false))?;
         let code = JoinCode::with_relay_code(relay_code).map_err(crypto_err)?;
         // No notes keys: a coordinator never hands them out (the person's device does).
         let keys = self
             .lb
             .store
-            .read(|c| keys_for(c, &t, grant, &BTreeSet::new()))?;
+            .read(|c| keys_for(c, &t, None, grant, &BTreeSet::new(), &BTreeSet::new()))?;
         let sealed = crypto::seal_key_envelope(
             &code,
             &t.coop,
@@ -738,6 +1025,52 @@ impl SyncClient<'_> {
         Ok(code.typed().to_string())
     }
 
+    /// The devices this device trusts that could receive `person`'s notes key if approved
+    /// here (the person's other devices and their supporters), with whether they are. Only
+    /// a device that may hand out that key (the person's own, or a supporter's) lists any.
+    pub fn notes_devices(&self, person: &str) -> Result<Vec<NotesDevice>> {
+        let Some(t) = self.lb.store.read(load)? else {
+            return Ok(Vec::new());
+        };
+        let scope = Scope::Notes(person.to_string());
+        if !crypto::may_issue_key(&t.grant, &scope) {
+            return Ok(Vec::new());
+        }
+        let approved = self.lb.store.read(|c| json_set(c, APPROVED))?;
+        let me = t.identity.device_id();
+        Ok(t.devices
+            .iter()
+            .filter(|d| {
+                d.device_id != me
+                    && d.grant.role != Role::Coordinator
+                    && crypto::may_hold_secret(&d.grant, &scope)
+            })
+            .map(|d| NotesDevice {
+                device_key: d.device_id.clone(),
+                role: d.grant.role,
+                approved: approved.contains(&format!("{person} {}", d.device_id)),
+            })
+            .collect())
+    }
+
+    /// Approve a device to receive `person`'s notes key: on the person's own device, or on
+    /// the device of a supporter who holds the key. The person (or the supporter) checks
+    /// that `device_key` is the one the new device shows. A coordinator alone can never
+    /// get a device approved (docs/SECURITY.md, Notes). The key goes with the next sync.
+    pub fn approve_notes_device(&self, person: &str, device_key: &str) -> Result<()> {
+        let listed = self.notes_devices(person)?;
+        if !listed.iter().any(|d| d.device_key == device_key) {
+            return Err(Error::invalid(
+                "not a trusted device of this person or their supporters",
+            ));
+        }
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            let mut set = json_set(&w.tx, APPROVED)?;
+            set.insert(format!("{person} {device_key}"));
+            set_json_set(w, APPROVED, &set)
+        })
+    }
+
     /// Remember a person's consent as this device set it: their notes key then goes to
     /// the coop's trusted coordinators with the next key round.
     pub(super) fn record_consent(&self, person: &str, coordinator_notes: bool) -> Result<()> {
@@ -746,7 +1079,13 @@ impl SyncClient<'_> {
             if coordinator_notes {
                 set.insert(person.to_string());
             } else {
+                // Withdrawn (here or, as far as this device knows, elsewhere): the next key
+                // round rotates the notes key, and the new version goes to the person's
+                // devices and supporters only (docs/SECURITY.md).
                 set.remove(person);
+                let mut rotate = json_set(&w.tx, ROTATE)?;
+                rotate.insert(Scope::Notes(person.to_string()).to_string());
+                set_json_set(w, ROTATE, &rotate)?;
             }
             set_json_set(w, CONSENTED, &set)
         })
