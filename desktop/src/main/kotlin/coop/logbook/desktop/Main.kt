@@ -3,7 +3,8 @@
 //   mvn -B -q -f desktop/pom.xml compile exec:exec                      (demo coop, English)
 //   mvn -B -q -f desktop/pom.xml compile exec:exec -Dkiosk.args="--locale it"
 //
-// Options: --home DIR (the store; default a fresh temporary demo store), --locale en|it,
+// Options: --home DIR (the store, encrypted at rest under the passphrase in LOGBOOK_PASSPHRASE;
+// default a fresh temporary demo store under a key held in memory), --locale en|it,
 // --site SITE_ID (which site's names; default the kiosk's own site, or the demo's café),
 // --sync-seconds N (how often a joined kiosk syncs; default 30).
 // An empty or new --home gets the demo coop: a café site, five people with PINs 1111, 2222,
@@ -19,6 +20,7 @@ import androidx.compose.ui.window.Window
 import androidx.compose.ui.window.application
 import androidx.compose.ui.window.rememberWindowState
 import coop.logbook.CoopLogbook
+import coop.logbook.InMemoryStoreKeys
 import coop.logbook.core.PersonRole
 import coop.logbook.ui.Strings
 import coop.logbook.ui.kiosk.KioskPresenter
@@ -87,7 +89,13 @@ private class Options(args: Array<String>) {
 fun main(args: Array<String>) {
     val started = System.nanoTime()
     val opts = Options(args)
-    val book = CoopLogbook.open(opts.home ?: createTempDirectory("logbook-kiosk-demo-"))
+    // The store is encrypted at rest: a --home store under LOGBOOK_PASSPHRASE (the CLI's
+    // passphrase opens the same store), the throwaway demo store under a key held in memory.
+    val book = opts.home?.let { home ->
+        val passphrase = System.getenv("LOGBOOK_PASSPHRASE")
+            ?: opts.usage("--home needs LOGBOOK_PASSPHRASE (the store is encrypted at rest)")
+        CoopLogbook.openWithPassphrase(home, passphrase)
+    } ?: CoopLogbook.open(createTempDirectory("logbook-kiosk-demo-"), InMemoryStoreKeys())
     val joined = book.grant?.siteId != null
     val site = opts.site ?: if (joined) null else demoCoop(book)
     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Main)
