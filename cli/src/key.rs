@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 pub fn store_key(home: &Path) -> Result<StoreKey> {
     if let Ok(hex) = std::env::var("LOGBOOK_STORE_KEY") {
         let hex = Zeroizing::new(hex);
-        return Ok(StoreKey::from_hex(&hex).context("LOGBOOK_STORE_KEY")?);
+        return StoreKey::from_hex(&hex).context("LOGBOOK_STORE_KEY");
     }
     if let Ok(cmd) = std::env::var("LOGBOOK_KEY_COMMAND") {
         let out = Command::new("sh")
@@ -33,7 +33,7 @@ pub fn store_key(home: &Path) -> Result<StoreKey> {
         if !out.status.success() {
             bail!("LOGBOOK_KEY_COMMAND failed");
         }
-        return Ok(StoreKey::from_hex(&text).context("LOGBOOK_KEY_COMMAND output")?);
+        return StoreKey::from_hex(&text).context("LOGBOOK_KEY_COMMAND output");
     }
     if let Ok(pass) = std::env::var("LOGBOOK_PASSPHRASE") {
         let pass = Zeroizing::new(pass);
@@ -52,7 +52,7 @@ pub fn store_key(home: &Path) -> Result<StoreKey> {
 /// it), else a fresh random one that dies with the run.
 pub fn store_key_or_new() -> Result<StoreKey> {
     match std::env::var("LOGBOOK_STORE_KEY") {
-        Ok(hex) => Ok(StoreKey::from_hex(&Zeroizing::new(hex)).context("LOGBOOK_STORE_KEY")?),
+        Ok(hex) => StoreKey::from_hex(&Zeroizing::new(hex)).context("LOGBOOK_STORE_KEY"),
         Err(_) => Ok(StoreKey::generate()),
     }
 }
