@@ -39,7 +39,7 @@ fn write(target: &str, bytes: &[u8]) {
 
 fn main() {
     let tmp = std::env::temp_dir().join(format!("logbook-seeds-{}", std::process::id()));
-    let lb = Logbook::open(tmp.join("a")).expect("open");
+    let lb = Logbook::open(tmp.join("a"), &logbook_core::StoreKey::insecure_test_key()).expect("open");
     lb.directory()
         .init("Seed Coop", "Europe/London")
         .expect("init");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project, on a fresh machine with nothing but Rust, Java, Node and
-# Python: installs what the Kotlin and Python tests need (scripts/setup-tools.sh),
+# Python: installs the OpenSSL headers the Rust build needs (scripts/setup-build.sh) and
+# what the Kotlin and Python tests need (scripts/setup-tools.sh),
 # then runs formatting and lint checks, the Rust tests (unit, property, CLI, relay,
 # end-to-end), the relay's tests again on a throwaway PostgreSQL cluster
 # (scripts/setup-postgres.sh), the Kotlin JVM tests, the desktop Compose UI tests (Maven;
@@ -10,6 +11,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+# The Rust build needs the OpenSSL headers (SQLCipher links libcrypto on Linux).
+scripts/setup-build.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

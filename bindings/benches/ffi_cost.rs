@@ -38,7 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
 
     // Clock-in cost: a person clocks in and out repeatedly; only the clock-in is timed.
-    let book = Logbook::open(dir.path().join("clock").to_string_lossy().into_owned())?;
+    let book = Logbook::open_with_key(
+        dir.path().join("clock").to_string_lossy().into_owned(),
+        &logbook_core::StoreKey::insecure_test_key(),
+    )?;
     book.init_coop("Bench Co-op".into(), "Europe/London".into())?;
     let directory = book.directory();
     let site = directory.add_site("Bakery".into())?;
@@ -80,7 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // A month for 40 people: 20 working days each, back-filled.
-    let book = Logbook::open(dir.path().join("month").to_string_lossy().into_owned())?;
+    let book = Logbook::open_with_key(
+        dir.path().join("month").to_string_lossy().into_owned(),
+        &logbook_core::StoreKey::insecure_test_key(),
+    )?;
     book.init_coop("Bench Co-op".into(), "UTC".into())?;
     let directory = book.directory();
     let site = directory.add_site("Bakery".into())?;

@@ -37,6 +37,9 @@ pub enum LogbookError {
     /// The store was written by a newer version of the app: update the app.
     #[error("{reason}")]
     NewerVersion { reason: String },
+    /// The store key does not open this store (wrong key or passphrase): nothing changed.
+    #[error("{reason}")]
+    WrongKey { reason: String },
     /// The store file was damaged and moved aside (never deleted); reopen to start afresh.
     #[error("{reason}")]
     Damaged { reason: String },
@@ -88,6 +91,7 @@ impl From<CoreError> for LogbookError {
             CoreError::NotInitialised => LogbookError::NotInitialised { reason },
             CoreError::NewerSchema { .. } => LogbookError::NewerVersion { reason },
             CoreError::Damaged { .. } => LogbookError::Damaged { reason },
+            CoreError::WrongKey => LogbookError::WrongKey { reason },
             CoreError::Corrupt(_)
             | CoreError::Sqlite(_)
             | CoreError::Automerge(_)

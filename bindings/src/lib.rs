@@ -31,6 +31,6 @@ pub mod sync;
 pub mod timesheets;
 
 pub use error::LogbookError;
-pub use logbook::Logbook;
+pub use logbook::{Logbook, StoreKeyProvider};
 
 uniffi::setup_scaffolding!();

@@ -18,6 +18,17 @@ use crate::reports::Reports;
 use crate::sync::{Grant, SyncClient};
 use crate::timesheets::Timesheets;
 
+/// The platform's keeper of a store's key (docs/SECURITY.md, "At rest"), implemented by
+/// the apps: Android keeps the key wrapped by a key in the Android Keystore
+/// (`android/.../KeystoreStoreKeys.kt`), iOS in the Keychain (`ios/.../KeychainStoreKeys.swift`).
+/// The store never sees where the key lives, and the key never lies beside the store.
+#[uniffi::export(with_foreign)]
+pub trait StoreKeyProvider: Send + Sync {
+    /// The 32-byte key of the store in `home`: made (randomly) and kept the first time it
+    /// is asked for, the same bytes every time after.
+    fn store_key(&self, home: String) -> Result<Vec<u8>>;
+}
+
 /// One device's logbook: a store in a directory of the app's private storage.
 #[derive(uniffi::Object)]
 pub struct Logbook {
@@ -26,6 +37,14 @@ pub struct Logbook {
 }
 
 impl Logbook {
+    /// Open with a key the Rust caller holds (benchmarks, tests).
+    pub fn open_with_key(home: String, key: &logbook_core::StoreKey) -> Result<Arc<Logbook>> {
+        Ok(Arc::new(Logbook {
+            core: Arc::new(logbook_core::Logbook::open(home, key)?),
+            _live: Live::new(),
+        }))
+    }
+
     /// The core logbook, for Rust callers (benchmarks, tests) of this crate.
     pub fn core(&self) -> &Arc<logbook_core::Logbook> {
         &self.core
@@ -34,14 +53,23 @@ impl Logbook {
 
 #[uniffi::export]
 impl Logbook {
-    /// Open the store in `home` (a directory), creating an empty one if there is none.
-    /// Cheap: no document is loaded.
+    /// Open the store in `home` (a directory), creating an empty one if there is none,
+    /// encrypted at rest under the key `keys` gives for it. A plaintext store from an
+    /// older version is encrypted in place; a key that does not open the store is
+    /// `LogbookError.WrongKey` (nothing is changed). Cheap: no document is loaded.
     #[uniffi::constructor]
-    pub fn open(home: String) -> Result<Arc<Logbook>> {
-        Ok(Arc::new(Logbook {
-            core: Arc::new(logbook_core::Logbook::open(home)?),
-            _live: Live::new(),
-        }))
+    pub fn open(home: String, keys: Arc<dyn StoreKeyProvider>) -> Result<Arc<Logbook>> {
+        let bytes = zeroize::Zeroizing::new(keys.store_key(home.clone())?);
+        Logbook::open_with_key(home, &logbook_core::StoreKey::from_bytes(&bytes)?)
+    }
+
+    /// Open with a key derived from a passphrase (Argon2id; its salt, not secret, lies in
+    /// the store's directory): for a desktop with no platform key store.
+    #[uniffi::constructor]
+    pub fn open_with_passphrase(home: String, passphrase: String) -> Result<Arc<Logbook>> {
+        let passphrase = zeroize::Zeroizing::new(passphrase);
+        let key = logbook_core::StoreKey::from_passphrase(&passphrase, home.as_ref())?;
+        Logbook::open_with_key(home, &key)
     }
 
     /// Start a new coop on this device (standalone, or the first coordinator device).

@@ -100,7 +100,10 @@ mod tests {
     fn a_cancelled_subscription_hears_nothing_more_and_a_failing_observer_harms_nothing()
     -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let book = Logbook::open(dir.path().to_string_lossy().into_owned())?;
+        let book = Logbook::open_with_key(
+            dir.path().to_string_lossy().into_owned(),
+            &logbook_core::StoreKey::insecure_test_key(),
+        )?;
         book.init_coop("Bakery".into(), "UTC".into())?;
         let count = Arc::new(Count::default());
         let _failing = book.subscribe(Arc::new(Fails));

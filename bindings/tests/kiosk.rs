@@ -9,7 +9,11 @@ use logbook_ffi::sync::{DeviceRole, Grant};
 use logbook_ffi::{Logbook, LogbookError};
 
 fn open(dir: &std::path::Path, name: &str) -> Arc<Logbook> {
-    Logbook::open(dir.join(name).to_string_lossy().into_owned()).expect("open")
+    Logbook::open_with_key(
+        dir.join(name).to_string_lossy().into_owned(),
+        &logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("open")
 }
 
 #[test]

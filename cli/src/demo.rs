@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use logbook_core::protocol::{Grant, Role};
-use logbook_core::{HourType, Logbook, PersonRole, PunchKind, PunchSource};
+use logbook_core::{HourType, Logbook, PersonRole, PunchKind, PunchSource, StoreKey};
 
 fn at(s: &str) -> Result<Option<i64>> {
     Ok(Some(
@@ -23,14 +23,16 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     let tmp = tempfile::tempdir().context("could not create a temporary directory")?;
     let root = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&root)?;
+    // The demo's stores are encrypted like any other, under a key made for this run.
+    let key = crate::key::store_key_or_new()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(week(&root))
+    rt.block_on(week(&root, &key))
 }
 
-async fn week(root: &std::path::Path) -> Result<()> {
+async fn week(root: &std::path::Path, key: &StoreKey) -> Result<()> {
     let relay_dir = root.join("relay");
     let relay = logbook_relay::start(logbook_relay::RelayConfig::new(
         &relay_dir,
@@ -43,7 +45,7 @@ async fn week(root: &std::path::Path) -> Result<()> {
     println!("created coop {} on the relay", coop.coop_id);
 
     // The coordinator sets up the coop, people, the kiosk's site and PINs.
-    let coord = Logbook::open(root.join("coordinator"))?;
+    let coord = Logbook::open(root.join("coordinator"), key)?;
     coord
         .directory()
         .init("Riverside Bakery Co-op", "Europe/London")?;
@@ -88,7 +90,7 @@ async fn week(root: &std::path::Path) -> Result<()> {
             )
             .await?
             .code;
-        let phone = Logbook::open(root.join(format!("phone-{name}")))?;
+        let phone = Logbook::open(root.join(format!("phone-{name}")), key)?;
         phone
             .sync()
             .join(&url, &code, &format!("{name}'s phone"))
@@ -108,7 +110,7 @@ async fn week(root: &std::path::Path) -> Result<()> {
         )
         .await?
         .code;
-    let kiosk = Logbook::open(root.join("kiosk"))?;
+    let kiosk = Logbook::open(root.join("kiosk"), key)?;
     kiosk.sync().join(&url, &code, "bakery kiosk").await?;
     println!("3 phones and the kiosk joined; everyone now works offline until Friday");
 

@@ -7,6 +7,7 @@
 
 mod commands;
 mod demo;
+mod key;
 mod output;
 
 use std::path::PathBuf;
@@ -178,7 +179,8 @@ enum Command {
     },
     /// Run a whole coop's week on a relay inside this process and print the reports.
     Demo {
-        /// Keep the demo's data here instead of a temporary directory.
+        /// Keep the demo's data here instead of a temporary directory (the stores are
+        /// encrypted: set LOGBOOK_STORE_KEY to reopen them later with the same key).
         #[arg(long)]
         keep: Option<PathBuf>,
     },
@@ -204,7 +206,7 @@ fn run(cli: Cli) -> Result<()> {
     if let Command::Demo { keep } = &cli.command {
         return demo::run(keep.clone());
     }
-    let book = Logbook::open(&cli.home)?;
+    let book = Logbook::open(&cli.home, &key::store_key(&cli.home)?)?;
     match cli.command {
         Command::Demo { .. } => unreachable!("handled above"),
         Command::Init {

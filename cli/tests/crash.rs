@@ -23,6 +23,7 @@ fn every_acknowledged_punch_survives_sigkill_many_times_in_a_row() {
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..25u32 {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("logbook"))
+            .env("LOGBOOK_STORE_KEY", common::test_key())
             .arg("--home")
             .arg(&home)
             .args(["stress-punches", "--person", &person, "--count", "100000"])
@@ -62,7 +63,8 @@ fn every_acknowledged_punch_survives_sigkill_many_times_in_a_row() {
             "store opens cleanly after round {round}"
         );
     }
-    let book = logbook_core::Logbook::open(&home).expect("reopen");
+    let book = logbook_core::Logbook::open(&home, &logbook_core::StoreKey::insecure_test_key())
+        .expect("reopen");
     assert!(
         book.check_integrity().expect("integrity"),
         "SQLite integrity check passes"

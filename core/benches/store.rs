@@ -1,7 +1,7 @@
 //! Core benchmarks (a bench binary: `cargo bench -p logbook-core --bench store`).
 //!
-//! 1. Durable clock-in latency (p50/p99) against a bare fsynced SQLite insert on the
-//!    same disk.
+//! 1. Durable clock-in latency (p50/p99), in a store encrypted at rest and in a plain one
+//!    (tap by tap, same disk), against a bare fsynced SQLite insert on the same disk.
 //! 2. A generated store holding five years of a 40-person coop (~100k punches, 2k
 //!    training records, 5k note threads): open time, one month's hours report, full
 //!    rebuild of the cached tables, peak memory, size on disk. Measured in a child
@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use logbook_core::{HourType, Logbook, NewTraining, Punch, PunchKind, PunchSource};
+use logbook_core::{HourType, Logbook, NewTraining, Punch, PunchKind, PunchSource, StoreKey};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -44,13 +44,9 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn clock_in_latency(dir: &Path) {
-    // Fresh stores each run, even in a reused bench directory.
-    let _ = std::fs::remove_dir_all(dir.join("latency"));
-    for f in ["bare.sqlite3", "bare.sqlite3-wal", "bare.sqlite3-shm"] {
-        let _ = std::fs::remove_file(dir.join(f));
-    }
-    let book = Logbook::open(dir.join("latency")).expect("open");
+/// A store with 40 people, for the clock-in latency runs.
+fn latency_store(home: &Path, key: &StoreKey) -> (Logbook, Vec<String>) {
+    let book = Logbook::open(home, key).expect("open");
     book.directory()
         .init("Bench Co-op", "Europe/London")
         .expect("init");
@@ -61,12 +57,28 @@ fn clock_in_latency(dir: &Path) {
                 .expect("person")
         })
         .collect();
+    (book, people)
+}
+
+fn clock_in_latency(dir: &Path) {
+    // Fresh stores each run, even in a reused bench directory.
+    let _ = std::fs::remove_dir_all(dir.join("latency"));
+    let _ = std::fs::remove_dir_all(dir.join("latency-plain"));
+    for f in ["bare.sqlite3", "bare.sqlite3-wal", "bare.sqlite3-shm"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    // The same taps into a store encrypted at rest (SQLCipher, as every device store is)
+    // and into a plain one (as before), alternating tap by tap so both see the same disk.
+    let (book, people) = latency_store(&dir.join("latency"), &StoreKey::insecure_test_key());
+    let (plain_book, plain_people) = latency_store(
+        &dir.join("latency-plain"),
+        &StoreKey::plaintext_for_benchmarks(),
+    );
     let rounds = 300;
     let mut lat = Vec::with_capacity(rounds);
+    let mut plain_lat = Vec::with_capacity(rounds);
     let start = 1_794_787_200i64;
-    for i in 0..rounds {
-        let p = &people[i % people.len()];
-        let at = start + (i as i64) * 3600;
+    let tap = |book: &Logbook, p: &str, at: i64| -> f64 {
         let t = Instant::now();
         book.timesheets()
             .punch(
@@ -78,7 +90,7 @@ fn clock_in_latency(dir: &Path) {
                 PunchSource::Phone,
             )
             .expect("clock in");
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
         book.timesheets()
             .punch(
                 p,
@@ -89,8 +101,20 @@ fn clock_in_latency(dir: &Path) {
                 PunchSource::Phone,
             )
             .expect("clock out");
+        ms
+    };
+    for i in 0..rounds {
+        let at = start + (i as i64) * 3600;
+        if i % 2 == 0 {
+            lat.push(tap(&book, &people[i % people.len()], at));
+            plain_lat.push(tap(&plain_book, &plain_people[i % people.len()], at));
+        } else {
+            plain_lat.push(tap(&plain_book, &plain_people[i % people.len()], at));
+            lat.push(tap(&book, &people[i % people.len()], at));
+        }
     }
     lat.sort_by(f64::total_cmp);
+    plain_lat.sort_by(f64::total_cmp);
 
     // The floor: one fsynced insert of a punch-sized row in WAL mode, same settings.
     let conn = rusqlite::Connection::open(dir.join("bare.sqlite3")).expect("bare");
@@ -106,9 +130,19 @@ fn clock_in_latency(dir: &Path) {
     bare.sort_by(f64::total_cmp);
     println!("clock-in (durable, fsynced), {rounds} taps over 40 people:");
     println!(
-        "  clock-in     p50 {:7.3} ms   p99 {:7.3} ms",
+        "  clock-in     p50 {:7.3} ms   p99 {:7.3} ms   (store encrypted at rest)",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
+    );
+    println!(
+        "  unencrypted  p50 {:7.3} ms   p99 {:7.3} ms   (same taps, plain SQLite store)",
+        percentile(&plain_lat, 0.5),
+        percentile(&plain_lat, 0.99)
+    );
+    println!(
+        "  encryption   p50 {:+7.3} ms   p99 {:+7.3} ms",
+        percentile(&lat, 0.5) - percentile(&plain_lat, 0.5),
+        percentile(&lat, 0.99) - percentile(&plain_lat, 0.99)
     );
     println!(
         "  bare insert  p50 {:7.3} ms   p99 {:7.3} ms",
@@ -124,7 +158,7 @@ fn clock_in_latency(dir: &Path) {
 
 /// Five years of a 40-person coop.
 fn generate(home: &Path) -> (u64, u64, u64) {
-    let book = Logbook::open(home).expect("open");
+    let book = Logbook::open(home, &logbook_core::StoreKey::insecure_test_key()).expect("open");
     book.directory()
         .init("Five Year Co-op", "Europe/London")
         .expect("init");
@@ -296,7 +330,7 @@ fn dir_size(dir: &Path) -> u64 {
 /// In a fresh process: open, report, rebuild; print times and peak memory.
 fn measure(home: &Path) {
     let t = Instant::now();
-    let book = Logbook::open(home).expect("open");
+    let book = Logbook::open(home, &logbook_core::StoreKey::insecure_test_key()).expect("open");
     let open_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let rows = book
@@ -359,8 +393,8 @@ fn main() {
     }
     // Checkpoint the WAL so the size on disk is the store's own.
     drop(
-        rusqlite::Connection::open(home.join("logbook.sqlite3"))
-            .and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")),
+        logbook_core::open_raw_store(&home, &logbook_core::StoreKey::insecure_test_key())
+            .map(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")),
     );
     println!(
         "  size on disk          {:8.1} MiB",

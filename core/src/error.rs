@@ -35,6 +35,12 @@ pub enum Error {
         "the store file was damaged and has been moved aside to {moved_to}; a new, empty store will be created on next open"
     )]
     Damaged { moved_to: String },
+    /// The store key does not open this store (or, with no key check beside it, the file
+    /// is damaged): nothing was changed.
+    #[error(
+        "this store cannot be opened with this key (wrong key or passphrase); nothing was changed"
+    )]
+    WrongKey,
     /// The store is not initialised (no `init` and no `join` yet).
     #[error("no logbook here yet: run `init` or `join` first")]
     NotInitialised,

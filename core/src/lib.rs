@@ -50,6 +50,8 @@ pub use reports::{
     ImpactReport, ImpactWeek, PayrollMinutes, PayrollReport, PayrollRow, PendingWeek, RatioReport,
 };
 pub use retention::RetentionItem;
+pub use store::StoreKey;
+pub use store::key::open_raw as open_raw_store;
 pub use store::quarantine::QuarantinedDoc;
 pub use sync::{JoinInfo, SyncSummary};
 pub use timesheets::{AuditEntry, ShiftCorrection, WeekState};

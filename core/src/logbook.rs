@@ -20,7 +20,7 @@ use crate::observer::{ChangeOrigin, LogbookObserver, Subscription};
 use crate::reports::Reports;
 use crate::retention::Retention;
 use crate::store::documents::{self, DocKind};
-use crate::store::{Store, cache, chunks};
+use crate::store::{Store, StoreKey, cache, chunks};
 use crate::sync::SyncClient;
 use crate::timesheets::Timesheets;
 use crate::training::Training;
@@ -39,17 +39,23 @@ pub struct RebuildSummary {
 }
 
 impl Logbook {
-    /// Open the logbook in `home`, creating an empty store if there is none. Cheap: reads
-    /// a few meta rows, loads no document.
-    pub fn open(home: impl AsRef<Path>) -> Result<Logbook> {
-        Logbook::open_with_clock(home, Arc::new(SystemClock))
+    /// Open the logbook in `home` with its store key, creating an empty store if there is
+    /// none. Cheap: reads a few meta rows, loads no document. The store is encrypted at
+    /// rest under `key` (a plaintext store from an older version is encrypted in place);
+    /// a key that does not open it is [`Error::WrongKey`].
+    pub fn open(home: impl AsRef<Path>, key: &StoreKey) -> Result<Logbook> {
+        Logbook::open_with_clock(home, key, Arc::new(SystemClock))
     }
 
     /// Open with a clock of the caller's (tests, replays): everything that depends on
     /// "now" reads it.
-    pub fn open_with_clock(home: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Logbook> {
+    pub fn open_with_clock(
+        home: impl AsRef<Path>,
+        key: &StoreKey,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Logbook> {
         let lb = Logbook {
-            store: Store::open(home.as_ref(), clock)?,
+            store: Store::open(home.as_ref(), key, clock)?,
         };
         lb.housekeeping();
         Ok(lb)

@@ -209,7 +209,14 @@ mod tests {
     fn spent_orders_and_old_notes_are_erased_when_the_logbook_opens() {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = ManualClock::at(t("2026-12-01T12:00:00Z"));
-        let open = || Logbook::open_with_clock(dir.path(), clock.clone()).expect("open");
+        let open = || {
+            Logbook::open_with_clock(
+                dir.path(),
+                &crate::StoreKey::insecure_test_key(),
+                clock.clone(),
+            )
+            .expect("open")
+        };
         let lb = open();
         lb.directory().init("Café", "Europe/London").expect("init");
         let ann = lb

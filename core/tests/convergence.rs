@@ -80,7 +80,7 @@ proptest! {
     fn replicas_converge_whatever_the_split_and_merge_order((n, events, order) in scenario()) {
         let dir = tempfile::tempdir().expect("tempdir");
         let replicas: Vec<Logbook> = (0..n)
-            .map(|i| Logbook::open(dir.path().join(format!("r{i}"))).expect("open"))
+            .map(|i| Logbook::open(dir.path().join(format!("r{i}")), &logbook_core::StoreKey::insecure_test_key()).expect("open"))
             .collect();
         replicas[0].directory().init("Converge Co-op", "Europe/London").expect("init");
         let people: Vec<String> = ["A", "B", "C"]
@@ -148,7 +148,7 @@ proptest! {
     #[test]
     fn incremental_derivation_matches_a_full_rebuild(taps in prop::collection::vec((0..4usize, 0..(2 * 24 * 60i64)), 0..40)) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let book = Logbook::open(dir.path()).expect("open");
+        let book = Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key()).expect("open");
         book.directory().init("Incremental Co-op", "Europe/London").expect("init");
         let person = book.directory().add_person("A", &[], &[], false).expect("person");
         let monday = 1_794_787_200i64;
@@ -167,7 +167,8 @@ proptest! {
 #[test]
 fn a_clock_in_and_out_in_the_same_second_make_a_shift() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let book = Logbook::open(dir.path()).expect("open");
+    let book =
+        Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key()).expect("open");
     book.directory()
         .init("Quick Co-op", "Europe/London")
         .expect("init");

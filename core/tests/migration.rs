@@ -14,7 +14,8 @@ const FIXTURE: &str = concat!(
 #[ignore]
 fn write_v1_fixture() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let book = Logbook::open(dir.path()).expect("open");
+    let book =
+        Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key()).expect("open");
     book.directory()
         .init("Old Co-op", "Europe/London")
         .expect("init");
@@ -45,23 +46,38 @@ fn write_v1_fixture() {
         )
         .expect("out");
     drop(book);
-    let conn = rusqlite::Connection::open(dir.path().join(db::STORE_FILE)).expect("sqlite");
+    // Stores of schema 1 were plaintext (before encryption at rest): export without a key.
+    let conn =
+        logbook_core::open_raw_store(dir.path(), &logbook_core::StoreKey::insecure_test_key())
+            .expect("sqlite");
     conn.execute_batch("DROP TABLE kiosk_lockouts; PRAGMA user_version = 1;")
         .expect("downgrade");
     let _ = std::fs::remove_file(FIXTURE);
-    conn.execute("VACUUM INTO ?1", [FIXTURE])
-        .expect("vacuum into fixture");
+    conn.execute("ATTACH DATABASE ?1 AS plain KEY ''", [FIXTURE])
+        .expect("attach");
+    conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
+        .expect("export the fixture");
+    conn.execute_batch("PRAGMA plain.user_version = 1; DETACH DATABASE plain;")
+        .expect("version");
 }
 
 #[test]
 fn a_store_from_schema_1_is_migrated_and_keeps_its_data() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(FIXTURE, dir.path().join(db::STORE_FILE)).expect("copy fixture");
-    let book = Logbook::open(dir.path()).expect("open migrates");
-    let version: i64 = rusqlite::Connection::open(dir.path().join(db::STORE_FILE))
-        .expect("sqlite")
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("version");
+    let book = Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key())
+        .expect("open migrates");
+    // The fixture is a plaintext store: opening it encrypted it in place.
+    let raw = std::fs::read(dir.path().join(db::STORE_FILE)).expect("read");
+    assert!(
+        !raw.starts_with(b"SQLite format 3"),
+        "encrypted at rest now"
+    );
+    let version: i64 =
+        logbook_core::open_raw_store(dir.path(), &logbook_core::StoreKey::insecure_test_key())
+            .expect("sqlite")
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
     assert_eq!(version, db::SCHEMA_VERSION);
     let people = book.directory().people().expect("people");
     assert_eq!(people.len(), 1);
@@ -97,6 +113,8 @@ fn a_store_from_a_newer_version_is_refused_with_a_clear_error() {
         .expect("sqlite")
         .pragma_update(None, "user_version", db::SCHEMA_VERSION + 7)
         .expect("bump");
-    let err = Logbook::open(dir.path()).err().expect("refused");
+    let err = Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key())
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("newer version"), "{err}");
 }

@@ -47,7 +47,14 @@ fn report(what: &str, mut samples: Vec<Duration>) {
 fn kiosk_tap(rounds: usize) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let clock = ManualClock::at(T0);
-    let lb = Arc::new(Logbook::open_with_clock(dir.path(), clock.clone()).expect("open"));
+    let lb = Arc::new(
+        Logbook::open_with_clock(
+            dir.path(),
+            &logbook_core::StoreKey::insecure_test_key(),
+            clock.clone(),
+        )
+        .expect("open"),
+    );
     lb.directory().init("Bench", "Europe/London").expect("init");
     let site = lb.directory().add_site("Bakery").expect("site");
     let mut people = Vec::new();
@@ -124,7 +131,14 @@ fn heard_when(heard: &Heard, ok: impl Fn(&WorkerHomeState) -> bool) -> Option<In
 fn update_after_local_write(rounds: usize) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let clock = ManualClock::at(T0);
-    let lb = Arc::new(Logbook::open_with_clock(dir.path(), clock.clone()).expect("open"));
+    let lb = Arc::new(
+        Logbook::open_with_clock(
+            dir.path(),
+            &logbook_core::StoreKey::insecure_test_key(),
+            clock.clone(),
+        )
+        .expect("open"),
+    );
     lb.directory().init("Bench", "Europe/London").expect("init");
     let person = lb
         .directory()
@@ -169,7 +183,13 @@ fn update_after_sync(rounds: usize) {
             .await
             .expect("invite")
             .code;
-        let phone = Arc::new(Logbook::open(coop.root.path().join("bench-phone")).expect("open"));
+        let phone = Arc::new(
+            Logbook::open(
+                coop.root.path().join("bench-phone"),
+                &logbook_core::StoreKey::insecure_test_key(),
+            )
+            .expect("open"),
+        );
         phone
             .sync()
             .join(&coop.url, &code, "bench-phone")

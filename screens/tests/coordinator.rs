@@ -17,7 +17,14 @@ const HOUR: i64 = 3600;
 fn the_review_queue_empties_as_shifts_are_corrected() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let clock = ManualClock::at(T0);
-    let lb = Arc::new(Logbook::open_with_clock(dir.path(), clock.clone()).expect("open"));
+    let lb = Arc::new(
+        Logbook::open_with_clock(
+            dir.path(),
+            &logbook_core::StoreKey::insecure_test_key(),
+            clock.clone(),
+        )
+        .expect("open"),
+    );
     lb.directory()
         .init("Riverside", "Europe/London")
         .expect("init");
@@ -144,7 +151,14 @@ fn the_review_queue_empties_as_shifts_are_corrected() {
 #[test]
 fn people_sites_and_pins_change_on_screen() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let lb = Arc::new(Logbook::open_with_clock(dir.path(), ManualClock::at(T0)).expect("open"));
+    let lb = Arc::new(
+        Logbook::open_with_clock(
+            dir.path(),
+            &logbook_core::StoreKey::insecure_test_key(),
+            ManualClock::at(T0),
+        )
+        .expect("open"),
+    );
     lb.directory()
         .init("Riverside", "Europe/London")
         .expect("init");

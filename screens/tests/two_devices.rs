@@ -21,7 +21,13 @@ async fn join(coop: &Coop, grant: Grant, name: &str) -> Arc<Logbook> {
         .await
         .expect("invite")
         .code;
-    let book = Arc::new(Logbook::open(coop.root.path().join(name)).expect("open store"));
+    let book = Arc::new(
+        Logbook::open(
+            coop.root.path().join(name),
+            &logbook_core::StoreKey::insecure_test_key(),
+        )
+        .expect("open store"),
+    );
     book.sync()
         .join(&coop.url, &code, name)
         .await

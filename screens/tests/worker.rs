@@ -13,7 +13,14 @@ const T0: i64 = 1_795_000_000;
 fn phone() -> (tempfile::TempDir, Arc<ManualClock>, Arc<Logbook>, String) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let clock = ManualClock::at(T0);
-    let lb = Arc::new(Logbook::open_with_clock(dir.path(), clock.clone()).expect("open"));
+    let lb = Arc::new(
+        Logbook::open_with_clock(
+            dir.path(),
+            &logbook_core::StoreKey::insecure_test_key(),
+            clock.clone(),
+        )
+        .expect("open"),
+    );
     lb.directory()
         .init("Riverside", "Europe/London")
         .expect("init");

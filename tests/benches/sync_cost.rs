@@ -26,7 +26,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use logbook_e2e::logbook_core::{HourType, Logbook, Punch, PunchKind, PunchSource};
+use logbook_e2e::logbook_core::{HourType, Logbook, Punch, PunchKind, PunchSource, StoreKey};
 use logbook_e2e::{
     LinkShape, PoorLink, RelayProcess, coordinator_grant, create_coop_with_binary, free_port,
 };
@@ -76,7 +76,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// its peak memory on one line for the parent.
 fn child(home: &str, join: Option<(&String, &String)>) {
     let rt = runtime();
-    let book = Logbook::open(home).expect("open");
+    let book = Logbook::open(home, &StoreKey::insecure_test_key()).expect("open");
     let t = Instant::now();
     let pulled = rt.block_on(async {
         match join {
@@ -93,9 +93,14 @@ fn child(home: &str, join: Option<(&String, &String)>) {
         }
     });
     let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let held: i64 = rusqlite::Connection::open(Path::new(home).join("logbook.sqlite3"))
-        .and_then(|c| c.query_row("SELECT count(DISTINCT doc) FROM chunks", [], |r| r.get(0)))
-        .unwrap_or(-1);
+    let held: i64 =
+        logbook_e2e::logbook_core::open_raw_store(Path::new(home), &StoreKey::insecure_test_key())
+            .ok()
+            .and_then(|c| {
+                c.query_row("SELECT count(DISTINCT doc) FROM chunks", [], |r| r.get(0))
+                    .ok()
+            })
+            .unwrap_or(-1);
     println!(
         "RESULT {ms:.1} {pulled} {held} {:.1}",
         vm_hwm_mib(std::process::id())
@@ -242,7 +247,8 @@ fn run(n: usize, import: bool) {
     );
     let link = counting_link(&rt, &relay);
 
-    let book = Logbook::open(root.path().join("first")).expect("open");
+    let book =
+        Logbook::open(root.path().join("first"), &StoreKey::insecure_test_key()).expect("open");
     book.directory()
         .init("Bench Co-op", "Europe/London")
         .expect("init");

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use logbook_core::protocol::{self as proto, Grant, Role};
-use logbook_core::{Logbook, PersonRole, Punch};
+use logbook_core::{Logbook, PersonRole, Punch, StoreKey};
 use logbook_relay::{RelayConfig, RunningRelay};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -158,7 +158,11 @@ impl Coop {
         kiosk_only: usize,
     ) -> Coop {
         assert!(phones + kiosk_only <= WORKER_NAMES.len());
-        let coordinator = Logbook::open(root.path().join("coordinator")).expect("open store");
+        let coordinator = Logbook::open(
+            root.path().join("coordinator"),
+            &logbook_core::StoreKey::insecure_test_key(),
+        )
+        .expect("open store");
         coordinator
             .directory()
             .init("Riverside Bakery", TZ)
@@ -196,7 +200,11 @@ impl Coop {
             .build()
             .expect("http client");
         let mut coop = Coop {
-            kiosk: Logbook::open(root.path().join("kiosk")).expect("open store"),
+            kiosk: Logbook::open(
+                root.path().join("kiosk"),
+                &logbook_core::StoreKey::insecure_test_key(),
+            )
+            .expect("open store"),
             root,
             relay_dir,
             relay,
@@ -257,8 +265,12 @@ impl Coop {
             .await
             .expect("invite")
             .code;
-        let book =
-            Logbook::open_with_clock(self.root.path().join(name), clock).expect("open store");
+        let book = Logbook::open_with_clock(
+            self.root.path().join(name),
+            &logbook_core::StoreKey::insecure_test_key(),
+            clock,
+        )
+        .expect("open store");
         book.sync()
             .join(&self.url, &code, name)
             .await
@@ -322,11 +334,8 @@ impl Coop {
 
 /// A value from a device store's `meta` table (`token`, `relay_device_id`, `cursor`, ...).
 pub fn meta(home: &Path, key: &str) -> Option<String> {
-    let conn = rusqlite::Connection::open_with_flags(
-        home.join("logbook.sqlite3"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the device store read-only");
+    let conn = logbook_core::open_raw_store(home, &StoreKey::insecure_test_key())
+        .expect("open the device store with the test key");
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .ok()
 }
@@ -392,13 +401,75 @@ pub fn sqlite_contains_any(db: &Path, markers: &[Vec<u8>]) -> Vec<PathBuf> {
     out
 }
 
-/// Whether `needle` occurs in an SQLite database or its WAL / rollback journal.
+/// Whether `needle` occurs in an SQLite database or its WAL / rollback journal. A device
+/// store is encrypted at rest: its pages and WAL frames are searched decrypted (with the
+/// test key, [`decrypted_pages`]), free pages and old frames included, so a scan for what
+/// an erasure should have overwritten still means something. The relay's database is
+/// plain and searched as it is.
 pub fn sqlite_contains(db: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let encrypted = std::fs::read(db)
+        .map(|b| !b.is_empty() && !b.starts_with(SQLITE_HEADER))
+        .unwrap_or(false);
     ["", "-wal", "-journal"]
         .iter()
         .map(|suffix| PathBuf::from(format!("{}{suffix}", db.display())))
-        .filter(|p| file_contains(p, needle))
+        .filter(|p| {
+            if encrypted && p.exists() {
+                let plain = decrypted_pages(p, &StoreKey::insecure_test_key());
+                plain.windows(needle.len()).any(|w| w == needle)
+            } else {
+                file_contains(p, needle)
+            }
+        })
         .collect()
+}
+
+const SQLITE_HEADER: &[u8] = b"SQLite format 3\0";
+/// SQLCipher 4's defaults, which the device stores use.
+const PAGE: usize = 4096;
+const SALT: usize = 16;
+const IV: usize = 16;
+const RESERVE: usize = IV + 64;
+
+/// The plaintext of every page in a SQLCipher database file, or of every frame in its WAL
+/// (`-wal` suffix), decrypted under `key` as SQLCipher 4 lays them out: 4,096-byte pages,
+/// page 1 starting with the file's 16-byte salt, each page ending in a reserve of a
+/// 16-byte IV and a 64-byte HMAC, the rest AES-256-CBC under the raw key. The HMAC is not
+/// checked: this reads what is on disk, it does not vouch for it.
+pub fn decrypted_pages(path: &Path, key: &StoreKey) -> Vec<u8> {
+    use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
+    let bytes = std::fs::read(path).expect("read the store file");
+    let is_wal = path.to_string_lossy().ends_with("-wal");
+    let pages: Vec<(u32, &[u8])> = if is_wal {
+        // A 32-byte WAL header, then frames of a 24-byte header and one page.
+        bytes
+            .get(32..)
+            .unwrap_or_default()
+            .chunks_exact(24 + PAGE)
+            .map(|f| {
+                let pgno = u32::from_be_bytes([f[0], f[1], f[2], f[3]]);
+                (pgno, &f[24..])
+            })
+            .collect()
+    } else {
+        bytes
+            .chunks_exact(PAGE)
+            .enumerate()
+            .map(|(i, p)| (i as u32 + 1, p))
+            .collect()
+    };
+    let mut out = Vec::with_capacity(pages.len() * PAGE);
+    for (pgno, page) in pages {
+        let start = if pgno == 1 { SALT } else { 0 };
+        let end = PAGE - RESERVE;
+        let iv = &page[end..end + IV];
+        let mut buf = page[start..end].to_vec();
+        let dec = cbc::Decryptor::<aes::Aes256>::new(key.as_bytes().into(), iv.into());
+        if let Ok(plain) = dec.decrypt_padded_mut::<NoPadding>(&mut buf) {
+            out.extend_from_slice(plain);
+        }
+    }
+    out
 }
 
 // ---------- raw protocol ----------
@@ -885,7 +956,8 @@ async fn pump(
 /// Point a joined device's store at another relay address (the same relay, reached
 /// through a [`PoorLink`]). Test-only: the address is otherwise set at join.
 pub fn set_relay_url(book: &Logbook, url: &str) {
-    let conn = rusqlite::Connection::open(book.home().join("logbook.sqlite3")).expect("open store");
+    let conn = logbook_core::open_raw_store(book.home(), &StoreKey::insecure_test_key())
+        .expect("open store");
     conn.execute("UPDATE meta SET value = ?1 WHERE key = 'relay_url'", [url])
         .expect("set relay url");
 }

@@ -80,7 +80,11 @@ async fn requests_fail_over_to_the_next_relay_address() {
         .await
         .expect("invite")
         .code;
-    let laptop = Logbook::open(coop.root.path().join("second-laptop")).expect("open the store");
+    let laptop = Logbook::open(
+        coop.root.path().join("second-laptop"),
+        &logbook_e2e::logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("open the store");
     let info = laptop
         .sync()
         .join(

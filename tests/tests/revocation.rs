@@ -429,7 +429,11 @@ async fn revoking_a_coordinator_lists_the_devices_it_brought_in() {
         .await
         .expect("invite")
         .code;
-    let brought = Logbook::open(coop.root.path().join("brought")).expect("open store");
+    let brought = Logbook::open(
+        coop.root.path().join("brought"),
+        &logbook_e2e::logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("open store");
     brought
         .sync()
         .join(&coop.url, &code, "Aisha's tablet")

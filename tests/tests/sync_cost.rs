@@ -70,7 +70,11 @@ async fn a_join_whose_first_sync_fails_says_so_and_the_next_sync_completes_it() 
         .expect("invite")
         .code;
     let url = gone_after_join(relay_addr(&coop)).await;
-    let phone = Logbook::open(coop.root.path().join("phone")).expect("open");
+    let phone = Logbook::open(
+        coop.root.path().join("phone"),
+        &logbook_e2e::logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("open");
     let info = phone
         .sync()
         .join(&url, &code, "phone")
@@ -164,7 +168,11 @@ async fn a_device_restored_from_a_backup_gets_back_what_it_pushed_after_the_back
     copy_home(&home, &backup);
 
     // After the backup: another day, pushed (the relay holds it; the backup does not).
-    let phone = Logbook::open(&home).expect("reopen");
+    let phone = Logbook::open(
+        &home,
+        &logbook_e2e::logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("reopen");
     punch_day(&phone, &person, 3);
     let s = phone.sync().run().await.expect("sync");
     assert_eq!(s.pushed_changes, 2);
@@ -173,7 +181,11 @@ async fn a_device_restored_from_a_backup_gets_back_what_it_pushed_after_the_back
     // The phone is lost; its owner restores the backup onto a new phone.
     std::fs::remove_dir_all(&home).expect("wipe");
     copy_home(&backup, &home);
-    let phone = Logbook::open(&home).expect("open restored");
+    let phone = Logbook::open(
+        &home,
+        &logbook_e2e::logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("open restored");
     assert_eq!(punches(&phone, &person).len(), 2, "the backup's day only");
     phone.sync().run().await.expect("sync");
     assert_eq!(

@@ -157,10 +157,13 @@ async fn a_device_joining_makes_the_next_sync_of_the_others_run_the_key_round() 
         "the phone trusts the tablet and merged its punch in the same sync"
     );
     assert_eq!(summary.dropped_blobs, 0);
-    let held: i64 = rusqlite::Connection::open(aisha.phone.home().join("logbook.sqlite3"))
-        .expect("open the phone's store")
-        .query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))
-        .expect("count the quarantine");
+    let held: i64 = logbook_core::open_raw_store(
+        aisha.phone.home(),
+        &logbook_core::StoreKey::insecure_test_key(),
+    )
+    .expect("open the phone's store")
+    .query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))
+    .expect("count the quarantine");
     assert_eq!(held, 0, "nothing is left held for a key");
 
     // Learnt: the next sync is one request again.

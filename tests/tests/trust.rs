@@ -161,15 +161,14 @@ async fn the_relay_holds_no_plaintext_after_a_day_of_use() {
             );
         }
     }
-    // And the devices do hold them (the search would find them).
+    // And the devices do hold them (the search would find them), inside their own
+    // encryption at rest (tests/tests/at_rest.rs).
     assert!(
-        file_contains(
+        !logbook_e2e::sqlite_contains(
             &coop.coordinator.home().join("logbook.sqlite3"),
             name.as_bytes()
-        ) || file_contains(
-            &coop.coordinator.home().join("logbook.sqlite3-wal"),
-            name.as_bytes()
         )
+        .is_empty()
     );
     coop.shutdown().await;
 }
@@ -440,8 +439,11 @@ async fn a_push_into_the_kiosks_document_is_refused_and_ignored() {
         )
         .expect("punch");
     let changes: Vec<u8> = {
-        let conn = rusqlite::Connection::open(aisha.phone.home().join("logbook.sqlite3"))
-            .expect("phone store");
+        let conn = logbook_core::open_raw_store(
+            aisha.phone.home(),
+            &logbook_core::StoreKey::insecure_test_key(),
+        )
+        .expect("phone store");
         let rows: Vec<Vec<u8>> = conn
             .prepare("SELECT data FROM outbox ORDER BY id")
             .expect("outbox")

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Print a month's hours report as CSV, for payroll or a funder.
 
-    python hours_report.py STORE_DIR 2026-11 [--sync] [--totals] > hours.csv
+    LOGBOOK_PASSPHRASE=... python hours_report.py STORE_DIR 2026-11 [--sync] [--totals] > hours.csv
 
 STORE_DIR is a coordinator's logbook directory (e.g. one set up with the CLI). With --sync it
 first syncs with the relay the store joined; with --totals it prints a summary per person to
-stderr. Needs the generated bindings (logbook_ffi.py, logbook_core.py) and liblogbook_ffi on
+stderr. The store is encrypted at rest: LOGBOOK_PASSPHRASE is its passphrase, as for the CLI.
+Needs the generated bindings (logbook_ffi.py, logbook_core.py) and liblogbook_ffi on
 PYTHONPATH: `scripts/bindings.sh python` writes them to target/bindings/python/.
 """
 
 import argparse
 import asyncio
 import calendar
+import os
 import sys
 from collections import defaultdict
 
@@ -32,7 +34,8 @@ def main() -> int:
     parser.add_argument("--totals", action="store_true", help="print hours per person to stderr")
     args = parser.parse_args()
 
-    book = ffi.Logbook.open(args.store)
+    # The same passphrase the CLI takes (LOGBOOK_PASSPHRASE): the store is encrypted at rest.
+    book = ffi.Logbook.open_with_passphrase(args.store, os.environ["LOGBOOK_PASSPHRASE"])
     try:
         if args.sync:
             summary = asyncio.run(book.sync().run())

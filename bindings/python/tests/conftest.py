@@ -13,6 +13,9 @@ import pytest
 import logbook_core as core
 import logbook_ffi as ffi
 
+# Every test store is encrypted at rest under a key derived from this passphrase.
+TEST_PASSPHRASE = "test passphrase, not secret"
+
 
 class Relay:
     """A relay serving a temporary data directory; `close()` stops it."""
@@ -70,7 +73,7 @@ def relay(tmp_path):
 @pytest.fixture
 def standalone(tmp_path):
     """A standalone coop with one site and one worker: (logbook, site_id, person_id)."""
-    book = ffi.Logbook.open(str(tmp_path / "standalone"))
+    book = ffi.Logbook.open_with_passphrase(str(tmp_path / "standalone"), TEST_PASSPHRASE)
     book.init_coop("Riverside Bakery Co-op", "Europe/London")
     site = book.directory().add_site("Bakery")
     person = book.directory().add_person("Ben", [core.PersonRole.WORKER], [site], False)

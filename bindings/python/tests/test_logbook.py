@@ -2,6 +2,7 @@
 real relay, the PIN lockout, typed errors, observers, reports and subject access."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ import pytest
 
 import logbook_core as core
 import logbook_ffi as ffi
-from conftest import run
+from conftest import TEST_PASSPHRASE, run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -26,7 +27,7 @@ class Recorder(ffi.LogbookObserver):
 
 async def small_coop(tmp_path, relay):
     """A coordinator joined to the relay with a site and a worker who has PIN 1234."""
-    coordinator = ffi.Logbook.open(str(tmp_path / "coordinator"))
+    coordinator = ffi.Logbook.open_with_passphrase(str(tmp_path / "coordinator"), TEST_PASSPHRASE)
     coordinator.init_coop("Riverside Bakery Co-op", "Europe/London")
     await coordinator.sync().join(relay.url, relay.create_coop("Riverside Bakery Co-op"), "coordinator laptop")
     site = coordinator.directory().add_site("Bakery")
@@ -38,7 +39,7 @@ async def small_coop(tmp_path, relay):
 
 async def join(tmp_path, relay, coordinator, name, grant):
     invite = await coordinator.sync().invite(grant)
-    device = ffi.Logbook.open(str(tmp_path / name))
+    device = ffi.Logbook.open_with_passphrase(str(tmp_path / name), TEST_PASSPHRASE)
     await device.sync().join(relay.url, invite.code, name)
     # The inviting laptop's next sync recognises the new device by its join proof and
     # vouches for it, so the others can verify what it writes (docs/SECURITY.md).
@@ -85,7 +86,7 @@ def test_wrong_pins_lock_a_person_out(tmp_path, relay):
 
 
 def test_errors_are_typed_and_readable(tmp_path):
-    book = ffi.Logbook.open(str(tmp_path / "fresh"))
+    book = ffi.Logbook.open_with_passphrase(str(tmp_path / "fresh"), TEST_PASSPHRASE)
     with pytest.raises(ffi.LogbookError.NotInitialised):
         book.coop()
     with pytest.raises(ffi.LogbookError.Invalid) as bad_zone:
@@ -177,6 +178,7 @@ def test_the_hours_report_example_prints_csv(standalone, tmp_path):
     out = subprocess.run(
         [sys.executable, str(EXAMPLES / "hours_report.py"), home, "2026-11"],
         check=True, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "LOGBOOK_PASSPHRASE": TEST_PASSPHRASE},
     ).stdout
     assert out.splitlines()[0] == "person_id,person_name,hour_type,shifts,minutes"
     assert out.splitlines()[1].endswith(",Ben,paid,5,2400")
@@ -261,3 +263,35 @@ def test_impact_summary_json_and_headcount_return(standalone):
     assert "month,2026-11,5,1,20.0,," in csv
     with pytest.raises(ffi.LogbookError.Invalid):
         book.reports().headcount(3000)
+
+
+class FixedKeys(ffi.StoreKeyProvider):
+    """A platform key store stand-in: one fixed 32-byte key, and a record of the asks."""
+
+    def __init__(self, key):
+        self.key = key
+        self.asked = []
+
+    def store_key(self, home):
+        self.asked.append(home)
+        return self.key
+
+
+def test_a_store_opens_with_the_key_its_provider_gives_and_refuses_another(tmp_path):
+    home = str(tmp_path / "keyed")
+    keys = FixedKeys(bytes(range(32)))
+    book = ffi.Logbook.open(home, keys)
+    assert keys.asked == [home]
+    book.init_coop("Bakery", "Europe/London")
+    book.directory().add_person("Marker Person Zebedee", [core.PersonRole.WORKER], [], False)
+    del book
+    for name in ("logbook.sqlite3", "logbook.sqlite3-wal"):
+        path = tmp_path / "keyed" / name
+        if path.exists():
+            assert b"Zebedee" not in path.read_bytes()
+    with pytest.raises(ffi.LogbookError.WrongKey):
+        ffi.Logbook.open(home, FixedKeys(bytes(32)))
+    with pytest.raises(ffi.LogbookError.Invalid):
+        ffi.Logbook.open(str(tmp_path / "short"), FixedKeys(b"too short"))
+    again = ffi.Logbook.open(home, keys)
+    assert [p.name for p in again.directory().people()] == ["Marker Person Zebedee"]

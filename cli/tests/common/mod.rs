@@ -4,9 +4,17 @@
 use std::path::Path;
 use std::process::Output;
 
+/// The store key every test store is written with (the CLI reads `LOGBOOK_STORE_KEY`).
+pub fn test_key() -> String {
+    logbook_core::StoreKey::insecure_test_key()
+        .to_hex()
+        .to_string()
+}
+
 pub fn logbook(home: &Path, args: &[&str]) -> Output {
     assert_cmd::Command::cargo_bin("logbook")
         .expect("logbook binary")
+        .env("LOGBOOK_STORE_KEY", test_key())
         .arg("--home")
         .arg(home)
         .args(args)

@@ -172,7 +172,12 @@ mod tests {
     #[test]
     fn hours_count_towards_the_order_in_force_and_other_activity_is_capped() {
         let dir = tempfile::tempdir().unwrap();
-        let lb = Logbook::open_with_clock(dir.path(), ManualClock::at(MON + 20 * 86_400)).unwrap();
+        let lb = Logbook::open_with_clock(
+            dir.path(),
+            &crate::StoreKey::insecure_test_key(),
+            ManualClock::at(MON + 20 * 86_400),
+        )
+        .unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
         let cpo = lb.cpo();
@@ -210,7 +215,7 @@ mod tests {
     #[test]
     fn an_order_outside_the_legal_range_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let lb = Logbook::open(dir.path()).unwrap();
+        let lb = Logbook::open(dir.path(), &crate::StoreKey::insecure_test_key()).unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
         assert!(matches!(

@@ -509,7 +509,8 @@ mod tests {
     #[test]
     fn a_kiosk_learns_the_coops_name_time_zone_and_settings_from_its_roster_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let coordinator = Logbook::open(dir.path().join("c")).unwrap();
+        let coordinator =
+            Logbook::open(dir.path().join("c"), &crate::StoreKey::insecure_test_key()).unwrap();
         coordinator
             .directory()
             .init("Riverside", "Europe/Rome")
@@ -527,7 +528,8 @@ mod tests {
             .into_iter()
             .filter(|(doc, _)| doc.starts_with("site:"))
             .collect();
-        let kiosk = Logbook::open(dir.path().join("k")).unwrap();
+        let kiosk =
+            Logbook::open(dir.path().join("k"), &crate::StoreKey::insecure_test_key()).unwrap();
         kiosk.merge_chunks(&roster).unwrap();
         let coop = kiosk.directory().coop().unwrap();
         assert_eq!(coop.name, "Riverside");

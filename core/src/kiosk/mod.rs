@@ -245,7 +245,12 @@ mod tests {
     fn a_locked_out_person_may_try_again_once_the_lockout_has_passed() {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::at(T0);
-        let lb = Logbook::open_with_clock(dir.path(), clock.clone()).unwrap();
+        let lb = Logbook::open_with_clock(
+            dir.path(),
+            &crate::StoreKey::insecure_test_key(),
+            clock.clone(),
+        )
+        .unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let site = lb.directory().add_site("Cafe").unwrap();
         let p = lb

@@ -60,7 +60,7 @@ mod tests {
             }
         }
         let dir = tempfile::tempdir().unwrap();
-        let lb = Logbook::open(dir.path()).unwrap();
+        let lb = Logbook::open(dir.path(), &crate::StoreKey::insecure_test_key()).unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
         let heard = Arc::new(Heard(Mutex::new(Vec::new())));

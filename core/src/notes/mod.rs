@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn an_erased_thread_is_never_merged_back_by_blobs_that_arrive_later() {
         let dir = tempfile::tempdir().unwrap();
-        let lb = Logbook::open(dir.path()).unwrap();
+        let lb = Logbook::open(dir.path(), &crate::StoreKey::insecure_test_key()).unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let ann = lb.directory().add_person("Ann", &[], &[], false).unwrap();
         let thread = lb

@@ -51,8 +51,12 @@ struct Month {
 /// paid and volunteers. "Today" is Tuesday 1 December 2026, 12:00.
 fn month() -> Month {
     let dir = tempfile::tempdir().expect("tempdir");
-    let lb = Logbook::open_with_clock(dir.path(), ManualClock::at(t("2026-12-01T12:00:00Z")))
-        .expect("open");
+    let lb = Logbook::open_with_clock(
+        dir.path(),
+        &crate::StoreKey::insecure_test_key(),
+        ManualClock::at(t("2026-12-01T12:00:00Z")),
+    )
+    .expect("open");
     lb.directory()
         .init("Riverside Café", "Europe/London")
         .expect("init");

@@ -1,7 +1,8 @@
 //! The device's store: one SQLite file, one writer at a time, readers in between.
 //!
 //! - [`schema`]: opening the file, WAL and fsync settings, numbered migrations, moving a
-//!   damaged file aside.
+//!   damaged file aside, encrypting a plaintext store.
+//! - [`key`]: the store's SQLCipher key and its check.
 //! - [`chunks`]: the chunk log and outbox, the truth of every document.
 //! - [`meta`]: device identity, relay membership, the coop facts, typed.
 //! - [`documents`]: document kinds, ids, genesis, loading.
@@ -12,11 +13,13 @@
 pub mod cache;
 pub mod chunks;
 pub mod documents;
+pub mod key;
 pub mod meta;
 pub mod quarantine;
 pub mod schema;
 pub(crate) mod writer;
 
+pub use key::StoreKey;
 pub use schema::{SCHEMA_VERSION, STORE_FILE};
 
 use std::collections::{BTreeSet, HashMap};
@@ -64,8 +67,8 @@ pub(crate) struct Store {
 impl Store {
     /// Open the store in `home`, creating an empty one if there is none. Cheap: reads a
     /// few meta rows, loads no document.
-    pub(crate) fn open(home: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
-        let conn = schema::open(home)?;
+    pub(crate) fn open(home: &Path, key: &StoreKey, clock: Arc<dyn Clock>) -> Result<Store> {
+        let conn = schema::open(home, key)?;
         let device = match (
             meta::get_meta(&conn, "device_key")?,
             meta::get_meta(&conn, "actor")?,

@@ -129,7 +129,11 @@ mod tests {
     #[test]
     fn a_document_of_the_wrong_shape_is_set_aside_and_the_rest_merges() {
         let dir = tempfile::tempdir().unwrap();
-        let phone = Logbook::open(dir.path().join("phone")).unwrap();
+        let phone = Logbook::open(
+            dir.path().join("phone"),
+            &crate::StoreKey::insecure_test_key(),
+        )
+        .unwrap();
         phone.directory().init("Test", "Europe/London").unwrap();
         let ann = phone
             .directory()
@@ -160,7 +164,11 @@ mod tests {
         good.push((bad_doc.clone(), change));
         good.push(("notes:p-x/n-1".into(), b"not automerge at all".to_vec()));
 
-        let coordinator = Logbook::open(dir.path().join("coordinator")).unwrap();
+        let coordinator = Logbook::open(
+            dir.path().join("coordinator"),
+            &crate::StoreKey::insecure_test_key(),
+        )
+        .unwrap();
         coordinator.merge_chunks(&good).unwrap();
         // Everything else arrived: the directory, Ann, her shift.
         assert_eq!(coordinator.directory().people().unwrap().len(), 1);

@@ -91,6 +91,11 @@ impl SyncClient<'_> {
                 if size + data.len() > budget.size() && !per_doc.is_empty() {
                     break;
                 }
+                // The relay takes at most MAX_DOCS_PER_PUSH documents in one push (413
+                // otherwise, which no retry fixes): a big import waits for the next batch.
+                if per_doc.len() >= proto::MAX_DOCS_PER_PUSH && !per_doc.contains_key(doc) {
+                    break;
+                }
                 batch_end = *id;
                 let allowed = Scope::of_doc(doc).is_ok_and(|s| proto::may_write(grant, &s));
                 if !allowed {

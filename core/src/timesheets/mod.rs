@@ -274,7 +274,12 @@ mod tests {
     fn a_forgotten_clock_out_reads_as_needing_review_once_sixteen_hours_have_passed() {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::at(T0);
-        let lb = Logbook::open_with_clock(dir.path(), clock.clone()).unwrap();
+        let lb = Logbook::open_with_clock(
+            dir.path(),
+            &crate::StoreKey::insecure_test_key(),
+            clock.clone(),
+        )
+        .unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
         lb.timesheets().tap(&p, PunchKind::ClockIn, None).unwrap();

@@ -96,7 +96,12 @@ mod tests {
 
     fn coop() -> (tempfile::TempDir, Logbook, String) {
         let dir = tempfile::tempdir().unwrap();
-        let lb = Logbook::open_with_clock(dir.path(), ManualClock::at(T0)).unwrap();
+        let lb = Logbook::open_with_clock(
+            dir.path(),
+            &crate::StoreKey::insecure_test_key(),
+            ManualClock::at(T0),
+        )
+        .unwrap();
         lb.directory().init("Test", "Europe/London").unwrap();
         let p = lb.directory().add_person("Ann", &[], &[], false).unwrap();
         (dir, lb, p)

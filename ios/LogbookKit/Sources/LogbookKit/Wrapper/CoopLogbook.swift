@@ -49,9 +49,11 @@ public final class CoopLogbook: @unchecked Sendable {
     public let reports: Reports
     private let relay: SyncClient
 
-    /// Open (or create) the store in `home`, a directory in the app's container.
-    public init(home: URL) throws {
-        raw = try Logbook.open(home: home.path)
+    /// Open (or create) the store in `home`, a directory in the app's container, encrypted
+    /// at rest under the key `keys` keeps for it (`KeychainStoreKeys()` in the app). A key
+    /// that does not open the store throws `LogbookError.WrongKey` and changes nothing.
+    public init(home: URL, keys: StoreKeyProvider = KeychainStoreKeys()) throws {
+        raw = try Logbook.open(home: home.path, keys: keys)
         directory = raw.directory()
         kiosk = raw.kiosk()
         timesheets = raw.timesheets()

@@ -18,6 +18,7 @@ import coop.logbook.ffi.Kiosk
 import coop.logbook.ffi.LogbookObserver
 import coop.logbook.ffi.Notes
 import coop.logbook.ffi.Reports
+import coop.logbook.ffi.StoreKeyProvider
 import coop.logbook.ffi.SyncClient
 import coop.logbook.ffi.Timesheets
 import coop.logbook.ffi.Training
@@ -61,8 +62,21 @@ class CoopLogbook private constructor(
     private val relay: SyncClient = raw.sync()
 
     companion object {
-        /** Open (or create) the store in [home], a directory of the app's private storage. */
-        fun open(home: Path): CoopLogbook = CoopLogbook(FfiLogbook.open(home.toString()))
+        /**
+         * Open (or create) the store in [home], a directory of the app's private storage,
+         * encrypted at rest under the key [keys] keeps for it (Android: [KeystoreStoreKeys]
+         * in logbook-android; tests: [InMemoryStoreKeys]). A key that does not open the
+         * store throws `LogbookException.WrongKey` and changes nothing.
+         */
+        fun open(home: Path, keys: StoreKeyProvider): CoopLogbook =
+            CoopLogbook(FfiLogbook.open(home.toString(), keys))
+
+        /**
+         * Open with a key derived from [passphrase] (Argon2id, salt in [home]): a desktop
+         * with no platform key store. The CLI's `LOGBOOK_PASSPHRASE` opens the same store.
+         */
+        fun openWithPassphrase(home: Path, passphrase: String): CoopLogbook =
+            CoopLogbook(FfiLogbook.openWithPassphrase(home.toString(), passphrase))
     }
 
     /** Start a new coop here (standalone, or the first coordinator device). */

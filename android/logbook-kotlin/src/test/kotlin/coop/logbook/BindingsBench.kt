@@ -12,11 +12,12 @@ private fun medianMicros(nanos: List<Long>): Double = nanos.sorted()[nanos.size 
 
 fun main() {
     val root = createTempDirectory("logbook-bench-")
+    val keys = InMemoryStoreKeys()
     val clockIns = 300
     val monthReads = 200
     val people = 40
 
-    CoopLogbook.open(root.resolve("clock")).use { book ->
+    CoopLogbook.open(root.resolve("clock"), keys).use { book ->
         book.initCoop("Bench Co-op", "Europe/London")
         val site = book.directory.addSite("Bakery")
         val ann = book.directory.addPerson("Ann", listOf(PersonRole.WORKER), listOf(site), false)
@@ -33,7 +34,7 @@ fun main() {
         println("kotlin clock_in: %.1f µs per call (%d calls)".format(medianMicros(times), clockIns))
     }
 
-    CoopLogbook.open(root.resolve("month")).use { book ->
+    CoopLogbook.open(root.resolve("month"), keys).use { book ->
         book.initCoop("Bench Co-op", "UTC")
         val site = book.directory.addSite("Bakery")
         val monthStart = 1_793_577_600L // Monday 2026-11-02 00:00 UTC

@@ -17,7 +17,10 @@ class Workspace : AutoCloseable {
 
     fun dir(name: String): Path = root.resolve(name)
 
-    fun open(name: String): CoopLogbook = own(CoopLogbook.open(dir(name)))
+    /** The stores' keys, in memory for the life of the test (as a platform key store would keep them). */
+    val keys = InMemoryStoreKeys()
+
+    fun open(name: String): CoopLogbook = own(CoopLogbook.open(dir(name), keys))
 
     fun relay(): TestRelay = own(TestRelay())
 

@@ -5,8 +5,9 @@
 //   mvn -B -q -f desktop/pom.xml compile exec:exec -Dapp.args="--mode phone"
 //   mvn -B -q -f desktop/pom.xml compile exec:exec -Dapp.args="--mode coordinator --locale it"
 //
-// Options: --mode kiosk|phone|coordinator, --home DIR (the store; default a fresh temporary
-// demo store), --locale en|it, --site SITE_ID (kiosk: which site's names), --person NAME_OR_ID
+// Options: --mode kiosk|phone|coordinator, --home DIR (the store, encrypted at rest under the
+// passphrase in LOGBOOK_PASSPHRASE; default a fresh temporary demo store under a key held in
+// memory), --locale en|it, --site SITE_ID (kiosk: which site's names), --person NAME_OR_ID
 // (phone: whose; default the person a joined phone was linked for, or the demo's Aisha Khan),
 // --relay URL (coordinator: written into invite QR codes), --sync-seconds N (how often a
 // joined store syncs; default 30).
@@ -23,6 +24,7 @@ import androidx.compose.ui.window.Window
 import androidx.compose.ui.window.application
 import androidx.compose.ui.window.rememberWindowState
 import coop.logbook.CoopLogbook
+import coop.logbook.InMemoryStoreKeys
 import coop.logbook.ui.Strings
 import coop.logbook.ui.coordinator.CoordinatorApp
 import coop.logbook.ui.coordinator.CoordinatorController
@@ -87,7 +89,15 @@ fun main(args: Array<String>) {
     val started = System.nanoTime()
     val opts = Options(args)
     val home = opts.home ?: createTempDirectory("logbook-desktop-demo-")
-    val book = CoopLogbook.open(home)
+    // The store is encrypted at rest: a --home store under LOGBOOK_PASSPHRASE (the CLI's
+    // passphrase opens the same store), the throwaway demo store under a key held in memory.
+    val book = if (opts.home != null) {
+        val passphrase = System.getenv("LOGBOOK_PASSPHRASE")
+            ?: opts.usage("--home needs LOGBOOK_PASSPHRASE (the store is encrypted at rest)")
+        CoopLogbook.openWithPassphrase(home, passphrase)
+    } else {
+        CoopLogbook.open(home, InMemoryStoreKeys())
+    }
     val grant = book.grant
     val joined = grant != null
     val site = opts.site ?: if (joined) null else demoCoop(book)

@@ -5,6 +5,7 @@
 package coop.logbook.desktop
 
 import coop.logbook.CoopLogbook
+import coop.logbook.InMemoryStoreKeys
 import coop.logbook.core.PersonRole
 import coop.logbook.ffi.DeviceRole
 import coop.logbook.ffi.Grant
@@ -74,7 +75,8 @@ class Workspace : AutoCloseable {
     private val closeables = mutableListOf<AutoCloseable>()
 
     fun <T : AutoCloseable> own(c: T): T = c.also { closeables += it }
-    fun open(name: String): CoopLogbook = own(CoopLogbook.open(root.resolve(name)))
+    private val keys = InMemoryStoreKeys()
+    fun open(name: String): CoopLogbook = own(CoopLogbook.open(root.resolve(name), keys))
     fun relay(): TestRelay = own(TestRelay())
 
     @OptIn(kotlin.io.path.ExperimentalPathApi::class)

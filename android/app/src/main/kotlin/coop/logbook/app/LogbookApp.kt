@@ -3,6 +3,7 @@ package coop.logbook.app
 
 import android.app.Application
 import coop.logbook.CoopLogbook
+import coop.logbook.android.KeystoreStoreKeys
 
 class LogbookApp : Application() {
     lateinit var book: CoopLogbook
@@ -10,7 +11,8 @@ class LogbookApp : Application() {
 
     override fun onCreate() {
         super.onCreate()
-        book = CoopLogbook.open(filesDir.toPath().resolve("logbook"))
+        // Encrypted at rest under a key the Android Keystore guards (docs/SECURITY.md, At rest).
+        book = CoopLogbook.open(filesDir.toPath().resolve("logbook"), KeystoreStoreKeys(this))
         SyncWorker.schedule(this)
     }
 }
