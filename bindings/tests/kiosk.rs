@@ -30,7 +30,7 @@ fn a_kiosk_tap_without_the_pin_is_refused_through_the_ffi() -> Result<(), Box<dy
             "127.0.0.1:0".parse()?,
         ))
         .await?;
-        let coop = logbook_relay::admin::create_coop(&dir.path().join("relay"), "Test Co-op")?;
+        let coop = logbook_relay::admin::create_coop(dir.path().join("relay"), "Test Co-op")?;
         let coord = open(dir.path(), "coordinator");
         coord.init_coop("Test Co-op".into(), "Europe/London".into())?;
         coord

@@ -35,6 +35,23 @@ pub(super) struct PullOutcome {
     pub new_generation: bool,
 }
 
+/// This device's place in the relay's log, sent with every pull: its own blobs up to
+/// `own_through` are left out, and `generation` is the log its cursor belongs to.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    own_through: Option<u64>,
+    generation: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    fn new(own_through: Option<u64>, generation: &'a Option<String>) -> Place<'a> {
+        Place {
+            own_through,
+            generation: generation.as_deref(),
+        }
+    }
+}
+
 /// One pulled document after verification: its id, the plaintexts to merge, and the
 /// blobs set aside (`true`: held for a key, `false`: dropped).
 type Opening<'a> = (&'a str, Vec<Vec<u8>>, Vec<(&'a [u8], bool)>);
@@ -48,15 +65,20 @@ impl SyncClient<'_> {
         relay: &impl Transport,
         after: u64,
         scope: Option<&str>,
-        own_through: Option<u64>,
-        generation: Option<&str>,
+        place: Place<'_>,
         limit: &mut Adaptive,
         retries: &mut u32,
     ) -> Result<proto::PullResponse> {
         let mut failures = 0;
         loop {
             match relay
-                .pull(after, scope, own_through, generation, limit.size() as u32)
+                .pull(
+                    after,
+                    scope,
+                    place.own_through,
+                    place.generation,
+                    limit.size() as u32,
+                )
                 .await
             {
                 Ok(page) => {
@@ -111,8 +133,7 @@ impl SyncClient<'_> {
                 relay,
                 cursor,
                 None,
-                own_through,
-                generation.as_deref(),
+                Place::new(own_through, &generation),
                 &mut limit,
                 &mut retries,
             )
@@ -153,8 +174,7 @@ impl SyncClient<'_> {
                         relay,
                         cursor,
                         None,
-                        own_through,
-                        generation.as_deref(),
+                        Place::new(own_through, &generation),
                         &mut limit,
                         &mut retries,
                     )
@@ -183,8 +203,7 @@ impl SyncClient<'_> {
                     relay,
                     cursor,
                     None,
-                    own_through,
-                    generation.as_deref(),
+                    Place::new(own_through, &generation),
                     &mut limit,
                     &mut retries,
                 );
@@ -205,8 +224,7 @@ impl SyncClient<'_> {
                         relay,
                         cursor,
                         None,
-                        own_through,
-                        generation.as_deref(),
+                        Place::new(own_through, &generation),
                         &mut limit,
                         &mut retries,
                     )
@@ -225,8 +243,7 @@ impl SyncClient<'_> {
                             relay,
                             after,
                             Some(&scope),
-                            own_through,
-                            generation.as_deref(),
+                            Place::new(own_through, &generation),
                             &mut limit,
                             &mut summary.retries,
                         )
