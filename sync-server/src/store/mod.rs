@@ -223,6 +223,103 @@ pub trait RelayStore: Send + Sync + 'static {
     }
 }
 
+/// Assembles one pull page from log rows in sequence order, the same for every backend:
+/// a document's blobs sealed to one key are grouped, tombstones listed once, and the page
+/// stops after the entry that reaches `max_bytes` (a row bigger than that still goes,
+/// alone).
+pub(crate) struct PageBuilder {
+    out: PullResponse,
+    after: u64,
+    limit: u32,
+    max_bytes: usize,
+    returned: u32,
+    bytes: usize,
+    last_seq: i64,
+    cut_short: bool,
+    slot: HashMap<(String, Option<String>), usize>,
+}
+
+impl PageBuilder {
+    pub(crate) fn new(after: u64, limit: u32, max_bytes: usize) -> PageBuilder {
+        PageBuilder {
+            out: PullResponse {
+                next: after,
+                ..PullResponse::default()
+            },
+            after,
+            limit,
+            max_bytes,
+            returned: 0,
+            bytes: 0,
+            last_seq: i64::try_from(after).unwrap_or(i64::MAX),
+            cut_short: false,
+            slot: HashMap::new(),
+        }
+    }
+
+    /// Adds one log row; returns `false` once the page is full (stop reading rows).
+    pub(crate) fn add(
+        &mut self,
+        seq: i64,
+        doc: String,
+        kind: &str,
+        key: Option<String>,
+        data: Option<Vec<u8>>,
+    ) -> bool {
+        self.returned += 1;
+        self.last_seq = seq;
+        if kind == "tombstone" {
+            if !self.out.deleted.contains(&doc) {
+                self.out.deleted.push(doc);
+            }
+        } else {
+            let data = data.unwrap_or_default();
+            self.bytes += data.len();
+            let blob = serde_bytes::ByteBuf::from(data);
+            match self.slot.get(&(doc.clone(), key.clone())) {
+                Some(&i) => self.out.docs[i].blobs.push(blob),
+                None => {
+                    self.slot
+                        .insert((doc.clone(), key.clone()), self.out.docs.len());
+                    self.out.docs.push(PulledDoc {
+                        doc,
+                        key,
+                        blobs: vec![blob],
+                    });
+                }
+            }
+        }
+        if self.bytes >= self.max_bytes {
+            self.cut_short = true;
+            return false;
+        }
+        true
+    }
+
+    /// Whether more entries may follow this page (it was cut short or filled up).
+    pub(crate) fn more(&self) -> bool {
+        self.cut_short || self.returned >= self.limit
+    }
+
+    /// The finished page. `log_end`: the coop's log end in the same snapshot, asked only
+    /// when the page is the last one: nothing readable is left up to it, so the cursor may
+    /// skip the unreadable entries too and the next pull starts where the log ends now.
+    pub(crate) fn finish(
+        mut self,
+        keys_epoch: u64,
+        log_end: impl FnOnce() -> Result<i64, RelayError>,
+    ) -> Result<PullResponse, RelayError> {
+        self.out.keys_epoch = Some(keys_epoch);
+        self.out.more = self.more();
+        self.out.next = if self.out.more {
+            self.last_seq as u64
+        } else {
+            self.after.max(log_end()?.max(0) as u64)
+        };
+        Ok(self.out)
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // SQLite
 // ---------------------------------------------------------------------------------------
@@ -1311,63 +1408,24 @@ impl RelayStore for SqliteStore {
         let mut conn = self.reader()?;
         // One read transaction: the entries and the log's end come from the same snapshot.
         let tx = conn.transaction()?;
-        let mut out = PullResponse {
-            next: after,
-            keys_epoch: Some(keys_epoch(&tx, coop_id)?),
-            ..PullResponse::default()
-        };
-        let mut returned: u32 = 0;
-        let mut bytes = 0usize;
-        let mut last_seq = after_i;
-        let mut cut_short = false;
+        let epoch = keys_epoch(&tx, coop_id)?;
+        let mut page = PageBuilder::new(after, limit, max_bytes);
         {
             let mut stmt = tx.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-            let mut slot: HashMap<(String, Option<String>), usize> = HashMap::new();
             while let Some(row) = rows.next()? {
-                let seq: i64 = row.get(0)?;
-                let doc: String = row.get(1)?;
                 let kind: String = row.get(2)?;
-                returned += 1;
-                last_seq = seq;
-                if kind == "tombstone" {
-                    if !out.deleted.contains(&doc) {
-                        out.deleted.push(doc);
-                    }
-                } else {
-                    let key: Option<String> = row.get(3)?;
-                    let data: Vec<u8> = row.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default();
-                    bytes += data.len();
-                    let blob = serde_bytes::ByteBuf::from(data);
-                    match slot.get(&(doc.clone(), key.clone())) {
-                        Some(&i) => out.docs[i].blobs.push(blob),
-                        None => {
-                            slot.insert((doc.clone(), key.clone()), out.docs.len());
-                            out.docs.push(PulledDoc {
-                                doc,
-                                key,
-                                blobs: vec![blob],
-                            });
-                        }
-                    }
-                }
-                if bytes >= max_bytes {
-                    cut_short = true;
+                if !page.add(row.get(0)?, row.get(1)?, &kind, row.get(3)?, row.get(4)?) {
                     break;
                 }
             }
         }
-        out.more = cut_short || returned >= limit;
-        out.next = if out.more {
-            last_seq as u64
-        } else {
-            // Nothing readable is left up to the log's end, so the cursor may skip the
-            // unreadable entries too: the next pull starts where the log ends now.
+        let out = page.finish(epoch, || {
             let end: Option<i64> = tx
                 .prepare_cached("SELECT max(seq) FROM log WHERE coop = ?1")?
                 .query_row([coop_id], |r| r.get(0))?;
-            after.max(end.unwrap_or(0).max(0) as u64)
-        };
+            Ok(end.unwrap_or(0))
+        })?;
         tx.finish()?;
         Ok(out)
     }

@@ -17,14 +17,14 @@
 //! that reads the entries together with the coop's log end and keys epoch.
 
 use super::{
-    CheckedDoc, DeviceKeysRow, DeviceRecord, Joined, KeysListing, KeysSet, NewDevice, Quotas,
-    RelayStore, doc_hash, grant_from_json, grant_to_json,
+    CheckedDoc, DeviceKeysRow, DeviceRecord, Joined, KeysListing, KeysSet, NewDevice, PageBuilder,
+    Quotas, RelayStore, doc_hash, grant_from_json, grant_to_json,
 };
 use crate::access::ReadFilter;
 use crate::credentials::Hash;
 use crate::error::RelayError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use logbook_protocol::{DeviceInfo, Grant, PullResponse, PulledDoc, PushResponse};
+use logbook_protocol::{DeviceInfo, Grant, PullResponse, PushResponse};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -688,63 +688,23 @@ impl PgStore {
                 ],
             )
             .await?;
-        let mut out = PullResponse {
-            next: after,
-            ..PullResponse::default()
-        };
+        let mut page = PageBuilder::new(after, limit, max_bytes);
         let mut end: i64 = 0;
-        let mut returned: u32 = 0;
-        let mut bytes = 0usize;
-        let mut last_seq = after_i;
-        let mut cut_short = false;
-        let mut slot: HashMap<(String, Option<String>), usize> = HashMap::new();
+        let mut epoch: i64 = 0;
         for (i, row) in rows.into_iter().enumerate() {
             if i == 0 {
                 end = row.get::<_, Option<i64>>(0).unwrap_or(0);
-                out.keys_epoch = Some(row.get::<_, Option<i64>>(1).unwrap_or(0).max(0) as u64);
+                epoch = row.get::<_, Option<i64>>(1).unwrap_or(0);
             }
             let Some(seq) = row.get::<_, Option<i64>>(2) else {
                 continue;
             };
-            let doc: String = row.get(3);
             let kind: String = row.get(4);
-            returned += 1;
-            last_seq = seq;
-            if kind == "tombstone" {
-                if !out.deleted.contains(&doc) {
-                    out.deleted.push(doc);
-                }
-            } else {
-                let key: Option<String> = row.get(5);
-                let data: Vec<u8> = row.get::<_, Option<Vec<u8>>>(6).unwrap_or_default();
-                bytes += data.len();
-                let blob = serde_bytes::ByteBuf::from(data);
-                match slot.get(&(doc.clone(), key.clone())) {
-                    Some(&i) => out.docs[i].blobs.push(blob),
-                    None => {
-                        slot.insert((doc.clone(), key.clone()), out.docs.len());
-                        out.docs.push(PulledDoc {
-                            doc,
-                            key,
-                            blobs: vec![blob],
-                        });
-                    }
-                }
-            }
-            if bytes >= max_bytes {
-                cut_short = true;
+            if !page.add(seq, row.get(3), &kind, row.get(5), row.get(6)) {
                 break;
             }
         }
-        if out.keys_epoch.is_none() {
-            out.keys_epoch = Some(0);
-        }
-        out.more = cut_short || returned >= limit;
-        out.next = if out.more {
-            last_seq as u64
-        } else {
-            after.max(end.max(0) as u64)
-        };
+        let out = page.finish(epoch.max(0) as u64, || Ok(end))?;
         Ok(out)
     }
 
