@@ -215,19 +215,22 @@ fn encrypt_plaintext(path: &Path, key: &StoreKey) -> Result<()> {
     let fresh = side_file(path, ".encrypting");
     let old = side_file(path, ".plaintext");
     remove_if_exists(&fresh)?;
-    {
-        let plain = Connection::open(path)?;
-        plain.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Everything into the main file first, so the export sees all of it.
-        plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        plain.execute(
-            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
-            rusqlite::params![fresh.to_string_lossy(), key.sqlcipher_key().as_str()],
-        )?;
-        plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
-        plain.execute_batch(&format!("PRAGMA encrypted.user_version = {version}"))?;
-        plain.execute_batch("DETACH DATABASE encrypted")?;
+    // SQLCipher adds `sqlcipher_export` to each new connection once the library has
+    // finished initialising; a connection opened while another thread is still inside
+    // SQLite's first initialisation can lack it (seen with two stores opened at once at
+    // process start). Such a connection is closed and the export tried again.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match export_encrypted(path, &fresh, key) {
+            Err(crate::error::Error::Sqlite(e))
+                if attempts < 5 && e.to_string().contains("no such function: sqlcipher_export") =>
+            {
+                remove_if_exists(&fresh)?;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other?,
+        }
     }
     std::fs::File::open(&fresh)?.sync_all()?;
     std::fs::rename(path, &old)?;
@@ -238,6 +241,23 @@ fn encrypt_plaintext(path: &Path, key: &StoreKey) -> Result<()> {
     write_durably(&path.with_file_name(KEY_CHECK_FILE), &key.check())?;
     scrub_and_remove(&old)?;
     tracing::info!("a plaintext store was encrypted at rest");
+    Ok(())
+}
+
+/// Copies the plaintext store at `path` into a new encrypted file `fresh`.
+fn export_encrypted(path: &Path, fresh: &Path, key: &StoreKey) -> Result<()> {
+    let plain = Connection::open(path)?;
+    plain.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Everything into the main file first, so the export sees all of it.
+    plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    plain.execute(
+        "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+        rusqlite::params![fresh.to_string_lossy(), key.sqlcipher_key().as_str()],
+    )?;
+    plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+    plain.execute_batch(&format!("PRAGMA encrypted.user_version = {version}"))?;
+    plain.execute_batch("DETACH DATABASE encrypted")?;
     Ok(())
 }
 
