@@ -222,3 +222,58 @@ async fn the_binary_serves_and_administers_a_postgres_database() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn check_reaches_a_postgres_database_and_says_when_it_cannot() {
+    let Some(url) = postgres("check_reaches_a_postgres_database_and_says_when_it_cannot") else {
+        return;
+    };
+    let target = fresh_target(&url);
+    let schema = target.schema.clone().expect("schema");
+    let url = format!(
+        "{}?options=-c%20search_path%3D{schema}",
+        target.url.split('?').next().unwrap_or_default()
+    );
+    let bin = env!("CARGO_BIN_EXE_logbook-relay");
+    let check = |database: &str| {
+        let out = Command::new(bin)
+            .args(["check", "--listen", "127.0.0.1:0", "--database", database])
+            .env_remove("LOGBOOK_RELAY_DATA")
+            .env_remove("LOGBOOK_RELAY_DATABASE")
+            .output()
+            .expect("check");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    // Reachable, nothing created yet: fine, the relay creates its tables at start.
+    let (code, out) = check(&url);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("tables will be created at start"), "{out}");
+    // After a relay (here `admin`) created them: the schema version is named.
+    let created = Command::new(bin)
+        .args([
+            "admin",
+            "--database",
+            &url,
+            "create-coop",
+            "--name",
+            "Check Co-op",
+        ])
+        .env_remove("LOGBOOK_RELAY_DATA")
+        .output()
+        .expect("admin");
+    assert!(created.status.success());
+    let (code, out) = check(&url);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("reachable (schema version {END_VERSION})")),
+        "{out}"
+    );
+    // Nothing listens on port 1: a failure, exit code 1, and the password is not echoed.
+    let (code, out) = check("postgres://relay:not-to-be-printed@127.0.0.1:1/logbook");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL PostgreSQL database"), "{out}");
+    assert!(!out.contains("not-to-be-printed"), "{out}");
+}
