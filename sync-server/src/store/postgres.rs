@@ -268,32 +268,32 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Creates `schema` (if missing) in the database at `url`. For test harnesses and
 /// benches that give each relay a schema of its own on one server.
 pub fn create_schema(url: &str, schema: &str) -> Result<(), RelayError> {
-    let store = PgStore::connect(&PgTarget {
-        url: url.to_string(),
-        schema: None,
-    })?;
-    let schema = checked_schema(schema)?.to_string();
-    store.block(async {
-        let client = store.pool.get().await?;
-        client
-            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .await?;
-        Ok(())
-    })
+    on_server(
+        url,
+        |schema| format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
+        schema,
+    )
 }
 
 /// Drops `schema` and everything in it (test clean-up).
 pub fn drop_schema(url: &str, schema: &str) -> Result<(), RelayError> {
+    on_server(
+        url,
+        |schema| format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        schema,
+    )
+}
+
+/// Runs the statement `sql` makes of a checked schema name on the server at `url`.
+fn on_server(url: &str, sql: impl FnOnce(&str) -> String, schema: &str) -> Result<(), RelayError> {
     let store = PgStore::connect(&PgTarget {
         url: url.to_string(),
         schema: None,
     })?;
-    let schema = checked_schema(schema)?.to_string();
+    let statement = sql(checked_schema(schema)?);
     store.block(async {
         let client = store.pool.get().await?;
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            .await?;
+        client.batch_execute(&statement).await?;
         Ok(())
     })
 }
