@@ -127,110 +127,90 @@ impl SyncClient<'_> {
             proto::DEFAULT_PULL_LIMIT as usize,
         );
         let mut new_generation = false;
+        // Retries of every page, pipelined ones included, counted once however it ends.
         let mut retries = 0;
-        let mut page = self
-            .pull_page(
-                relay,
-                cursor,
-                None,
-                Place::new(own_through, &generation),
-                &mut limit,
-                &mut retries,
-            )
-            .await;
-        // The keys epoch of the last page: the newest the relay reported.
-        let (readable, keys_epoch) = loop {
-            let this = match page {
-                Ok(p) => p,
-                Err(e) => {
-                    summary.retries += retries;
-                    return Err(e);
-                }
-            };
-            if let (Some(ours), Some(theirs)) = (&generation, &this.generation)
-                && ours != theirs
-            {
-                // The relay's log was restored: entries this device pulled may be gone
-                // from it, and the cursor may point past its end. Start again from 0
-                // (merging is idempotent), with none of its own blobs left out (their
-                // sequence numbers belonged to the old log), and push everything again;
-                // at most once a sync.
-                if new_generation {
-                    summary.retries += retries;
-                    return Err(Error::Relay {
-                        status: 502,
-                        message: "the relay's log generation changed twice during one sync".into(),
-                    });
-                }
-                new_generation = true;
-                let theirs = theirs.clone();
-                self.start_new_generation(&theirs, grant)?;
-                generation = Some(theirs);
-                own_through = None;
-                cursor = 0;
-                first_cursor = 0;
-                page = self
-                    .pull_page(
-                        relay,
-                        cursor,
-                        None,
-                        Place::new(own_through, &generation),
-                        &mut limit,
-                        &mut retries,
-                    )
-                    .await;
-                continue;
-            }
-            if generation.is_none() {
-                generation = this.generation.clone();
-            }
-            let more = this.more && this.next > cursor;
-            cursor = this.next;
-            let readable: BTreeSet<String> = this.notes_readable.iter().cloned().collect();
-            let keys_epoch = this.keys_epoch;
-            if !more {
-                summary.retries += retries;
-                self.apply_page(this, grant, true, summary)?;
-                break (readable, keys_epoch);
-            }
-            if this.deleted.is_empty() {
-                // Ask for the next page while this one is applied: the relay reads and
-                // sends it meanwhile. Only a page without erasures: asking for `after`
-                // tells the relay everything up to it was applied, which lets it sweep
-                // tombstones up to there, and this page's own tombstones must not go
-                // before they are applied here.
-                let next = self.pull_page(
+        let pulled = async {
+            let mut page = self
+                .pull_page(
                     relay,
                     cursor,
                     None,
                     Place::new(own_through, &generation),
                     &mut limit,
                     &mut retries,
-                );
-                let (next, applied) =
-                    tokio::join!(next, async { self.apply_page(this, grant, true, summary) });
-                if let Err(e) = applied {
-                    summary.retries += retries;
-                    return Err(e);
+                )
+                .await;
+            // The keys epoch of the last page: the newest the relay reported.
+            loop {
+                let this = page?;
+                if let (Some(ours), Some(theirs)) = (&generation, &this.generation)
+                    && ours != theirs
+                {
+                    // The relay's log was restored: entries this device pulled may be gone
+                    // from it, and the cursor may point past its end. Start again from 0
+                    // (merging is idempotent), with none of its own blobs left out (their
+                    // sequence numbers belonged to the old log), and push everything again;
+                    // at most once a sync.
+                    if new_generation {
+                        return Err(Error::Relay {
+                            status: 502,
+                            message: "the relay's log generation changed twice during one sync"
+                                .into(),
+                        });
+                    }
+                    new_generation = true;
+                    let theirs = theirs.clone();
+                    self.start_new_generation(&theirs, grant)?;
+                    generation = Some(theirs);
+                    own_through = None;
+                    cursor = 0;
+                    first_cursor = 0;
+                    page = self
+                        .pull_page(
+                            relay,
+                            cursor,
+                            None,
+                            Place::new(own_through, &generation),
+                            &mut limit,
+                            &mut retries,
+                        )
+                        .await;
+                    continue;
                 }
-                page = next;
-            } else {
-                if let Err(e) = self.apply_page(this, grant, true, summary) {
-                    summary.retries += retries;
-                    return Err(e);
+                if generation.is_none() {
+                    generation = this.generation.clone();
                 }
-                page = self
-                    .pull_page(
-                        relay,
-                        cursor,
-                        None,
-                        Place::new(own_through, &generation),
-                        &mut limit,
-                        &mut retries,
-                    )
-                    .await;
+                let more = this.more && this.next > cursor;
+                cursor = this.next;
+                let readable: BTreeSet<String> = this.notes_readable.iter().cloned().collect();
+                let keys_epoch = this.keys_epoch;
+                if !more {
+                    self.apply_page(this, grant, true, summary)?;
+                    return Ok((readable, keys_epoch));
+                }
+                let next = Place::new(own_through, &generation);
+                if this.deleted.is_empty() {
+                    // Ask for the next page while this one is applied: the relay reads and
+                    // sends it meanwhile. Only a page without erasures: asking for `after`
+                    // tells the relay everything up to it was applied, which lets it sweep
+                    // tombstones up to there, and this page's own tombstones must not go
+                    // before they are applied here.
+                    let fetch = self.pull_page(relay, cursor, None, next, &mut limit, &mut retries);
+                    let (fetched, applied) =
+                        tokio::join!(fetch, async { self.apply_page(this, grant, true, summary) });
+                    applied?;
+                    page = fetched;
+                } else {
+                    self.apply_page(this, grant, true, summary)?;
+                    page = self
+                        .pull_page(relay, cursor, None, next, &mut limit, &mut retries)
+                        .await;
+                }
             }
-        };
+        }
+        .await;
+        summary.retries += retries;
+        let (readable, keys_epoch) = pulled?;
         // Consent given since the last sync: the cursor already passed that person's
         // older notes (they were not readable then), so fetch their scope from the start.
         if first_cursor > 0 {
