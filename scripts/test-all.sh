@@ -12,6 +12,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+# A cold CI build gains nothing from incremental compilation and it doubles what target/
+# holds; a developer's own setting is kept.
+if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
+
 # The Rust build needs the OpenSSL headers (SQLCipher links libcrypto on Linux).
 scripts/setup-build.sh
 
