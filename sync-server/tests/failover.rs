@@ -1,5 +1,5 @@
 //! Two relay processes (the real binary) on one store; one of them is SIGKILLed again and
-//! again while many devices push. A device whose request fails retries on the other
+//! again while 500 devices push. A device whose request fails retries on the other
 //! address (the test's client does the choosing). Nothing a relay acknowledged is lost.
 //! Runs on SQLite (two processes on one file) and, with `LOGBOOK_TEST_POSTGRES`, on
 //! PostgreSQL, the deployment it is meant for.
@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const DEVICES: usize = 40;
-const PUSHES: usize = 12;
+/// The load: 500 devices, each pushing at least `PUSHES` punches while the relays die.
+const DEVICES: usize = 500;
+const PUSHES: usize = 4;
 const KILLS: usize = 6;
 
 fn store_args(db: &Database) -> Vec<String> {
@@ -73,12 +74,22 @@ async fn a_relay_killed_again_and_again_loses_nothing_acknowledged() {
 
     let http = reqwest::Client::new();
     let coord = join_at(&http, &base_a, &created.coordinator_code, "laptop").await;
-    let mut devices = Vec::new();
+    // Joined before the killing starts, sixteen at a time.
+    let mut joins = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
     for i in 0..DEVICES {
-        let g = grant(Role::Worker, Some(&format!("p{i}")), None, &[]);
-        let code = coord.invite(&g).await;
-        devices.push(join_at(&http, &base_a, &code, "phone").await);
+        let (coord, http, base, limit) =
+            (coord.clone(), http.clone(), base_a.clone(), limit.clone());
+        joins.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore");
+            let g = grant(Role::Worker, Some(&format!("p{i}")), None, &[]);
+            let code = coord.invite(&g).await;
+            (i, join_at(&http, &base, &code, "phone").await)
+        });
     }
+    let mut devices: Vec<(usize, Client)> = joins.join_all().await;
+    devices.sort_by_key(|(i, _)| *i);
+    let devices: Vec<Client> = devices.into_iter().map(|(_, d)| d).collect();
 
     let killed = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = devices
@@ -156,7 +167,10 @@ async fn a_relay_killed_again_and_again_loses_nothing_acknowledged() {
     }
     killer.await.expect("killer");
     assert!(acked.len() >= DEVICES * PUSHES);
-    eprintln!("{total_retries} retries on the other relay");
+    eprintln!(
+        "{} punches acknowledged from {DEVICES} devices across {KILLS} kills; {total_retries} retries on the other relay",
+        acked.len()
+    );
 
     // Everything acknowledged is in the log, read through either relay.
     let deadline = Instant::now() + Duration::from_secs(30);
