@@ -8,6 +8,12 @@
 //!    `LOGBOOK_BENCH_POSTGRES=postgres://...` also on PostgreSQL with one relay process and
 //!    with two (devices spread over both; CPU and RSS summed over the processes).
 //! 3. Catch-up pull of one week of a 40-person coop: bytes on the wire vs blob bytes.
+//! 4. A relay for a whole network: 1,000 coops of 40 devices each (one coordinator laptop
+//!    and one kiosk syncing every 30 s as the desktop app does, 38 phones every 15 minutes
+//!    as WorkManager and BGTaskScheduler do), polled on that schedule for a minute, then
+//!    the same schedule ten times faster: requests/s, p50/p99 latency, relay memory per
+//!    thousand devices. `-- coops`; `LOGBOOK_BENCH_COOPS=N` for another size, and with
+//!    `LOGBOOK_BENCH_POSTGRES` also on PostgreSQL.
 //!
 //! Numbers are recorded in docs/PERFORMANCE.md (## Relay).
 
@@ -263,23 +269,14 @@ fn spawn_relay(store_args: &[String]) -> Res<(std::process::Child, String)> {
     Ok((child, base))
 }
 
-/// `processes` relay binaries on the SQLite file in `dir`, or on a fresh schema of the
-/// PostgreSQL server at `postgres`; devices are spread over them round-robin.
-async fn many_devices(
-    devices: usize,
-    requests_per_device: usize,
+/// A fresh store for one bench: the SQLite file in `dir`, or a fresh schema of the
+/// PostgreSQL server at `postgres` (dropped by `drop_bench_schema`). Returns the relay's
+/// command-line arguments for it and the store itself (for `admin`).
+fn bench_store(
+    dir: &std::path::Path,
     postgres: Option<&str>,
-    processes: usize,
-) -> Res<()> {
-    let backend = match postgres {
-        Some(_) => format!("PostgreSQL, {processes} relay process(es)"),
-        None => "SQLite, 1 relay process".to_string(),
-    };
-    println!(
-        "== 2. {devices} devices syncing concurrently, {requests_per_device} requests each (real binary; {backend}) =="
-    );
-    let dir = tempfile::tempdir()?;
-    let (store_args, db): (Vec<String>, logbook_relay::store::Database) = match postgres {
+) -> Res<(Vec<String>, logbook_relay::store::Database)> {
+    Ok(match postgres {
         Some(url) => {
             let schema = format!("bench_{}", std::process::id());
             logbook_relay::store::postgres::drop_schema(url, &schema)?;
@@ -298,10 +295,48 @@ async fn many_devices(
             )
         }
         None => (
-            vec!["--data".into(), dir.path().display().to_string()],
-            logbook_relay::store::Database::Sqlite(dir.path().to_path_buf()),
+            vec!["--data".into(), dir.display().to_string()],
+            logbook_relay::store::Database::Sqlite(dir.to_path_buf()),
         ),
+    })
+}
+
+fn drop_bench_schema(postgres: Option<&str>) -> Res<()> {
+    if let Some(url) = postgres {
+        logbook_relay::store::postgres::drop_schema(url, &format!("bench_{}", std::process::id()))?;
+    }
+    Ok(())
+}
+
+/// Resident memory now (VmRSS), in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// `processes` relay binaries on the SQLite file in `dir`, or on a fresh schema of the
+/// PostgreSQL server at `postgres`; devices are spread over them round-robin.
+async fn many_devices(
+    devices: usize,
+    requests_per_device: usize,
+    postgres: Option<&str>,
+    processes: usize,
+) -> Res<()> {
+    let backend = match postgres {
+        Some(_) => format!("PostgreSQL, {processes} relay process(es)"),
+        None => "SQLite, 1 relay process".to_string(),
     };
+    println!(
+        "== 2. {devices} devices syncing concurrently, {requests_per_device} requests each (real binary; {backend}) =="
+    );
+    let dir = tempfile::tempdir()?;
+    let (store_args, db) = bench_store(dir.path(), postgres)?;
     let created = admin::create_coop(&db, "Bench")?;
     let mut children = Vec::new();
     let mut bases = Vec::new();
@@ -410,9 +445,7 @@ async fn many_devices(
         child.kill()?;
         child.wait()?;
     }
-    if let Some(url) = postgres {
-        logbook_relay::store::postgres::drop_schema(url, &format!("bench_{}", std::process::id()))?;
-    }
+    drop_bench_schema(postgres)?;
     result
 }
 
@@ -475,6 +508,220 @@ async fn catch_up_week_40_people() -> Res<()> {
     Ok(())
 }
 
+/// One simulated device of the network bench: its coop, its sync interval and its cursor.
+struct NetDevice {
+    dev: Device,
+    interval_s: f64,
+    /// Kiosks also push (the taps since their last sync) on every other sync.
+    kiosk: bool,
+    person: String,
+    after: u64,
+    syncs: u64,
+}
+
+/// Joins `coops` coops of 40 devices each through the relay at `base`, as the apps do
+/// (coordinator first, then its invites); each device pulls once so it holds a cursor.
+async fn join_network(
+    http: &reqwest::Client,
+    base: &str,
+    codes: Vec<String>,
+) -> Res<Vec<NetDevice>> {
+    let mut set = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
+    for (c, code) in codes.into_iter().enumerate() {
+        let (http, base, limit) = (http.clone(), base.to_string(), limit.clone());
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await?;
+            let mut rng = XorShift(5000 + c as u64);
+            let coord = Device::join(&http, &base, &code).await?;
+            coord
+                .push(vec![PushDoc {
+                    doc: "directory/main".into(),
+                    blobs: (0..5).map(|_| rng.blob(150, 400)).collect(),
+                    supersedes: vec![],
+                    key: None,
+                }])
+                .await?;
+            let mut out = Vec::with_capacity(40);
+            for i in 0..40 {
+                let (dev, interval_s, kiosk) = match i {
+                    0 => (coord.clone(), 30.0, false),
+                    1 => {
+                        let code = coord
+                            .invite(&grant(Role::Kiosk, None, Some("cafe")))
+                            .await?;
+                        (Device::join(&http, &base, &code).await?, 30.0, true)
+                    }
+                    _ => {
+                        let g = grant(Role::Worker, Some(format!("p{i}")), None);
+                        let code = coord.invite(&g).await?;
+                        (Device::join(&http, &base, &code).await?, 900.0, false)
+                    }
+                };
+                let (first, ..) = dev.pull(0).await?;
+                out.push(NetDevice {
+                    dev,
+                    interval_s,
+                    kiosk,
+                    person: format!("p{}", 2 + (c + i) % 38),
+                    after: first.next,
+                    syncs: 0,
+                });
+            }
+            Res::Ok(out)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        all.extend(joined??);
+    }
+    Ok(all)
+}
+
+/// Runs the apps' sync schedule, `speedup` times faster, for `seconds` of wall time (open
+/// loop: a request starts at its scheduled time whether or not earlier ones finished).
+/// Prints requests/s, latency and how late the load generator was.
+async fn poll_on_schedule(
+    devices: &[Arc<tokio::sync::Mutex<NetDevice>>],
+    intervals: &[f64],
+    speedup: f64,
+    seconds: f64,
+    pid: u32,
+) -> Res<()> {
+    // Every device's sync times in [0, seconds), from a random phase in its interval.
+    let mut rng = XorShift(99 + speedup as u64);
+    let mut events: Vec<(f64, usize)> = Vec::new();
+    for (i, interval) in intervals.iter().enumerate() {
+        let every = interval / speedup;
+        let mut t = (rng.next() % 1_000_000) as f64 / 1_000_000.0 * every;
+        while t < seconds {
+            events.push((t, i));
+            t += every;
+        }
+    }
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let cpu_before = cpu_seconds(pid).unwrap_or(0.0);
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    let mut max_late = 0.0f64;
+    for (at, i) in events {
+        let due = start + std::time::Duration::from_secs_f64(at);
+        let now = Instant::now();
+        if due > now {
+            tokio::time::sleep_until(due.into()).await;
+        } else {
+            max_late = max_late.max((now - due).as_secs_f64() * 1000.0);
+        }
+        let slot = devices[i].clone();
+        set.spawn(async move {
+            let mut d = slot.lock().await;
+            let NetDevice {
+                dev,
+                kiosk,
+                person,
+                after,
+                syncs,
+                ..
+            } = &mut *d;
+            let mut lat = Vec::with_capacity(2);
+            *syncs += 1;
+            if *kiosk && *syncs % 2 == 0 {
+                let t0 = Instant::now();
+                let mut rng = XorShift(*after + 17);
+                dev.push(vec![PushDoc {
+                    doc: format!("timesheet:{person}/2026-11/kiosk"),
+                    blobs: vec![rng.blob(150, 400), rng.blob(150, 400)],
+                    supersedes: vec![],
+                    key: None,
+                }])
+                .await?;
+                lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+            let t0 = Instant::now();
+            let mut pulls = 0;
+            loop {
+                let (page, ..) = dev.pull(*after).await?;
+                *after = page.next;
+                pulls += 1;
+                if !page.more || pulls > 20 {
+                    break;
+                }
+            }
+            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+            Res::Ok(lat)
+        });
+    }
+    let mut lat = Vec::new();
+    while let Some(done) = set.join_next().await {
+        lat.extend(done??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid).unwrap_or(0.0) - cpu_before;
+    println!(
+        "schedule x{speedup}: {} requests in {secs:.1} s = {:.0} requests/s; relay CPU {cpu:.2} s ({:.0}% of one core); generator at most {max_late:.0} ms late",
+        lat.len(),
+        lat.len() as f64 / secs,
+        cpu / secs * 100.0
+    );
+    println!("  latency: {}", summary(lat));
+    Ok(())
+}
+
+async fn network_of_coops(coops: usize, postgres: Option<&str>) -> Res<()> {
+    let backend = if postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "== 4. a relay for {coops} coops of 40 devices each ({} devices; {backend}, 1 relay process) ==",
+        coops * 40
+    );
+    let dir = tempfile::tempdir()?;
+    let (store_args, db) = bench_store(dir.path(), postgres)?;
+    let t0 = Instant::now();
+    let mut codes = Vec::with_capacity(coops);
+    for c in 0..coops {
+        codes.push(admin::create_coop(&db, &format!("Coop {c}"))?.coordinator_code);
+    }
+    let (mut child, base) = spawn_relay(&store_args)?;
+    let pid = child.id();
+    let result = async {
+        // Let the relay settle, then take its resident memory with no device yet.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let rss_empty = rss_kib(pid).unwrap_or(0);
+        let http = reqwest::Client::builder().pool_max_idle_per_host(512).build()?;
+        let joined = join_network(&http, &base, codes).await?;
+        println!(
+            "set-up: {coops} coops, {} devices joined and pulled once in {:.1} s",
+            joined.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        let intervals: Vec<f64> = joined.iter().map(|d| d.interval_s).collect();
+        let devices: Vec<_> = joined
+            .into_iter()
+            .map(|d| Arc::new(tokio::sync::Mutex::new(d)))
+            .collect();
+        poll_on_schedule(&devices, &intervals, 1.0, 60.0, pid).await?;
+        poll_on_schedule(&devices, &intervals, 10.0, 30.0, pid).await?;
+        let rss_now = rss_kib(pid).unwrap_or(0);
+        let per_thousand = (rss_now.saturating_sub(rss_empty)) as f64 / 1024.0
+            / (devices.len() as f64 / 1000.0);
+        println!(
+            "relay memory: {:.1} MiB with no device, {:.1} MiB now (peak {:.1} MiB): {per_thousand:.2} MiB per thousand devices",
+            rss_empty as f64 / 1024.0,
+            rss_now as f64 / 1024.0,
+            peak_rss_kib(pid).unwrap_or(0) as f64 / 1024.0
+        );
+        Res::Ok(())
+    }
+    .await;
+    child.kill()?;
+    child.wait()?;
+    drop_bench_schema(postgres)?;
+    result
+}
+
 fn main() -> Res<()> {
     // `cargo bench` passes `--bench`; anything else selects benchmarks by name.
     let filter: Vec<String> = std::env::args()
@@ -500,6 +747,16 @@ fn main() -> Res<()> {
         }
         if wants("catch_up") {
             catch_up_week_40_people().await?;
+        }
+        if wants("coops") {
+            let coops = std::env::var("LOGBOOK_BENCH_COOPS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000);
+            network_of_coops(coops, None).await?;
+            if let Ok(url) = std::env::var("LOGBOOK_BENCH_POSTGRES") {
+                network_of_coops(coops, Some(&url)).await?;
+            }
         }
         Res::Ok(())
     })?;
