@@ -122,12 +122,14 @@ impl From<RelayError> for AppError {
             RelayError::QuotaExceeded(what) => AppError::QuotaExceeded(what),
             RelayError::Revoked => AppError::Unauthorized("invalid or revoked token"),
             other => {
-                // rusqlite and io errors name statements and paths, never bound values.
+                // rusqlite, PostgreSQL and io errors name statements and paths, never bound
+                // values.
                 tracing::error!(error = %other, "request failed");
                 match other {
-                    RelayError::Storage(_) | RelayError::Io(_) | RelayError::Corrupt(_) => {
-                        AppError::Store
-                    }
+                    RelayError::Storage(_)
+                    | RelayError::Io(_)
+                    | RelayError::Corrupt(_)
+                    | RelayError::Postgres(_) => AppError::Store,
                     _ => AppError::Internal,
                 }
             }

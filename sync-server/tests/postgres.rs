@@ -277,3 +277,92 @@ fn check_reaches_a_postgres_database_and_says_when_it_cannot() {
     assert!(out.contains("FAIL PostgreSQL database"), "{out}");
     assert!(!out.contains("not-to-be-printed"), "{out}");
 }
+
+fn checked(doc: &str, blobs: &[&[u8]]) -> logbook_relay::store::CheckedDoc {
+    logbook_relay::store::CheckedDoc {
+        doc: doc.to_string(),
+        scope: doc.split('/').next().unwrap_or_default().to_string(),
+        key: None,
+        blobs: blobs
+            .iter()
+            .map(|b| (logbook_protocol::content_id(b), b.to_vec()))
+            .collect(),
+        supersedes: vec![],
+        supersede_any: false,
+    }
+}
+
+/// Group commit on PostgreSQL: many threads push into three coops at once through one
+/// store, so batches span coops; one device is over its quota, and its pushes fail alone.
+/// Every other push is stored exactly once, and each coop's log is numbered 1..N with no gap.
+#[test]
+fn concurrent_pushes_are_group_committed_and_a_refused_push_leaves_the_others() {
+    let Some(url) =
+        postgres("concurrent_pushes_are_group_committed_and_a_refused_push_leaves_the_others")
+    else {
+        return;
+    };
+    let target = fresh_target(&url);
+    let store = std::sync::Arc::new(PgStore::open(&target).expect("open").with_quotas(
+        logbook_relay::store::Quotas {
+            coop_bytes: 0,
+            device_bytes: 1_000,
+        },
+    ));
+    for c in ["c0", "c1", "c2"] {
+        store.create_coop(c, "Coop", 0).expect("coop");
+    }
+    let threads: Vec<_> = (0..9)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let coop = format!("c{}", t % 3);
+                (0..30)
+                    .map(|i| {
+                        // Thread 4's device pushes 2,000-byte blobs: over its 1,000-byte quota.
+                        let bytes = if t == 4 {
+                            vec![b'x'; 2_000 + i]
+                        } else {
+                            format!("t{t} i{i}").into_bytes()
+                        };
+                        let again = format!("t{t} i{}", i - i % 2).into_bytes();
+                        let blobs: Vec<&[u8]> = if t == 4 {
+                            vec![&bytes]
+                        } else {
+                            vec![&bytes, &again]
+                        };
+                        let docs = vec![checked(&format!("records:p{t}/x"), &blobs)];
+                        store.push(&coop, &format!("dev{t}"), docs)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for (t, thread) in threads.into_iter().enumerate() {
+        for (i, r) in thread.join().expect("thread").into_iter().enumerate() {
+            if t == 4 {
+                assert!(
+                    matches!(r, Err(RelayError::QuotaExceeded(_))),
+                    "push {i} of the device over quota: {r:?}"
+                );
+            } else {
+                let r = r.expect("push");
+                assert_eq!((r.stored, r.duplicates), (1, 1), "thread {t} push {i}");
+            }
+        }
+    }
+    let all = logbook_relay::access::ReadFilter::AllButNotes { notes: vec![] };
+    for c in 0..3 {
+        let page = store
+            .pull(&format!("c{c}"), &all, 0, None, 5000, usize::MAX)
+            .expect("pull");
+        let writers = if c == 1 { 2 } else { 3 };
+        let blobs: usize = page.docs.iter().map(|d| d.blobs.len()).sum();
+        assert_eq!(blobs, writers * 30, "coop c{c}");
+        assert_eq!(
+            page.next,
+            (writers * 30) as u64,
+            "coop c{c}: numbered without gaps"
+        );
+    }
+}

@@ -15,6 +15,12 @@
 //! visible before it releases the transaction's locks, so any snapshot that shows entry N
 //! also shows every entry of that coop below N. A pull is one statement (one snapshot)
 //! that reads the entries together with the coop's log end and keys epoch.
+//!
+//! Group commit, as in the SQLite store: concurrent pushes to one relay process are
+//! committed together in one transaction (one WAL flush), each in its own savepoint so a
+//! refused push leaves the others intact. Without it, the pushes of one coop waited for
+//! each other's commit one at a time on the `log_ends` row. A batch locks its coops' rows
+//! in coop-id order, so two processes' batches queue on each other instead of deadlocking.
 
 use super::{
     CheckedDoc, DeviceKeysRow, DeviceRecord, Joined, KeysListing, KeysSet, NewDevice, PageBuilder,
@@ -251,6 +257,18 @@ pub struct PgStore {
     /// Acknowledged pull cursors not yet written, as in the SQLite store. Per process:
     /// each process writes its own at its sweeps (a device's acked cursor only grows).
     acks: Mutex<HashMap<String, u64>>,
+    /// Pushes waiting for the next group commit, and the right to run one.
+    pending: Mutex<Vec<Arc<PushJob>>>,
+    committer: Mutex<()>,
+}
+
+/// A push waiting for a group commit; `result` is set once its batch has committed (or
+/// failed as a whole).
+struct PushJob {
+    coop_id: String,
+    device_id: String,
+    docs: Vec<CheckedDoc>,
+    result: Mutex<Option<Result<PushResponse, RelayError>>>,
 }
 
 impl Drop for PgStore {
@@ -334,6 +352,8 @@ impl PgStore {
             pool,
             quotas: Quotas::default(),
             acks: Mutex::default(),
+            pending: Mutex::default(),
+            committer: Mutex::default(),
         })
     }
 
@@ -527,112 +547,165 @@ async fn check_quotas(
     Ok(())
 }
 
-impl PgStore {
-    async fn push_async(
-        &self,
-        coop_id: &str,
-        device_id: &str,
-        docs: &[CheckedDoc],
-    ) -> Result<PushResponse, RelayError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        // The coop's log end first: this push may wait for other writers of the coop,
-        // and a revocation committed meanwhile (a stolen phone, revoked while its upload
-        // was in flight) must win. Read Committed: the next statement sees it.
-        let mut seq = take_log_end(&tx, coop_id).await?;
-        let revoked = tx
-            .query_opt("SELECT revoked FROM devices WHERE id = $1", &[&device_id])
+/// One push inside the caller's transaction (a savepoint of the batch), numbering its
+/// entries after `seq`, which it advances. The coop's `log_ends` row is already locked.
+async fn push_docs(
+    tx: &deadpool_postgres::Transaction<'_>,
+    seq: &mut i64,
+    coop_id: &str,
+    device_id: &str,
+    docs: &[CheckedDoc],
+    quotas: Quotas,
+) -> Result<PushResponse, RelayError> {
+    // The log end was taken first: this push may have waited for other writers of the
+    // coop, and a revocation committed meanwhile (a stolen phone, revoked while its upload
+    // was in flight) must win. Read Committed: this statement sees it.
+    let revoked = tx
+        .query_opt("SELECT revoked FROM devices WHERE id = $1", &[&device_id])
+        .await?
+        .map(|r| r.get::<_, bool>(0));
+    if revoked == Some(true) {
+        return Err(RelayError::Revoked);
+    }
+    let mut out = PushResponse::default();
+    let mut added_bytes: i64 = 0;
+    let mut freed: HashMap<String, i64> = HashMap::new();
+    let is_deleted = tx
+        .prepare_cached("SELECT 1 FROM erased_docs WHERE coop = $1 AND doc_hash = $2")
+        .await?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO log (coop, seq, scope, doc, kind, content_id, key, device, data)
+             VALUES ($1, $2, $3, $4, 'blob', $5, $6, $7, $8)
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    let remove = tx
+        .prepare_cached(
+            "DELETE FROM log WHERE coop = $1 AND doc = $2 AND content_id = $3
+             AND kind = 'blob' AND ($4 OR device = $5)
+             RETURNING coalesce(device, ''), length(data)",
+        )
+        .await?;
+    for doc in docs {
+        let hash = doc_hash(&doc.doc);
+        if tx
+            .query_opt(&is_deleted, &[&coop_id, &hash.as_slice()])
             .await?
-            .map(|r| r.get::<_, bool>(0));
-        if revoked == Some(true) {
-            return Err(RelayError::Revoked);
+            .is_some()
+        {
+            out.discarded += doc.blobs.len() as u32;
+            continue;
         }
-        let mut out = PushResponse::default();
-        let mut added_bytes: i64 = 0;
-        let mut freed: HashMap<String, i64> = HashMap::new();
-        let is_deleted = tx
-            .prepare_cached("SELECT 1 FROM erased_docs WHERE coop = $1 AND doc_hash = $2")
-            .await?;
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO log (coop, seq, scope, doc, kind, content_id, key, device, data)
-                 VALUES ($1, $2, $3, $4, 'blob', $5, $6, $7, $8)
-                 ON CONFLICT DO NOTHING",
-            )
-            .await?;
-        let remove = tx
-            .prepare_cached(
-                "DELETE FROM log WHERE coop = $1 AND doc = $2 AND content_id = $3
-                 AND kind = 'blob' AND ($4 OR device = $5)
-                 RETURNING coalesce(device, ''), length(data)",
-            )
-            .await?;
-        for doc in docs {
-            let hash = doc_hash(&doc.doc);
-            if tx
-                .query_opt(&is_deleted, &[&coop_id, &hash.as_slice()])
-                .await?
-                .is_some()
-            {
-                out.discarded += doc.blobs.len() as u32;
+        for (content_id, bytes) in &doc.blobs {
+            let added = tx
+                .execute(
+                    &insert,
+                    &[
+                        &coop_id,
+                        &(*seq + 1),
+                        &doc.scope,
+                        &doc.doc,
+                        content_id,
+                        &doc.key,
+                        &device_id,
+                        bytes,
+                    ],
+                )
+                .await?;
+            if added == 1 {
+                *seq += 1;
+                out.stored += 1;
+                added_bytes += bytes.len() as i64;
+            } else {
+                out.duplicates += 1;
+            }
+        }
+        for old in &doc.supersedes {
+            if doc.blobs.iter().any(|(id, _)| id == old) {
                 continue;
             }
-            for (content_id, bytes) in &doc.blobs {
-                let added = tx
-                    .execute(
-                        &insert,
-                        &[
-                            &coop_id,
-                            &(seq + 1),
-                            &doc.scope,
-                            &doc.doc,
-                            content_id,
-                            &doc.key,
-                            &device_id,
-                            bytes,
-                        ],
-                    )
-                    .await?;
-                if added == 1 {
-                    seq += 1;
-                    out.stored += 1;
-                    added_bytes += bytes.len() as i64;
-                } else {
-                    out.duplicates += 1;
-                }
+            for row in tx
+                .query(
+                    &remove,
+                    &[&coop_id, &doc.doc, old, &doc.supersede_any, &device_id],
+                )
+                .await?
+            {
+                let owner: String = row.get(0);
+                let len: Option<i32> = row.get(1);
+                *freed.entry(owner).or_default() += i64::from(len.unwrap_or(0));
             }
-            for old in &doc.supersedes {
-                if doc.blobs.iter().any(|(id, _)| id == old) {
-                    continue;
+        }
+    }
+    // Every blob of this push (stored now or held already) is at or below the log's end.
+    out.last_seq = Some((*seq).max(0) as u64);
+    let own_freed = freed.remove(device_id).unwrap_or(0);
+    add_usage(tx, coop_id, device_id, added_bytes - own_freed).await?;
+    let mut owners: Vec<_> = freed.iter().collect();
+    owners.sort();
+    for (owner, bytes) in owners {
+        add_usage(tx, coop_id, owner, -bytes).await?;
+    }
+    if added_bytes > own_freed + freed.values().sum::<i64>() {
+        check_quotas(tx, coop_id, device_id, quotas).await?;
+    }
+    Ok(out)
+}
+
+impl PgStore {
+    /// Commits `batch` in one transaction: the log ends of its coops are locked in coop
+    /// order, then each push runs in its own savepoint. The outer error means nothing of
+    /// the batch was committed.
+    async fn commit_pushes(
+        &self,
+        batch: &[Arc<PushJob>],
+    ) -> Result<Vec<Result<PushResponse, RelayError>>, RelayError> {
+        let mut client = self.pool.get().await?;
+        let mut tx = client.transaction().await?;
+        let mut coops: Vec<&str> = batch.iter().map(|j| j.coop_id.as_str()).collect();
+        coops.sort_unstable();
+        coops.dedup();
+        let mut ends: HashMap<&str, (i64, i64)> = HashMap::with_capacity(coops.len());
+        for coop in coops {
+            let end = take_log_end(&tx, coop).await?;
+            ends.insert(coop, (end, end));
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for job in batch {
+            let Some(&(taken, before)) = ends.get(job.coop_id.as_str()) else {
+                return Err(RelayError::Task);
+            };
+            let mut seq = before;
+            let savepoint = tx.transaction().await?;
+            let pushed = push_docs(
+                &savepoint,
+                &mut seq,
+                &job.coop_id,
+                &job.device_id,
+                &job.docs,
+                self.quotas,
+            )
+            .await;
+            match pushed {
+                Ok(out) => {
+                    savepoint.commit().await?;
+                    ends.insert(job.coop_id.as_str(), (taken, seq));
+                    results.push(Ok(out));
                 }
-                for row in tx
-                    .query(
-                        &remove,
-                        &[&coop_id, &doc.doc, old, &doc.supersede_any, &device_id],
-                    )
-                    .await?
-                {
-                    let owner: String = row.get(0);
-                    let len: Option<i32> = row.get(1);
-                    *freed.entry(owner).or_default() += i64::from(len.unwrap_or(0));
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    results.push(Err(e));
                 }
             }
         }
-        set_log_end(&tx, coop_id, seq).await?;
-        // Every blob of this push (stored now or held already) is at or below the log's end.
-        out.last_seq = Some(seq.max(0) as u64);
-        let own_freed = freed.remove(device_id).unwrap_or(0);
-        add_usage(&tx, coop_id, device_id, added_bytes - own_freed).await?;
-        let mut owners: Vec<_> = freed.iter().collect();
-        owners.sort();
-        for (owner, bytes) in owners {
-            add_usage(&tx, coop_id, owner, -bytes).await?;
-        }
-        if added_bytes > own_freed + freed.values().sum::<i64>() {
-            check_quotas(&tx, coop_id, device_id, self.quotas).await?;
+        for (coop, (taken, end)) in ends {
+            if end != taken {
+                set_log_end(&tx, coop, end).await?;
+            }
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(results)
     }
 
     async fn pull_async(
@@ -1013,7 +1086,36 @@ impl RelayStore for PgStore {
         device_id: &str,
         docs: Vec<CheckedDoc>,
     ) -> Result<PushResponse, RelayError> {
-        self.block(self.push_async(coop_id, device_id, &docs))
+        // Group commit: queue the push, then take the committer. Whoever holds it commits
+        // every queued push in one transaction and hands each its result before letting
+        // go, so a push that finds its result ready is committed.
+        let job = Arc::new(PushJob {
+            coop_id: coop_id.to_string(),
+            device_id: device_id.to_string(),
+            docs,
+            result: Mutex::new(None),
+        });
+        lock(&self.pending).push(job.clone());
+        let committer = lock(&self.committer);
+        if let Some(done) = lock(&job.result).take() {
+            return done;
+        }
+        let batch = std::mem::take(&mut *lock(&self.pending));
+        match self.block(self.commit_pushes(&batch)) {
+            Ok(results) => {
+                for (j, r) in batch.iter().zip(results) {
+                    *lock(&j.result) = Some(r);
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for j in &batch {
+                    *lock(&j.result) = Some(Err(RelayError::Postgres(msg.clone())));
+                }
+            }
+        }
+        drop(committer);
+        lock(&job.result).take().unwrap_or(Err(RelayError::Task))
     }
 
     fn pull(
