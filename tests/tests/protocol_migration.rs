@@ -80,8 +80,22 @@ async fn sync(book: &Logbook, who: &str) {
         .unwrap_or_else(|e| panic!("{who} syncs: {e}"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
+/// A coop on the plaintext protocol: a coordinator and Quentin's phone joined without keys
+/// (as clients from before end-to-end encryption did); the coordinator added Quentin (a
+/// name, a PIN), the phone pushed two punches and a note; both synced.
+struct PlaintextCoop {
+    root: tempfile::TempDir,
+    relay_dir: PathBuf,
+    relay: logbook_relay::RunningRelay,
+    url: String,
+    office: Logbook,
+    phone: Logbook,
+    quentin: String,
+    punch: String,
+    thread: String,
+}
+
+async fn plaintext_coop() -> PlaintextCoop {
     let root = tempfile::tempdir().expect("temporary directory");
     let relay_dir = root.path().join("relay");
     let relay = logbook_relay::start(logbook_relay::RelayConfig::new(
@@ -158,6 +172,32 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
     let thread = phone.notes().add_thread(&quentin, NOTE).expect("note");
     sync(&phone, "the phone").await;
     sync(&office, "the coordinator").await;
+    PlaintextCoop {
+        root,
+        relay_dir,
+        relay,
+        url,
+        office,
+        phone,
+        quentin,
+        punch,
+        thread,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
+    let PlaintextCoop {
+        root,
+        relay_dir,
+        relay,
+        url,
+        office,
+        phone,
+        quentin,
+        punch,
+        thread,
+    } = plaintext_coop().await;
     for book in [&office, &phone] {
         assert!(
             meta(book.home(), "e2e_identity").is_none(),
@@ -395,5 +435,71 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
     );
     // Nothing the old app tried reached the log.
     assert_eq!(plaintext_blobs(&relay_dir), 0);
+    relay.shutdown().await;
+}
+
+/// While a coop migrates, a device that upgraded merges no plaintext (unauthenticated:
+/// the relay could have written it) and reports none as tampering; what a device that has
+/// not upgraded yet writes reaches it sealed, once that device upgrades and re-seals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_device_ignores_plaintext_until_its_writer_re_seals_it() {
+    let PlaintextCoop {
+        root: _root,
+        relay_dir,
+        relay,
+        office,
+        phone,
+        quentin,
+        ..
+    } = plaintext_coop().await;
+    office
+        .sync()
+        .act_as_plaintext_client(false)
+        .expect("this version");
+    sync(&office, "the upgraded coordinator").await;
+    // The phone is still an old client: it punches and pushes plaintext, which the
+    // relay takes while the coop migrates.
+    for (kind, t, hours) in [
+        (
+            PunchKind::ClockIn,
+            "2026-11-19T08:00:00Z",
+            Some(HourType::Paid),
+        ),
+        (PunchKind::ClockOut, "2026-11-19T15:00:00Z", None),
+    ] {
+        phone
+            .timesheets()
+            .punch(&quentin, kind, Some(at(t)), hours, None, PunchSource::Phone)
+            .expect("phone punch");
+    }
+    let before = plaintext_blobs(&relay_dir);
+    sync(&phone, "the old phone").await;
+    assert!(plaintext_blobs(&relay_dir) > before, "pushed in plaintext");
+    sync(&office, "the coordinator").await;
+    let nov19 = |book: &Logbook| {
+        book.timesheets()
+            .shifts(&quentin, Some("2026-11-19"), Some("2026-11-19"))
+            .expect("shifts")
+            .len()
+    };
+    assert_eq!(nov19(&office), 0, "plaintext is not merged by an upgraded device");
+    assert_eq!(dropped(&office), 0, "nor reported as tampering while migrating");
+    // The phone upgrades: it is certified, gets its keys, re-seals; the punches arrive.
+    phone
+        .sync()
+        .act_as_plaintext_client(false)
+        .expect("this version");
+    for _ in 0..3 {
+        sync(&phone, "the phone").await;
+        sync(&office, "the coordinator").await;
+        if nov19(&office) == 1 {
+            break;
+        }
+    }
+    assert_eq!(nov19(&office), 1, "the re-sealed punches arrived");
+    assert_eq!(phone.sync().plaintext_documents_left().expect("left"), 0);
+    assert_eq!(plaintext_blobs(&relay_dir), 0);
+    office.sync().seal_coop().await.expect("sealed only");
+    assert_eq!(dropped(&office) + dropped(&phone), 0);
     relay.shutdown().await;
 }
