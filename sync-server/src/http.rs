@@ -686,10 +686,7 @@ async fn deliver_keys(
 /// Coordinators: make the coop "sealed only", the last step of its migration from
 /// plaintext (docs/SECURITY.md). Refused with `409` and the counts while a non-revoked
 /// device has no keys or a blob in the log is not sealed. Idempotent.
-async fn sealed_only(
-    State(st): State<AppState>,
-    Device(d): Device,
-) -> Result<Response, AppError> {
+async fn sealed_only(State(st): State<AppState>, Device(d): Device) -> Result<Response, AppError> {
     require_coordinator(&d)?;
     let store = st.store.clone();
     let left = blocking(move || Ok(store.set_sealed_only(&d.coop_id)?)).await?;

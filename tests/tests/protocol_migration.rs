@@ -126,7 +126,12 @@ async fn plaintext_coop() -> PlaintextCoop {
     let site = office.directory().add_site("Bakery").expect("site");
     let quentin = office
         .directory()
-        .add_person(NAME, &[PersonRole::Worker], std::slice::from_ref(&site), true)
+        .add_person(
+            NAME,
+            &[PersonRole::Worker],
+            std::slice::from_ref(&site),
+            true,
+        )
         .expect("add person");
     office.directory().set_pin(&quentin, "4827").expect("PIN");
     sync(&office, "the coordinator").await;
@@ -136,7 +141,11 @@ async fn plaintext_coop() -> PlaintextCoop {
         .await
         .expect("invite a phone")
         .code;
-    assert_eq!(invite.len(), 14, "a keyless coordinator's code has no second half");
+    assert_eq!(
+        invite.len(),
+        14,
+        "a keyless coordinator's code has no second half"
+    );
     let phone = open(root.path(), "phone");
     phone
         .sync()
@@ -227,7 +236,11 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
             String::from_utf8_lossy(marker)
         );
     }
-    let refused = office.sync().seal_coop().await.expect_err("plaintext remains");
+    let refused = office
+        .sync()
+        .seal_coop()
+        .await
+        .expect_err("plaintext remains");
     assert!(
         refused.to_string().contains("2 device(s) without keys"),
         "{refused}"
@@ -246,7 +259,11 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
         0,
         "the coordinator holds every key it needs and re-sealed what it pushed"
     );
-    let refused = office.sync().seal_coop().await.expect_err("the phone is keyless");
+    let refused = office
+        .sync()
+        .seal_coop()
+        .await
+        .expect_err("the phone is keyless");
     let text = refused.to_string();
     assert!(text.contains("1 device(s) without keys"), "{text}");
     assert!(!text.contains(NAME) && !text.contains(&quentin), "{text}");
@@ -278,11 +295,23 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
         }
     }
     assert_eq!(phone.sync().plaintext_documents_left().expect("left"), 0);
-    assert_eq!(plaintext_blobs(&relay_dir), 0, "every plaintext blob superseded");
+    assert_eq!(
+        plaintext_blobs(&relay_dir),
+        0,
+        "every plaintext blob superseded"
+    );
 
     // ---- The switch ----
-    office.sync().seal_coop().await.expect("the coop is sealed only");
-    office.sync().seal_coop().await.expect("and stays so (idempotent)");
+    office
+        .sync()
+        .seal_coop()
+        .await
+        .expect("the coop is sealed only");
+    office
+        .sync()
+        .seal_coop()
+        .await
+        .expect("and stays so (idempotent)");
     sync(&phone, "the phone").await;
     sync(&office, "the coordinator").await;
     for book in [&office, &phone] {
@@ -317,7 +346,10 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
             .len(),
         1
     );
-    assert_eq!(office.directory().person(&quentin).expect("person").name, NAME);
+    assert_eq!(
+        office.directory().person(&quentin).expect("person").name,
+        NAME
+    );
     assert!(
         phone
             .notes()
@@ -334,7 +366,11 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
             .len(),
         1
     );
-    assert_eq!(dropped(&office) + dropped(&phone), 0, "nothing reported as tampering");
+    assert_eq!(
+        dropped(&office) + dropped(&phone),
+        0,
+        "nothing reported as tampering"
+    );
     // After the switch the phone keeps working sealed: a new punch reaches the office.
     for (kind, t, hours) in [
         (
@@ -375,7 +411,10 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
         .expect("the laptop joins");
     sync(&office, "the coordinator").await;
     sync(&laptop, "the laptop").await;
-    assert_eq!(laptop.directory().person(&quentin).expect("person").name, NAME);
+    assert_eq!(
+        laptop.directory().person(&quentin).expect("person").name,
+        NAME
+    );
     assert_eq!(
         laptop
             .timesheets()
@@ -396,7 +435,9 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
         .code;
     let relay_part: String = code.chars().take(14).collect();
     let old = open(root.path(), "old-phone");
-    old.sync().act_as_plaintext_client(true).expect("old client");
+    old.sync()
+        .act_as_plaintext_client(true)
+        .expect("old client");
     old.sync()
         .join(&url, &relay_part, "an old app")
         .await
@@ -409,7 +450,10 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
     };
     let thread_doc = format!("notes:{quentin}/plaintext-thread");
     let (status, _) = raw
-        .push_as_is(&[(thread_doc.as_str(), b"\x85\x6f\x4a\x83 plaintext".as_slice())])
+        .push_as_is(&[(
+            thread_doc.as_str(),
+            b"\x85\x6f\x4a\x83 plaintext".as_slice(),
+        )])
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "plaintext is refused");
     let identity = logbook_crypto::Identity::generate("old-app-device").expect("identity");
@@ -482,8 +526,16 @@ async fn an_upgraded_device_ignores_plaintext_until_its_writer_re_seals_it() {
             .expect("shifts")
             .len()
     };
-    assert_eq!(nov19(&office), 0, "plaintext is not merged by an upgraded device");
-    assert_eq!(dropped(&office), 0, "nor reported as tampering while migrating");
+    assert_eq!(
+        nov19(&office),
+        0,
+        "plaintext is not merged by an upgraded device"
+    );
+    assert_eq!(
+        dropped(&office),
+        0,
+        "nor reported as tampering while migrating"
+    );
     // The phone upgrades: it is certified, gets its keys, re-seals; the punches arrive.
     phone
         .sync()

@@ -202,9 +202,8 @@ pub(crate) fn upgrade(w: &mut Writer<'_>, device_key: &str) -> Result<()> {
         .insert(identity.public_keys(grant))
         .map_err(crypto_err)?;
     let pushed: BTreeSet<String> = {
-        let mut stmt = w
-            .tx
-            .prepare_cached("SELECT DISTINCT doc FROM pushed ORDER BY doc")?;
+        let mut stmt =
+            w.tx.prepare_cached("SELECT DISTINCT doc FROM pushed ORDER BY doc")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.collect::<Result<_, _>>()?
     };
@@ -217,7 +216,10 @@ pub(crate) fn upgrade(w: &mut Writer<'_>, device_key: &str) -> Result<()> {
         w.delete_meta(key)?;
     }
     // Counts only: document ids can name a person.
-    tracing::info!(documents = pushed.len(), "upgraded to end-to-end encryption");
+    tracing::info!(
+        documents = pushed.len(),
+        "upgraded to end-to-end encryption"
+    );
     Ok(())
 }
 
@@ -875,7 +877,9 @@ impl SyncClient<'_> {
                     && !revoked.contains(&d.device_id)
             });
             for (keys, entry) in &listed {
-                if entry.revoked || entry.proof.is_some() || t.devices.get(&keys.device_id).is_some()
+                if entry.revoked
+                    || entry.proof.is_some()
+                    || t.devices.get(&keys.device_id).is_some()
                 {
                     continue;
                 }
@@ -1134,7 +1138,9 @@ impl SyncClient<'_> {
     pub async fn seal_coop(self) -> Result<()> {
         let m = self.membership()?;
         if m.grant.role != Role::Coordinator {
-            return Err(Error::invalid("only a coordinator can make the coop sealed only"));
+            return Err(Error::invalid(
+                "only a coordinator can make the coop sealed only",
+            ));
         }
         let res = m
             .relay
@@ -1152,7 +1158,9 @@ impl SyncClient<'_> {
             }) => return Err(Error::Invalid(message)),
             Err(e) => return Err(e),
         }
-        self.lb.store.write(ChangeOrigin::Local, |w| w.delete_meta(MIGRATING))
+        self.lb
+            .store
+            .write(ChangeOrigin::Local, |w| w.delete_meta(MIGRATING))
     }
 
     /// **Tests only**: make this store behave as a client from before end-to-end
