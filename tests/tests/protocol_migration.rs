@@ -555,3 +555,108 @@ async fn an_upgraded_device_ignores_plaintext_until_its_writer_re_seals_it() {
     assert_eq!(dropped(&office) + dropped(&phone), 0);
     relay.shutdown().await;
 }
+
+/// The newest public key of `scope` a device holds (to compare two devices' keys).
+fn newest_public(book: &Logbook, scope: &proto::Scope) -> Option<[u8; 32]> {
+    let ring = logbook_crypto::KeyRing::from_bytes(
+        &hex::decode(meta(book.home(), "e2e_keys")?).expect("hex"),
+    )
+    .expect("key ring");
+    ring.newest(scope)
+        .map(|k| *k.public_key().public_bytes())
+}
+
+/// Two coordinators upgrade: the first makes the coop's scope keys, the second takes it
+/// on first use, waits and gets them wrapped, so there are no rival keys; both re-seal
+/// and the coop is switched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_coordinators_upgrade_and_make_one_set_of_keys() {
+    let PlaintextCoop {
+        root,
+        relay_dir,
+        relay,
+        url,
+        office,
+        phone,
+        quentin,
+        ..
+    } = plaintext_coop().await;
+    let code = office
+        .sync()
+        .invite(coordinator_grant(), None)
+        .await
+        .expect("invite a second coordinator")
+        .code;
+    let laptop = open(root.path(), "laptop");
+    laptop
+        .sync()
+        .act_as_plaintext_client(true)
+        .expect("old client");
+    laptop
+        .sync()
+        .join(&url, &code, "second laptop")
+        .await
+        .expect("the laptop joins");
+    let site = laptop.directory().add_site("Depot").expect("site");
+    sync(&laptop, "the old laptop").await;
+    sync(&office, "the old office").await;
+
+    for book in [&office, &laptop, &phone] {
+        book.sync()
+            .act_as_plaintext_client(false)
+            .expect("this version");
+    }
+    let books = [(&office, "office"), (&laptop, "laptop"), (&phone, "phone")];
+    for _ in 0..4 {
+        for (book, who) in books {
+            sync(book, who).await;
+        }
+        let mut left = 0;
+        for (book, _) in books {
+            left += book.sync().plaintext_documents_left().expect("left");
+        }
+        if left == 0 {
+            break;
+        }
+    }
+    for (book, who) in books {
+        assert_eq!(
+            book.sync().plaintext_documents_left().expect("left"),
+            0,
+            "{who} re-sealed everything"
+        );
+    }
+    assert_eq!(plaintext_blobs(&relay_dir), 0);
+    for scope in [
+        proto::Scope::Directory,
+        proto::Scope::Site(site.clone()),
+        proto::Scope::Timesheet(quentin.clone()),
+    ] {
+        let key = newest_public(&office, &scope);
+        assert!(key.is_some(), "{scope} has a key");
+        assert_eq!(key, newest_public(&laptop, &scope), "one key for {scope}");
+    }
+    office.sync().seal_coop().await.expect("sealed only");
+    // The laptop's writes, sealed now, reach the office and the phone.
+    laptop
+        .directory()
+        .add_site("Depot North")
+        .expect("another site");
+    sync(&laptop, "the laptop").await;
+    sync(&office, "the office").await;
+    assert!(
+        office
+            .directory()
+            .sites()
+            .expect("sites")
+            .iter()
+            .any(|s| s.name == "Depot North")
+    );
+    for (book, who) in books {
+        assert!(
+            book.quarantined().expect("quarantine").is_empty(),
+            "{who} holds nothing it cannot open"
+        );
+    }
+    relay.shutdown().await;
+}
