@@ -562,8 +562,7 @@ fn newest_public(book: &Logbook, scope: &proto::Scope) -> Option<[u8; 32]> {
         &hex::decode(meta(book.home(), "e2e_keys")?).expect("hex"),
     )
     .expect("key ring");
-    ring.newest(scope)
-        .map(|k| *k.public_key().public_bytes())
+    ring.newest(scope).map(|k| *k.public_key().public_bytes())
 }
 
 /// Two coordinators upgrade: the first makes the coop's scope keys, the second takes it
