@@ -158,6 +158,10 @@ enum Command {
         #[arg(long)]
         device: String,
     },
+    /// End the coop's migration from plaintext (coordinators): the relay takes only
+    /// sealed blobs from then on. Refused, with counts, until every device has upgraded
+    /// and re-sealed what it pushed (docs/SECURITY.md).
+    SealCoop,
     /// Whether coordinators may read a person's notes (the person or their supporter).
     Consent {
         #[arg(long)]
@@ -262,6 +266,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Relays { set } => sync::relays(&book, set.as_deref())?,
         Command::Devices { format } => sync::devices(&book, format)?,
         Command::Revoke { device } => sync::revoke(&book, &device)?,
+        Command::SealCoop => sync::seal_coop(&book)?,
         Command::Consent {
             person,
             coordinator_notes,

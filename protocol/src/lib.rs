@@ -333,6 +333,23 @@ pub struct KeysResponse {
     /// relays older than the epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<u64>,
+    /// The coop is "sealed only" (`POST /v1/coop/sealed-only`): its migration from
+    /// plaintext is over, so devices stop trusting devices on first use. Absent (false)
+    /// from relays without the switch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sealed_only: bool,
+}
+
+/// `POST /v1/coop/sealed-only` (coordinators): the coop takes only sealed blobs from now
+/// on, and only key registrations with a join proof. `200` with this body once it is (all
+/// counts zero); `409` while plaintext remains, with the counts in the error message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedOnlyResponse {
+    pub sealed_only: bool,
+    /// Non-revoked devices of the coop without registered keys (not upgraded yet).
+    pub keyless_devices: u64,
+    /// Blobs in the coop's log that are not sealed.
+    pub plaintext_blobs: u64,
 }
 
 /// `POST /v1/keys/wrapped`: scope keys wrapped for other devices of the coop, and device

@@ -81,6 +81,7 @@ pub(crate) fn router(
             "/keys/wrapped",
             post(deliver_keys).layer(DefaultBodyLimit::max(proto::MAX_KEY_BODY_BYTES)),
         )
+        .route("/coop/sealed-only", post(sealed_only))
         .route("/devices", get(devices))
         .route("/devices/{id}/revoke", post(revoke).layer(small()))
         .route("/consent/{person}", put(consent).layer(small()))
@@ -577,6 +578,14 @@ async fn put_keys(
     let fingerprint = credentials::sha256(&pair);
     let store = st.store.clone();
     let set = blocking(move || {
+        // Without a join proof, keys are taken on first use: a device that joined before
+        // end-to-end encryption upgrading, or a coop's first coordinator. Not once the
+        // coop is sealed only (docs/SECURITY.md, Migration from plaintext).
+        if proof.is_none() && store.sealed_only(&d.coop_id)? {
+            return Err(AppError::Forbidden(
+                "this coop is sealed only: keys are registered with a join proof",
+            ));
+        }
         Ok(store.set_device_keys(
             &d.coop_id,
             &d.device_id,
@@ -603,11 +612,20 @@ async fn get_keys(
     Device(d): Device,
 ) -> Result<Json<KeysResponse>, AppError> {
     let store = st.store.clone();
-    let crate::store::KeysListing {
-        devices,
-        wrapped,
-        epoch,
-    } = blocking(move || Ok(store.device_keys(&d.coop_id, &d.device_id)?)).await?;
+    let (
+        crate::store::KeysListing {
+            devices,
+            wrapped,
+            epoch,
+        },
+        sealed_only,
+    ) = blocking(move || {
+        Ok((
+            store.device_keys(&d.coop_id, &d.device_id)?,
+            store.sealed_only(&d.coop_id)?,
+        ))
+    })
+    .await?;
     Ok(Json(KeysResponse {
         devices: devices
             .into_iter()
@@ -621,6 +639,7 @@ async fn get_keys(
             .collect(),
         wrapped: wrapped.into_iter().map(hex::encode).collect(),
         epoch: Some(epoch),
+        sealed_only,
     }))
 }
 
@@ -662,6 +681,34 @@ async fn deliver_keys(
     let store = st.store.clone();
     blocking(move || Ok(store.deliver_keys(&d.coop_id, &wrapped, &certificates)?)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Coordinators: make the coop "sealed only", the last step of its migration from
+/// plaintext (docs/SECURITY.md). Refused with `409` and the counts while a non-revoked
+/// device has no keys or a blob in the log is not sealed. Idempotent.
+async fn sealed_only(State(st): State<AppState>, Device(d): Device) -> Result<Response, AppError> {
+    require_coordinator(&d)?;
+    let store = st.store.clone();
+    let left = blocking(move || Ok(store.set_sealed_only(&d.coop_id)?)).await?;
+    if left.is_empty() {
+        return Ok(Json(proto::SealedOnlyResponse {
+            sealed_only: true,
+            keyless_devices: 0,
+            plaintext_blobs: 0,
+        })
+        .into_response());
+    }
+    // Counts only: nothing that names a device, a document or a person.
+    let body = proto::ErrorBody {
+        error: "conflict".into(),
+        message: format!(
+            "plaintext remains in this coop: {} blob(s) not sealed, {} device(s) without \
+             keys; every device must sync once with this version (which re-seals what it \
+             pushed), or be revoked, before the coop can be sealed only",
+            left.plaintext_blobs, left.keyless_devices
+        ),
+    };
+    Ok((StatusCode::CONFLICT, Json(body)).into_response())
 }
 
 async fn devices(
@@ -862,8 +909,16 @@ async fn push(
         })?;
         let docs = check_push(&d.grant, req)?;
         // After limits, ids and access (a forbidden document is 403 whatever its blobs).
-        if let Some(keys) = &d.public_keys {
-            check_authorship(&d.coop_id, keys, &docs)?;
+        match &d.public_keys {
+            Some(keys) => check_authorship(&d.coop_id, keys, &docs)?,
+            // A device from before end-to-end encryption pushes plaintext, which a sealed
+            // only coop no longer takes (docs/SECURITY.md, Migration from plaintext).
+            None if store.sealed_only(&d.coop_id)? => {
+                return Err(AppError::Forbidden(
+                    "this coop takes only sealed blobs: update the app",
+                ));
+            }
+            None => {}
         }
         let size = metrics.as_ref().map(|_| {
             let blobs = docs.iter().map(|d| d.blobs.len()).sum::<usize>();

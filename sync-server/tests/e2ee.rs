@@ -357,3 +357,92 @@ async fn every_key_event_moves_the_keys_epoch_and_nothing_else_does() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     moved(&mut last, epoch().await, "a revocation");
 }
+
+/// Migration from plaintext (docs/SECURITY.md): the switch to "sealed only" is refused,
+/// with counts, while a live device has no keys or a plaintext blob remains; afterwards
+/// plaintext pushes and proof-less key registrations are refused.
+#[tokio::test]
+async fn a_coop_becomes_sealed_only_once_no_plaintext_is_left() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let coord_grant = grant(Role::Coordinator, None, None, &[]);
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let phone = relay.device(&coordinator, &ann).await;
+    let kiosk = relay
+        .device(&coordinator, &grant(Role::Kiosk, None, Some("cafe"), &[]))
+        .await;
+    // Plaintext, as clients from before end-to-end encryption pushed it.
+    let own = "timesheet:ann/2026-11/d-phone";
+    let plain: &[u8] = b"\x85\x6f\x4a\x83 a plaintext punch";
+    phone.push(vec![push_doc(own, &[plain])]).await;
+    let switch = |c: &Client| {
+        let c = c.clone();
+        async move { c.post("/v1/coop/sealed-only", &json!({})).await }
+    };
+
+    let (status, body) = switch(&phone).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "coordinators only: {body}");
+    let (status, body) = switch(&coordinator).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let message = body["message"].as_str().expect("message");
+    assert!(
+        message.contains("1 blob(s) not sealed, 3 device(s) without keys"),
+        "{message}"
+    );
+    // A revoked device without keys does not count.
+    let (status, _) = coordinator
+        .post(
+            &format!("/v1/devices/{}/revoke", kiosk.device_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    register(&coordinator, "d-laptop", &coord_grant).await;
+    let me = register(&phone, "d-phone", &ann).await;
+    let (status, body) = switch(&coordinator).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1 blob(s) not sealed, 0 device(s) without keys")),
+        "{body}"
+    );
+    let (_, keys) = phone.get("/v1/keys").await;
+    assert!(keys.get("sealed_only").is_none(), "{keys}");
+    let epoch = keys["epoch"].as_u64().expect("epoch");
+
+    // The phone re-seals: a sealed snapshot supersedes its plaintext blob.
+    let snapshot = sealed(&relay, &me, own, b"the punches, sealed");
+    let mut doc = push_doc(own, &[&snapshot]);
+    doc.supersedes = vec![logbook_protocol::content_id(plain)];
+    phone.push(vec![doc]).await;
+    for _ in 0..2 {
+        let (status, body) = switch(&coordinator).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({ "sealed_only": true, "keyless_devices": 0, "plaintext_blobs": 0 })
+        );
+    }
+    let (_, keys) = phone.get("/v1/keys").await;
+    assert_eq!(keys["sealed_only"], json!(true), "{keys}");
+    // A key event, once: devices learn it from their next pull.
+    assert_eq!(keys["epoch"].as_u64(), Some(epoch + 1), "{keys}");
+
+    // From now on: no plaintext, no keys without a join proof.
+    let late = relay.device(&coordinator, &ann).await;
+    assert_eq!(
+        late.try_push(vec![push_doc("notes:ann/t-1", &[plain])])
+            .await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    let other = Identity::generate("d-late").expect("identity");
+    let keys = other.public_keys(ann.clone()).to_bytes().expect("keys");
+    let (status, body) = late
+        .put("/v1/keys/me", &json!({ "keys": hex::encode(keys) }))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // The phone with keys still pushes sealed blobs.
+    let next = sealed(&relay, &me, own, b"another punch");
+    assert!(phone.try_push(vec![push_doc(own, &[&next])]).await.is_ok());
+}

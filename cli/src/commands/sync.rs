@@ -87,6 +87,12 @@ pub(crate) fn invite(book: &Logbook, grant: Grant, expires_in_hours: Option<u32>
     Ok(())
 }
 
+pub(crate) fn seal_coop(book: &Logbook) -> Result<()> {
+    runtime()?.block_on(book.sync().seal_coop())?;
+    println!("the coop is sealed only: the relay takes no plaintext from now on");
+    Ok(())
+}
+
 pub(crate) fn sync(book: &Logbook, format: Format) -> Result<()> {
     let s = runtime()?.block_on(book.sync().run())?;
     // What arrived may be due for retention (or carry payroll numbers to move): erased

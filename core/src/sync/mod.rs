@@ -225,14 +225,18 @@ impl<'a> SyncClient<'a> {
             w.set_meta("join_timezone", &timezone)?;
             w.set_meta("grant", &grant_json)?;
             w.set_meta("cursor", "0")?;
-            trust::on_join(
-                w,
-                &device_key,
-                &joined.coop_id,
-                &joined.grant,
-                full_code.as_ref(),
-                joined.key_envelope.as_deref(),
-            )?;
+            // A store acting as a client from before end-to-end encryption (tests only,
+            // `act_as_plaintext_client`) joins without keys, as those clients did.
+            if meta::get_meta(&w.tx, trust::PLAINTEXT_CLIENT)?.is_none() {
+                trust::on_join(
+                    w,
+                    &device_key,
+                    &joined.coop_id,
+                    &joined.grant,
+                    full_code.as_ref(),
+                    joined.key_envelope.as_deref(),
+                )?;
+            }
             w.set_meta(GZIP_REQUESTS, if relay.gzip_requests() { "1" } else { "0" })?;
             w.touch(MEMBERSHIP);
             Ok(())
@@ -282,6 +286,15 @@ impl<'a> SyncClient<'a> {
     async fn run_with(self, m: &Membership) -> Result<SyncSummary> {
         let mut summary = SyncSummary::default();
         let duplicates_before = self.lb.store.read(timesheets::cache::ignored_count)?;
+        // A store that joined before end-to-end encryption upgrades in place: it makes
+        // its keys now and registers them in the key round below (docs/SECURITY.md,
+        // Migration from plaintext).
+        if self.lb.store.read(trust::needs_upgrade)? {
+            let device_key = self.lb.device_key();
+            self.lb
+                .store
+                .write(ChangeOrigin::Sync, |w| trust::upgrade(w, &device_key))?;
+        }
         self.push_deletes(&m.relay, &mut summary).await?;
         // Keys first when something here calls for them (first round, keys not
         // registered, people or consent changed): new scope keys seal this sync's pushes.
@@ -321,6 +334,10 @@ impl<'a> SyncClient<'a> {
         if self.start_coop_if_empty(&m.grant)? {
             self.push_outbox(&m.relay, &m.grant, &mut summary).await?;
         }
+        // Documents this device pushed in plaintext before it upgraded, now that it may
+        // hold their keys: sealed snapshots supersede them (nothing to do, no request,
+        // once all are).
+        self.reseal(&m.relay, &mut summary.retries).await?;
         summary.duplicates_found = self
             .lb
             .store

@@ -17,7 +17,13 @@
 //!   verifies and opens each blob. A blob that fails its checks is dropped into quarantine
 //!   (reported, never merged) and the rest of the page goes on.
 //!
-//! A store without an identity (joined before this version) syncs plaintext as before.
+//! - **Migration from plaintext** (docs/SECURITY.md): a store with a membership but no
+//!   identity (it joined before this version) makes one at its next sync ([`upgrade`]) and
+//!   registers it without a join proof; while its coop migrates, coordinators take such
+//!   devices on first use and certify them, and an upgraded device takes the coop's
+//!   coordinators on first use until it trusts one; each upgraded device then re-seals
+//!   every document it pushed in plaintext ([`SyncClient::reseal`]); a coordinator ends the
+//!   migration with [`SyncClient::seal_coop`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +34,7 @@ use logbook_crypto::{
 use logbook_protocol::{self as proto, Grant, Role, Scope};
 use rusqlite::Connection;
 
-use super::transport::HttpRelay;
+use super::transport::{HttpRelay, Transport};
 use super::{SyncClient, with_retries};
 use crate::error::{Error, Result};
 use crate::observer::ChangeOrigin;
@@ -66,13 +72,22 @@ const REVOKED: &str = "e2e_revoked";
 /// supporter (or worker) grant for a laptop of its own, and certify it; only this list,
 /// kept on the person's device or an existing supporter's, lets a notes key reach it.
 const APPROVED: &str = "e2e_notes_approved";
+/// Set when this device upgraded from plaintext ([`upgrade`]), cleared once the relay says
+/// its coop is sealed only: while set, the device takes keys on first use (see
+/// [`SyncClient::key_round`]) and ignores plaintext blobs instead of reporting them.
+const MIGRATING: &str = "e2e_migrating";
+/// Documents this device pushed in plaintext and has not re-sealed yet (a JSON set).
+const RESEAL: &str = "e2e_reseal";
+/// Test-only: this store behaves as a client from before end-to-end encryption (joins
+/// without keys, never upgrades). See [`SyncClient::act_as_plaintext_client`].
+pub(crate) const PLAINTEXT_CLIENT: &str = "e2e_plaintext_client";
 
 /// Everything of this file kept per membership: a device that leaves its relay forgets
 /// its scope keys and whom it trusted. It keeps its identity: its own documents are named
 /// for it, and joining again registers the same keys.
-pub(crate) const MEMBERSHIP_KEYS: [&str; 12] = [
+pub(crate) const MEMBERSHIP_KEYS: [&str; 14] = [
     KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED, EPOCH, LOCAL, ROTATE,
-    REVOKED, APPROVED,
+    REVOKED, APPROVED, MIGRATING, RESEAL,
 ];
 
 /// Forgets what this device believed the relay holds of its key state (its registered
@@ -103,6 +118,8 @@ pub(crate) struct Trust {
     pub identity: Identity,
     pub ring: KeyRing,
     pub devices: DeviceDirectory,
+    /// This device upgraded from plaintext and its coop is not sealed only yet.
+    pub migrating: bool,
 }
 
 fn corrupt(_: CryptoError) -> Error {
@@ -151,13 +168,59 @@ pub(crate) fn load(conn: &Connection) -> Result<Option<Trust>> {
     ) else {
         return Ok(None);
     };
+    let migrating = meta::get_meta(conn, MIGRATING)?.is_some();
     Ok(Some(Trust {
         coop,
         grant,
         identity,
         ring,
         devices,
+        migrating,
     }))
+}
+
+/// Whether this store must [`upgrade`] before it syncs: it is a member of a relay but has
+/// no identity (it joined before end-to-end encryption).
+pub(crate) fn needs_upgrade(conn: &Connection) -> Result<bool> {
+    Ok(meta::get_meta(conn, "coop_id")?.is_some()
+        && meta::get_meta(conn, "grant")?.is_some()
+        && meta::get_meta(conn, IDENTITY)?.is_none()
+        && meta::get_meta(conn, PLAINTEXT_CLIENT)?.is_none())
+}
+
+/// Step 1 of the migration from plaintext (docs/SECURITY.md): make this device's keys as a
+/// join would, without an envelope (no scope keys, nobody trusted but itself) and without
+/// a join proof, and note every document it pushed in plaintext, to re-seal once it holds
+/// that document's key. The next key round registers the keys.
+pub(crate) fn upgrade(w: &mut Writer<'_>, device_key: &str) -> Result<()> {
+    let grant: Grant = meta::get_meta(&w.tx, "grant")?
+        .and_then(|g| serde_json::from_str(&g).ok())
+        .ok_or_else(|| Error::Corrupt("the stored grant does not parse".into()))?;
+    let identity = Identity::generate(device_key).map_err(crypto_err)?;
+    let mut devices = DeviceDirectory::new();
+    devices
+        .insert(identity.public_keys(grant))
+        .map_err(crypto_err)?;
+    let pushed: BTreeSet<String> = {
+        let mut stmt =
+            w.tx.prepare_cached("SELECT DISTINCT doc FROM pushed ORDER BY doc")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    set_hex(w, IDENTITY, &identity.to_bytes())?;
+    save_ring(w, &KeyRing::new())?;
+    save_devices(w, &devices)?;
+    set_json_set(w, RESEAL, &pushed)?;
+    w.set_meta(MIGRATING, "1")?;
+    for key in [JOIN_PROOF, REGISTERED, EPOCH, LOCAL] {
+        w.delete_meta(key)?;
+    }
+    // Counts only: document ids can name a person.
+    tracing::info!(
+        documents = pushed.len(),
+        "upgraded to end-to-end encryption"
+    );
+    Ok(())
 }
 
 fn save_ring(w: &mut Writer<'_>, ring: &KeyRing) -> Result<()> {
@@ -547,6 +610,43 @@ fn scopes_to_rotate(
     out
 }
 
+/// Whether a coordinator that holds no directory key makes the coop's scope keys. A
+/// coordinator that joined with an envelope got them, and the operator's first coordinator
+/// of a new coop is alone: both decide as before. A coordinator that upgraded from
+/// plaintext ([`upgrade`]) is one of possibly several doing the same: it makes them only if
+/// no other trusted coordinator could have (it trusts none), or, when it trusts others,
+/// if it has the smallest device id of them, after a pull, and no directory blob sealed
+/// to a key it does not hold has arrived (someone made one). The others wait for the keys
+/// to be wrapped for them, so two coordinators do not make rival keys.
+fn first_coordinator_decision(
+    conn: &Connection,
+    t: &Trust,
+    revoked: &BTreeSet<String>,
+    after_pull: bool,
+) -> Result<bool> {
+    if !t.migrating {
+        return Ok(true);
+    }
+    let me = t.identity.device_id();
+    let others: Vec<&str> = t
+        .devices
+        .iter()
+        .filter(|d| {
+            d.device_id != me
+                && d.grant.role == Role::Coordinator
+                && !revoked.contains(&d.device_id)
+        })
+        .map(|d| d.device_id.as_str())
+        .collect();
+    if others.is_empty() {
+        return Ok(true);
+    }
+    let held = quarantine::awaiting_key(conn)?
+        .iter()
+        .any(|(_, doc, _)| Scope::of_doc(doc).is_ok_and(|s| s == Scope::Directory));
+    Ok(after_pull && !held && others.iter().all(|o| me < *o))
+}
+
 /// Create the keys this device issues and does not hold yet. Returns whether any was made.
 fn create_missing(
     conn: &Connection,
@@ -554,6 +654,13 @@ fn create_missing(
     revoked: &BTreeSet<String>,
     after_pull: bool,
 ) -> Result<bool> {
+    if t.grant.role == Role::Coordinator
+        && t.ring.newest(&Scope::Directory).is_none()
+        && !first_coordinator_decision(conn, t, revoked, after_pull)?
+    {
+        // Another coordinator makes the coop's keys; this one gets them wrapped.
+        return Ok(false);
+    }
     let mut made = false;
     for scope in scopes_to_issue(conn, t, revoked, after_pull)? {
         if t.ring.newest(&scope).is_none() && crypto::may_issue_key(&t.grant, &scope) {
@@ -607,6 +714,10 @@ pub(crate) fn open(t: &Trust, doc: &str, key_field: Option<&str>, bytes: &[u8]) 
     };
     match crypto::classify(bytes) {
         BlobKind::Sealed(_) => {}
+        // Plaintext while the coop migrates: what a device that has not upgraded yet
+        // pushed. This device merged the coop's plaintext before it upgraded, and the
+        // writer re-seals it (sealed snapshots follow), so it is ignored, not reported.
+        BlobKind::LegacyPlaintext if t.migrating => return Opened::Skip,
         // Unsigned plaintext: anyone (the relay included) could have written it.
         BlobKind::LegacyPlaintext | BlobKind::Unknown => return Opened::Dropped,
         // A newer format from a newer app: keep it for after an update.
@@ -740,6 +851,43 @@ impl SyncClient<'_> {
                     continue;
                 }
                 proof_keys.remove(&pk);
+                if t.grant.role == Role::Coordinator {
+                    let cert = crypto::certify_device(&t.coop, &t.identity, &t.grant, keys)
+                        .map_err(crypto_err)?;
+                    certificates.push(proto::CertificateEntry {
+                        device_id: entry.device_id.clone(),
+                        certificate: hex::encode(cert),
+                    });
+                }
+            }
+        }
+        // Migration from plaintext (docs/SECURITY.md): trust on first use, the one point
+        // where the relay is believed, and only until the coop is sealed only. Devices
+        // that upgraded register without a join proof: a coordinator takes them and
+        // certifies them for everyone else; a device takes the coop's coordinators until
+        // it trusts one (the rest come with certificates).
+        if t.migrating && listing.sealed_only {
+            t.migrating = false;
+        }
+        if t.migrating {
+            let me = t.identity.device_id().to_string();
+            let trusts_coordinator = t.devices.iter().any(|d| {
+                d.device_id != me
+                    && d.grant.role == Role::Coordinator
+                    && !revoked.contains(&d.device_id)
+            });
+            for (keys, entry) in &listed {
+                if entry.revoked
+                    || entry.proof.is_some()
+                    || t.devices.get(&keys.device_id).is_some()
+                {
+                    continue;
+                }
+                let take = t.grant.role == Role::Coordinator
+                    || (keys.grant.role == Role::Coordinator && !trusts_coordinator);
+                if !take || t.devices.insert(keys.clone()).is_err() {
+                    continue;
+                }
                 if t.grant.role == Role::Coordinator {
                     let cert = crypto::certify_device(&t.coop, &t.identity, &t.grant, keys)
                         .map_err(crypto_err)?;
@@ -890,12 +1038,145 @@ impl SyncClient<'_> {
                 None => w.delete_meta(EPOCH)?,
             }
             w.set_meta(LOCAL, &local)?;
+            if !t.migrating {
+                w.delete_meta(MIGRATING)?;
+            }
             Ok(())
         })?;
         if changed {
             self.retry_held(&t)?;
         }
         Ok(changed)
+    }
+
+    /// Step 3 of the migration from plaintext (docs/SECURITY.md): push a sealed snapshot of
+    /// each document this device pushed in plaintext, superseding every blob of it this
+    /// device pushed (the relay removes them, its `secure_delete` zeroes their bytes).
+    /// A document whose key this device does not hold yet waits for a later sync; one it
+    /// no longer holds (erased, forgotten) or may no longer write is let go. Costs nothing
+    /// (no request) once every document is re-sealed. Returns how many were.
+    pub(super) async fn reseal(&self, relay: &HttpRelay, retries: &mut u32) -> Result<u32> {
+        let pending = self.lb.store.read(|c| json_set(c, RESEAL))?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let Some(t) = self.lb.store.read(load)? else {
+            return Ok(0);
+        };
+        let mut done = 0;
+        for doc in &pending {
+            let writable = Scope::of_doc(doc).is_ok_and(|s| proto::may_write(&t.grant, &s));
+            let held = self
+                .lb
+                .store
+                .read(|c| crate::store::chunks::last_chunk_id(c, doc))?
+                > 0;
+            let sealed = if writable && held && DocKind::of(doc).is_ok() {
+                let snapshot = self.lb.store.read_doc(doc, |d| Ok(d.save()))?;
+                match seal(&t, doc, &snapshot)? {
+                    Some(sealed) => Some(sealed),
+                    None => continue, // no key for it yet: a later sync
+                }
+            } else {
+                None
+            };
+            if let Some((snapshot, key)) = sealed {
+                let snapshot_id = proto::content_id(&snapshot);
+                let superseded: Vec<String> = self.lb.store.read(|c| {
+                    let mut stmt =
+                        c.prepare_cached("SELECT content_id FROM pushed WHERE doc = ?1")?;
+                    let rows = stmt.query_map([doc], |r| r.get::<_, String>(0))?;
+                    let all = rows.collect::<Result<Vec<_>, _>>()?;
+                    Ok(all.into_iter().filter(|id| *id != snapshot_id).collect())
+                })?;
+                let body = proto::to_cbor(&proto::PushRequest {
+                    docs: vec![proto::PushDoc {
+                        doc: doc.clone(),
+                        blobs: vec![serde_bytes::ByteBuf::from(snapshot)],
+                        supersedes: superseded.clone(),
+                        key: Some(key),
+                    }],
+                });
+                let resp = with_retries(retries, || relay.push(&body)).await?;
+                self.lb.store.write(ChangeOrigin::Sync, |w| {
+                    let mut del = w
+                        .tx
+                        .prepare_cached("DELETE FROM pushed WHERE doc = ?1 AND content_id = ?2")?;
+                    for id in &superseded {
+                        del.execute([doc.as_str(), id.as_str()])?;
+                    }
+                    drop(del);
+                    crate::store::chunks::record_pushed(&w.tx, doc, &snapshot_id)?;
+                    super::pull::record_own_through(w, &resp)?;
+                    Ok(())
+                })?;
+                done += 1;
+            }
+            self.lb.store.write(ChangeOrigin::Sync, |w| {
+                let mut set = json_set(&w.tx, RESEAL)?;
+                set.remove(doc);
+                set_json_set(w, RESEAL, &set)
+            })?;
+        }
+        if done > 0 {
+            tracing::info!(documents = done, "re-sealed documents pushed in plaintext");
+        }
+        Ok(done)
+    }
+
+    /// Documents this device pushed in plaintext and has not re-sealed yet (migration from
+    /// plaintext): 0 once it is done.
+    pub fn plaintext_documents_left(&self) -> Result<u32> {
+        Ok(self.lb.store.read(|c| json_set(c, RESEAL))?.len() as u32)
+    }
+
+    /// Step 4 of the migration from plaintext (docs/SECURITY.md), on a coordinator: make the
+    /// coop "sealed only". The relay refuses while a device has not upgraded (has no keys)
+    /// or a plaintext blob remains, and the error says how many; afterwards it refuses
+    /// plaintext pushes and key registrations without a join proof, and devices stop
+    /// trusting devices on first use. Idempotent.
+    pub async fn seal_coop(self) -> Result<()> {
+        let m = self.membership()?;
+        if m.grant.role != Role::Coordinator {
+            return Err(Error::invalid(
+                "only a coordinator can make the coop sealed only",
+            ));
+        }
+        let res = m
+            .relay
+            .json_call::<proto::SealedOnlyResponse>(
+                reqwest::Method::POST,
+                "/v1/coop/sealed-only",
+                None::<&()>,
+            )
+            .await;
+        match res {
+            Ok(_) => {}
+            Err(Error::Relay {
+                status: 409,
+                message,
+            }) => return Err(Error::Invalid(message)),
+            Err(e) => return Err(e),
+        }
+        self.lb
+            .store
+            .write(ChangeOrigin::Local, |w| w.delete_meta(MIGRATING))
+    }
+
+    /// **Tests only**: make this store behave as a client from before end-to-end
+    /// encryption did: `join` makes no keys, and syncs push and pull plaintext and never
+    /// upgrade. Turning it off lets the next sync upgrade the store (docs/SECURITY.md,
+    /// Migration from plaintext). This is how the tests build a coop that runs the old
+    /// protocol; no app calls it.
+    #[doc(hidden)]
+    pub fn act_as_plaintext_client(&self, on: bool) -> Result<()> {
+        self.lb.store.write(ChangeOrigin::Local, |w| {
+            if on {
+                w.set_meta(PLAINTEXT_CLIENT, "1")
+            } else {
+                w.delete_meta(PLAINTEXT_CLIENT)
+            }
+        })
     }
 
     /// Blobs held for a key or a device this device did not know: open the ones it can now.

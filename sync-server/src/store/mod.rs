@@ -74,6 +74,33 @@ pub struct KeysListing {
     pub epoch: u64,
 }
 
+/// What keeps a coop from being "sealed only" ([`RelayStore::set_sealed_only`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlaintextLeft {
+    /// Non-revoked devices that registered no public keys (clients from before end-to-end
+    /// encryption, or not upgraded yet).
+    pub keyless_devices: u64,
+    /// Blobs in the coop's log that are not sealed (do not start with the sealed format's
+    /// first byte, `0xE5`).
+    pub plaintext_blobs: u64,
+}
+
+impl PlaintextLeft {
+    pub fn is_empty(&self) -> bool {
+        self.keyless_devices == 0 && self.plaintext_blobs == 0
+    }
+}
+
+/// The `relay_meta` key that marks a coop "sealed only". Kept there (a key-value table
+/// both backends already have) rather than in a new column: no schema step.
+pub(crate) fn sealed_only_key(coop_id: &str) -> String {
+    format!("sealed_only:{coop_id}")
+}
+
+/// Counting plaintext blobs: a sealed blob's first byte is `0xE5` (`logbook_crypto::classify`);
+/// anything else (a legacy automerge chunk, garbage) counts as plaintext.
+pub(crate) const SEALED_FIRST_BYTE: u8 = 0xE5;
+
 /// A device created by redeeming a join code.
 #[derive(Debug, Clone)]
 pub struct NewDevice<'a> {
@@ -210,6 +237,14 @@ pub trait RelayStore: Send + Sync + 'static {
         wrapped: &[(String, Vec<u8>)],
         certificates: &[(String, Vec<u8>)],
     ) -> Result<(), RelayError>;
+    /// Whether the coop is "sealed only" (docs/SECURITY.md, Migration from plaintext): it
+    /// takes no plaintext blob and no key registration without a join proof.
+    fn sealed_only(&self, coop_id: &str) -> Result<bool, RelayError>;
+    /// Makes the coop "sealed only" if nothing plaintext stands in the way: no
+    /// non-revoked device without registered keys, no blob in its log that is not sealed.
+    /// Returns what stands in the way (all zero: it is sealed only now, or was already),
+    /// counted and, if zero, switched in one transaction.
+    fn set_sealed_only(&self, coop_id: &str) -> Result<PlaintextLeft, RelayError>;
     /// The log generation: an id that changes whenever the log may have lost entries
     /// that devices already saw (a restore from a backup). Pull responses carry it; a
     /// device that sees it change pulls again from 0 and pushes its documents again
@@ -1474,6 +1509,52 @@ impl RelayStore for SqliteStore {
         // WAL so no old page image of the erased blobs stays on disk.
         self.checkpoint_after_erasure(conn);
         Ok(())
+    }
+
+    fn sealed_only(&self, coop_id: &str) -> Result<bool, RelayError> {
+        let reader = self.reader()?;
+        Ok(reader
+            .prepare_cached("SELECT 1 FROM relay_meta WHERE key = ?1")?
+            .exists([sealed_only_key(coop_id)])?)
+    }
+
+    fn set_sealed_only(&self, coop_id: &str) -> Result<PlaintextLeft, RelayError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let keyless: i64 = tx.query_row(
+            "SELECT count(*) FROM devices
+             WHERE coop = ?1 AND NOT revoked AND public_keys IS NULL",
+            [coop_id],
+            |r| r.get(0),
+        )?;
+        // Reads each blob's first byte: a full scan of the coop's blobs, once per flip.
+        let plaintext: i64 = tx.query_row(
+            "SELECT count(*) FROM log WHERE coop = ?1 AND kind = 'blob'
+             AND substr(data, 1, 1) IS NOT ?2",
+            params![coop_id, vec![SEALED_FIRST_BYTE]],
+            |r| r.get(0),
+        )?;
+        let left = PlaintextLeft {
+            keyless_devices: keyless.max(0) as u64,
+            plaintext_blobs: plaintext.max(0) as u64,
+        };
+        if left.is_empty()
+            && tx.execute(
+                "INSERT OR IGNORE INTO relay_meta (key, value) VALUES (?1, '1')",
+                [sealed_only_key(coop_id)],
+            )? == 1
+        {
+            // A key event: devices learn from their next pull to stop trusting on first use.
+            bump_keys_epoch(&tx, coop_id)?;
+        }
+        tx.commit()?;
+        if left.is_empty() {
+            // The superseded plaintext blobs' pages were zeroed (secure_delete); copy the
+            // zeroed pages into the main file and empty the WAL, so no old page image of a
+            // plaintext blob stays on disk.
+            self.checkpoint_after_erasure(&conn);
+        }
+        Ok(left)
     }
 
     fn log_generation(&self) -> Result<Option<String>, RelayError> {

@@ -1140,6 +1140,65 @@ impl RelayStore for PgStore {
         self.block(self.delete_doc_async(coop_id, doc, scope, now))
     }
 
+    fn sealed_only(&self, coop_id: &str) -> Result<bool, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .query_opt(
+                    "SELECT 1 FROM relay_meta WHERE key = $1",
+                    &[&super::sealed_only_key(coop_id)],
+                )
+                .await?
+                .is_some())
+        })
+    }
+
+    fn set_sealed_only(&self, coop_id: &str) -> Result<super::PlaintextLeft, RelayError> {
+        self.block(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            // Serialised with this coop's key registrations.
+            lock_coop_keys(&tx, coop_id).await?;
+            let keyless: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM devices
+                     WHERE coop = $1 AND NOT revoked AND public_keys IS NULL",
+                    &[&coop_id],
+                )
+                .await?
+                .get(0);
+            let sealed = vec![super::SEALED_FIRST_BYTE];
+            let plaintext: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM log WHERE coop = $1 AND kind = 'blob'
+                     AND substring(data from 1 for 1) IS DISTINCT FROM $2",
+                    &[&coop_id, &sealed],
+                )
+                .await?
+                .get(0);
+            let left = super::PlaintextLeft {
+                keyless_devices: keyless.max(0) as u64,
+                plaintext_blobs: plaintext.max(0) as u64,
+            };
+            if left.is_empty()
+                && tx
+                    .execute(
+                        "INSERT INTO relay_meta (key, value) VALUES ($1, '1')
+                         ON CONFLICT (key) DO NOTHING",
+                        &[&super::sealed_only_key(coop_id)],
+                    )
+                    .await?
+                    == 1
+            {
+                // A key event: devices learn from their next pull to stop trusting on
+                // first use.
+                bump_keys_epoch(&tx, coop_id).await?;
+            }
+            tx.commit().await?;
+            Ok(left)
+        })
+    }
+
     fn log_generation(&self) -> Result<Option<String>, RelayError> {
         self.block(async {
             let client = self.pool.get().await?;
