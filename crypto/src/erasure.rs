@@ -32,7 +32,7 @@ use logbook_protocol::Scope;
 const TAG_KEY_INFO: &[u8] = b"logbook erasure tag key v1";
 const TAG_DST: &[u8] = b"LBT1";
 /// At most this many tags go with one erasure (the newest versions).
-pub const MAX_ERASURE_TAGS: usize = 8;
+pub use logbook_protocol::MAX_ERASURE_TAGS;
 
 /// The opaque tag of `doc` under one version of its scope's key (see the module docs).
 pub fn erasure_tag(coop_id: &str, key: &ScopeSecretKey, doc: &str) -> Result<String> {
