@@ -31,8 +31,22 @@ const RESEAL: &str = "e2e_erasure_reseal";
 /// holds `version` or newer.
 const RETIRE: &str = "e2e_erasure_retire";
 
+/// Opaque tombstones tagged under a key version newer than this device holds yet (JSON of
+/// [`ErasedDoc`]): matched again once it holds that version.
+const PENDING: &str = "e2e_erasure_pending";
+/// At most this many wait (a hostile relay could send any number).
+const MAX_PENDING: usize = 1000;
+
 /// This file's meta keys, forgotten with the membership.
-pub(crate) const MEMBERSHIP_KEYS: [&str; 2] = [RESEAL, RETIRE];
+pub(crate) const MEMBERSHIP_KEYS: [&str; 3] = [RESEAL, RETIRE, PENDING];
+
+fn newest_tagged(erased: &ErasedDoc) -> Option<u32> {
+    erased
+        .tags
+        .iter()
+        .filter_map(|t| t.split_once('.').and_then(|(v, _)| v.parse::<u32>().ok()))
+        .max()
+}
 
 fn get_set(conn: &Connection, key: &str) -> Result<BTreeSet<String>> {
     Ok(meta::get_meta(conn, key)?
@@ -118,12 +132,7 @@ pub(super) fn after_key_round(w: &mut Writer<'_>, rotated: &BTreeSet<Scope>) -> 
 /// An opaque tombstone matched a document held here (erased in the same transaction):
 /// retire the versions its tags were made under once a newer one is held.
 pub(super) fn matched(w: &mut Writer<'_>, erased: &ErasedDoc) -> Result<()> {
-    let newest_tagged = erased
-        .tags
-        .iter()
-        .filter_map(|t| t.split_once('.').and_then(|(v, _)| v.parse::<u32>().ok()))
-        .max();
-    let Some(v) = newest_tagged.and_then(|v| v.checked_add(1)) else {
+    let Some(v) = newest_tagged(erased).and_then(|v| v.checked_add(1)) else {
         return Ok(());
     };
     let mut retire = get_set(&w.tx, RETIRE)?;
@@ -131,10 +140,68 @@ pub(super) fn matched(w: &mut Writer<'_>, erased: &ErasedDoc) -> Result<()> {
     put_set(w, RETIRE, &retire)
 }
 
-/// End of a sync (after its pull, so the blobs other devices sealed to the old versions
-/// before the rotation are merged): forget the key versions marked to retire whose
-/// successor is held. Returns whether any key was forgotten.
-pub(super) fn retire_due(w: &mut Writer<'_>) -> Result<bool> {
+/// An opaque tombstone matched nothing here: if it was tagged under a version of a scope
+/// this device reads but does not hold yet (the erasing device rotated since), keep it
+/// to match again once that version arrives ([`after_sync`]).
+pub(super) fn unmatched(w: &mut Writer<'_>, keys: Option<&Trust>, erased: &ErasedDoc) -> Result<()> {
+    let (Some(t), Ok(scope), Some(tagged)) =
+        (keys, Scope::parse(&erased.scope), newest_tagged(erased))
+    else {
+        return Ok(());
+    };
+    if !t.ring.can_read(&scope) || t.ring.newest(&scope).is_some_and(|k| k.id().version >= tagged) {
+        return Ok(());
+    }
+    let mut pending = get_set(&w.tx, PENDING)?;
+    if pending.len() < MAX_PENDING {
+        pending.insert(serde_json::to_string(erased).map_err(|e| Error::Corrupt(e.to_string()))?);
+        put_set(w, PENDING, &pending)?;
+    }
+    Ok(())
+}
+
+/// End of a sync (after its pull and key rounds): match the waiting opaque tombstones
+/// whose key version is held now (erasing what they name), then forget the key versions
+/// marked to retire whose successor is held (after the pull, so the blobs other devices
+/// sealed to the old versions before the rotation are merged). Returns how many documents
+/// were erased and whether any key was forgotten.
+pub(super) fn after_sync(w: &mut Writer<'_>) -> Result<(u32, bool)> {
+    let mut erased_docs = 0;
+    let pending = get_set(&w.tx, PENDING)?;
+    if !pending.is_empty() {
+        let t = trust::load(&w.tx)?;
+        let mut still = BTreeSet::new();
+        for entry in pending {
+            let Ok(erased) = serde_json::from_str::<ErasedDoc>(&entry) else {
+                continue;
+            };
+            let (Some(t), Ok(scope), Some(tagged)) =
+                (t.as_ref(), Scope::parse(&erased.scope), newest_tagged(&erased))
+            else {
+                continue;
+            };
+            match t.ring.newest(&scope) {
+                Some(k) if k.id().version >= tagged => {
+                    for doc in matching(&w.tx, Some(t), &erased)? {
+                        w.erase(&doc)?;
+                        erased_docs += 1;
+                        matched(w, &erased)?;
+                    }
+                }
+                Some(_) => {
+                    still.insert(entry);
+                }
+                None => {}
+            }
+        }
+        put_set(w, PENDING, &still)?;
+    }
+    Ok((erased_docs, retire_due(w)?))
+}
+
+/// Forget the key versions marked to retire whose successor is held. Returns whether any
+/// key was forgotten.
+fn retire_due(w: &mut Writer<'_>) -> Result<bool> {
     let mut retire = get_set(&w.tx, RETIRE)?;
     if retire.is_empty() {
         return Ok(false);

@@ -328,13 +328,15 @@ impl<'a> SyncClient<'a> {
             .read(timesheets::cache::ignored_count)?
             .saturating_sub(duplicates_before);
         let now = self.lb.store.now();
-        let retired = self.lb.store.write(ChangeOrigin::Sync, |w| {
+        let (erased, retired) = self.lb.store.write(ChangeOrigin::Sync, |w| {
             w.set_meta("last_sync_at", &now.to_string())?;
             w.touch(DEVICE);
-            // Key versions an erasure retired (docs/SECURITY.md, Erasure): gone for good.
-            erasure::retire_due(w)
+            // Erasures that waited for a key, and key versions an erasure retired
+            // (docs/SECURITY.md, Erasure): gone for good.
+            erasure::after_sync(w)
         })?;
-        if retired {
+        summary.erased_documents += erased;
+        if erased > 0 || retired {
             self.lb.store.scrub_wal()?;
         }
         Ok(summary)

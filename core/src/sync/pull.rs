@@ -359,6 +359,11 @@ impl SyncClient<'_> {
                 w.erase(doc)?;
                 super::erasure::matched(w, erased)?;
             }
+            for erased in &page.erased {
+                if !opaque.iter().any(|(_, e)| std::ptr::eq(*e, erased)) {
+                    super::erasure::unmatched(w, keys.as_ref(), erased)?;
+                }
+            }
             for doc in &page.deleted {
                 if DocKind::of(doc).is_err() {
                     continue;
