@@ -160,7 +160,7 @@ async fn an_erased_order_and_thread_leave_no_id_at_the_relay_and_go_everywhere()
     // Later syncs bring nothing back, and the rest still syncs.
     coop.coordinator
         .cpo()
-        .set_order(&person, 10, "2027-01-04", None)
+        .set_order(&person, 30, "2027-01-04", None)
         .expect("a new order");
     coop.coordinator.sync().run().await.expect("sync");
     laptop.sync().run().await.expect("sync");
