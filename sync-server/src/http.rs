@@ -1014,13 +1014,7 @@ async fn delete_doc(
     }
     let store = st.store.clone();
     blocking(move || {
-        Ok(store.delete_doc(
-            &d.coop_id,
-            &req.doc,
-            &scope.to_string(),
-            &req.tags,
-            now(),
-        )?)
+        Ok(store.delete_doc(&d.coop_id, &req.doc, &scope.to_string(), &req.tags, now())?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

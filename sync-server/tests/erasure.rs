@@ -19,7 +19,10 @@ async fn an_erasure_with_tags_leaves_an_opaque_tombstone_and_bad_tags_are_refuse
     let doc = "records:ann/cpo/o-00c0ffee00c0ffee";
     coordinator.push(vec![push_doc(doc, &[b"an order"])]).await;
     let tag = format!("1.{}", "7e".repeat(32));
-    for bad in [json!(["records:ann/cpo/o-00c0ffee00c0ffee"]), json!([format!("1.{}", "7E".repeat(32))])] {
+    for bad in [
+        json!(["records:ann/cpo/o-00c0ffee00c0ffee"]),
+        json!([format!("1.{}", "7E".repeat(32))]),
+    ] {
         let (status, _) = coordinator
             .post("/v1/docs/delete", &json!({ "doc": doc, "tags": bad }))
             .await;
@@ -96,7 +99,10 @@ async fn a_wrapped_key_goes_once_its_recipient_acknowledges_it() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, listing) = phone.get("/v1/keys").await;
     assert_eq!(listing["wrapped"], json!(["ef01"]));
-    assert_eq!(listing["epoch"], epoch, "an acknowledgement is not a key event");
+    assert_eq!(
+        listing["epoch"], epoch,
+        "an acknowledgement is not a key event"
+    );
     assert_eq!(
         relay
             .count(

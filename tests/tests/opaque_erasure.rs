@@ -110,7 +110,10 @@ async fn an_erased_order_and_thread_leave_no_id_at_the_relay_and_go_everywhere()
     coop.coordinator.sync().run().await.expect("sync");
     // Every other device that held them erases them, from the opaque tombstones alone.
     let s = aisha.phone.sync().run().await.expect("sync");
-    assert_eq!(s.erased_documents, 1, "the order goes from her phone too: {s:?}");
+    assert_eq!(
+        s.erased_documents, 1,
+        "the order goes from her phone too: {s:?}"
+    );
     let s = laptop.sync().run().await.expect("laptop syncs");
     assert_eq!(s.erased_documents, 1, "{s:?}");
     let s = supporter.sync().run().await.expect("supporter syncs");
@@ -207,7 +210,13 @@ fn wrapped_keys(db: &Path) -> Vec<Vec<u8>> {
 }
 
 /// How many of `blobs` (of `doc`) open with `ring`.
-fn opened(coop: &str, doc: &str, blobs: &[Vec<u8>], ring: &KeyRing, dir: &DeviceDirectory) -> usize {
+fn opened(
+    coop: &str,
+    doc: &str,
+    blobs: &[Vec<u8>],
+    ring: &KeyRing,
+    dir: &DeviceDirectory,
+) -> usize {
     let ctx = BlobContext::new(coop, doc).expect("context");
     blobs
         .iter()
@@ -217,7 +226,13 @@ fn opened(coop: &str, doc: &str, blobs: &[Vec<u8>], ring: &KeyRing, dir: &Device
 
 /// The ring a thief would have: the device's scope keys plus every wrapped key in the
 /// relay copy that its identity can unwrap.
-fn thief_ring(coop: &str, id: &Identity, ring: &KeyRing, dir: &DeviceDirectory, db: &Path) -> KeyRing {
+fn thief_ring(
+    coop: &str,
+    id: &Identity,
+    ring: &KeyRing,
+    dir: &DeviceDirectory,
+    db: &Path,
+) -> KeyRing {
     let mut ring = ring.clone();
     for w in wrapped_keys(db) {
         if let Ok(key) = unwrap_scope_key(coop, id, &w, dir) {
@@ -286,12 +301,35 @@ async fn an_old_copy_of_the_relay_and_keys_taken_after_open_nothing_erased() {
     let old_thread_blobs = blobs_of(&before, &thread_doc);
     assert!(!old_order_blobs.is_empty() && !old_thread_blobs.is_empty());
     // Positive control: the keys as they were open the old copy.
-    assert!(opened(&coop_id, &order_doc, &old_order_blobs, &ring_then, &dir_then) > 0);
+    assert!(
+        opened(
+            &coop_id,
+            &order_doc,
+            &old_order_blobs,
+            &ring_then,
+            &dir_then
+        ) > 0
+    );
     let (_, _, aisha_then, aisha_dir_then) = key_material(&aisha.phone);
-    assert!(opened(&coop_id, &thread_doc, &old_thread_blobs, &aisha_then, &aisha_dir_then) > 0);
+    assert!(
+        opened(
+            &coop_id,
+            &thread_doc,
+            &old_thread_blobs,
+            &aisha_then,
+            &aisha_dir_then
+        ) > 0
+    );
 
-    coop.coordinator.cpo().purge(&person, &order).expect("erase the order");
-    aisha.phone.notes().delete_thread(&thread).expect("erase the thread");
+    coop.coordinator
+        .cpo()
+        .purge(&person, &order)
+        .expect("erase the order");
+    aisha
+        .phone
+        .notes()
+        .delete_thread(&thread)
+        .expect("erase the thread");
     for _ in 0..2 {
         for book in books {
             book.sync().run().await.expect("sync");
@@ -351,9 +389,7 @@ async fn an_old_copy_of_the_relay_and_keys_taken_after_open_nothing_erased() {
         }
     }
     // A device that joins afterwards reads the other order (sealed to the new version).
-    let late = coop
-        .join_device(&coordinator_grant(), "late-laptop")
-        .await;
+    let late = coop.join_device(&coordinator_grant(), "late-laptop").await;
     for _ in 0..2 {
         late.sync().run().await.expect("sync");
     }

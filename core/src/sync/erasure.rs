@@ -143,13 +143,21 @@ pub(super) fn matched(w: &mut Writer<'_>, erased: &ErasedDoc) -> Result<()> {
 /// An opaque tombstone matched nothing here: if it was tagged under a version of a scope
 /// this device reads but does not hold yet (the erasing device rotated since), keep it
 /// to match again once that version arrives ([`after_sync`]).
-pub(super) fn unmatched(w: &mut Writer<'_>, keys: Option<&Trust>, erased: &ErasedDoc) -> Result<()> {
+pub(super) fn unmatched(
+    w: &mut Writer<'_>,
+    keys: Option<&Trust>,
+    erased: &ErasedDoc,
+) -> Result<()> {
     let (Some(t), Ok(scope), Some(tagged)) =
         (keys, Scope::parse(&erased.scope), newest_tagged(erased))
     else {
         return Ok(());
     };
-    if !t.ring.can_read(&scope) || t.ring.newest(&scope).is_some_and(|k| k.id().version >= tagged) {
+    if !t.ring.can_read(&scope)
+        || t.ring
+            .newest(&scope)
+            .is_some_and(|k| k.id().version >= tagged)
+    {
         return Ok(());
     }
     let mut pending = get_set(&w.tx, PENDING)?;
@@ -175,9 +183,11 @@ pub(super) fn after_sync(w: &mut Writer<'_>) -> Result<(u32, bool)> {
             let Ok(erased) = serde_json::from_str::<ErasedDoc>(&entry) else {
                 continue;
             };
-            let (Some(t), Ok(scope), Some(tagged)) =
-                (t.as_ref(), Scope::parse(&erased.scope), newest_tagged(&erased))
-            else {
+            let (Some(t), Ok(scope), Some(tagged)) = (
+                t.as_ref(),
+                Scope::parse(&erased.scope),
+                newest_tagged(&erased),
+            ) else {
                 continue;
             };
             match t.ring.newest(&scope) {
@@ -258,10 +268,7 @@ pub(super) fn matching(
     };
     Ok(docs_in(conn, &erased.scope)?
         .into_iter()
-        .filter(|doc| {
-            t.ring
-                .matches_erasure(&t.coop, &scope, doc, &erased.tags)
-        })
+        .filter(|doc| t.ring.matches_erasure(&t.coop, &scope, doc, &erased.tags))
         .collect())
 }
 

@@ -1844,7 +1844,10 @@ mod tests {
         store
             .push("c", "coord", vec![doc(id, &[b"an order"], &[])])
             .expect("push");
-        let tags = vec![format!("2.{}", "ab".repeat(32)), format!("1.{}", "cd".repeat(32))];
+        let tags = vec![
+            format!("2.{}", "ab".repeat(32)),
+            format!("1.{}", "cd".repeat(32)),
+        ];
         store
             .delete_doc("c", id, "records:p", &tags, 5)
             .expect("erase");
