@@ -403,3 +403,75 @@ async fn an_old_copy_of_the_relay_and_keys_taken_after_open_nothing_erased() {
     assert_eq!(ids, vec![kept_order.clone()]);
     coop.shutdown().await;
 }
+
+/// A device that was offline through two erasures in one scope: the second tombstone is
+/// tagged only under a key version it does not hold yet (the first erasure rotated the
+/// scope). It waits, and is matched at the end of the sync that brings that version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tombstone_tagged_under_a_newer_key_waits_for_it() {
+    let coop = Coop::start(1, 0).await;
+    let person = coop.worker("Aisha").person.clone();
+    let laptop = coop
+        .join_device(&coordinator_grant(), "second-laptop")
+        .await;
+    let cpo = coop.coordinator.cpo();
+    let first = cpo
+        .set_order(&person, 40, "2026-11-02", None)
+        .expect("order");
+    let second = cpo
+        .set_order(&person, 30, "2026-12-01", None)
+        .expect("order");
+    let kept = cpo
+        .set_order(&person, 20, "2027-01-04", None)
+        .expect("order");
+    for _ in 0..2 {
+        coop.coordinator.sync().run().await.expect("sync");
+        laptop.sync().run().await.expect("sync");
+    }
+    assert_eq!(laptop.cpo().orders(&person).expect("orders").len(), 3);
+
+    // The laptop is offline while both are erased, each in its own sync.
+    cpo.purge(&person, &first).expect("erase");
+    coop.coordinator.sync().run().await.expect("sync");
+    cpo.purge(&person, &second).expect("erase");
+    coop.coordinator.sync().run().await.expect("sync");
+    let records =
+        logbook_e2e::logbook_protocol::Scope::parse(&format!("records:{person}")).expect("scope");
+    let (_, _, ring, _) = key_material(&coop.coordinator);
+    let versions: Vec<u32> = ring
+        .secrets_of(&records)
+        .iter()
+        .map(|k| k.id().version)
+        .collect();
+    assert_eq!(
+        versions,
+        vec![3],
+        "two erasures, two rotations, old versions retired"
+    );
+    let (_, _, ring, _) = key_material(&laptop);
+    let versions: Vec<u32> = ring
+        .secrets_of(&records)
+        .iter()
+        .map(|k| k.id().version)
+        .collect();
+    assert_eq!(versions, vec![1], "the laptop has heard of neither");
+
+    let s = laptop.sync().run().await.expect("the laptop comes back");
+    assert_eq!(s.erased_documents, 2, "both erasures applied: {s:?}");
+    let ids: Vec<String> = laptop
+        .cpo()
+        .orders(&person)
+        .expect("orders")
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(ids, vec![kept]);
+    let (_, _, ring, _) = key_material(&laptop);
+    let versions: Vec<u32> = ring
+        .secrets_of(&records)
+        .iter()
+        .map(|k| k.id().version)
+        .collect();
+    assert_eq!(versions, vec![3], "and it retired the old versions too");
+    coop.shutdown().await;
+}
