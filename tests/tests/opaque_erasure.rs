@@ -475,3 +475,83 @@ async fn a_tombstone_tagged_under_a_newer_key_waits_for_it() {
     assert_eq!(versions, vec![3], "and it retired the old versions too");
     coop.shutdown().await;
 }
+
+/// A supporter erases one of a person's threads: the person's phone rotates the notes key
+/// (a supporter's new version would not reach the phone without the phone's approval),
+/// both forget the old version, and notes still flow both ways afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supporters_erasure_rotates_on_the_persons_phone_and_notes_still_flow() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let person = aisha.person.clone();
+    let supporter = coop
+        .join_device(&supporter_grant(&[&person]), "supporter-phone")
+        .await;
+    coop.approve_for_notes(&aisha.phone, &person, &supporter)
+        .await;
+    let thread = aisha
+        .phone
+        .notes()
+        .add_thread(&person, "about the appeal")
+        .expect("thread");
+    let kept = aisha
+        .phone
+        .notes()
+        .add_thread(&person, "about the allotment")
+        .expect("thread");
+    for _ in 0..2 {
+        aisha.phone.sync().run().await.expect("sync");
+        supporter.sync().run().await.expect("sync");
+    }
+    supporter
+        .notes()
+        .delete_thread(&thread)
+        .expect("the supporter erases the thread");
+    for _ in 0..3 {
+        supporter.sync().run().await.expect("sync");
+        aisha.phone.sync().run().await.expect("sync");
+    }
+    let notes =
+        logbook_e2e::logbook_protocol::Scope::parse(&format!("notes:{person}")).expect("scope");
+    for (who, book) in [("Aisha", &aisha.phone), ("the supporter", &supporter)] {
+        let ids: Vec<String> = book
+            .notes()
+            .threads(&person)
+            .expect("threads")
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(ids, vec![kept.clone()], "{who}");
+        let (_, _, ring, _) = key_material(book);
+        let versions: Vec<u32> = ring
+            .secrets_of(&notes)
+            .iter()
+            .map(|k| k.id().version)
+            .collect();
+        assert_eq!(versions, vec![2], "{who} holds only the rotated version");
+    }
+    // Both ways still.
+    aisha
+        .phone
+        .notes()
+        .reply(&kept, "from Aisha")
+        .expect("reply");
+    supporter
+        .notes()
+        .reply(&kept, "from the supporter")
+        .expect("reply");
+    for _ in 0..2 {
+        aisha.phone.sync().run().await.expect("sync");
+        supporter.sync().run().await.expect("sync");
+    }
+    for (who, book) in [("Aisha", &aisha.phone), ("the supporter", &supporter)] {
+        let threads = book.notes().threads(&person).expect("threads");
+        let texts: Vec<String> = threads[0].entries.iter().map(|e| e.text.clone()).collect();
+        assert!(
+            texts.iter().any(|t| t == "from Aisha")
+                && texts.iter().any(|t| t == "from the supporter"),
+            "{who} reads both replies: {texts:?}"
+        );
+    }
+    coop.shutdown().await;
+}

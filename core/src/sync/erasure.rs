@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use logbook_protocol::{ErasedDoc, Scope};
+use logbook_protocol::{ErasedDoc, Role, Scope};
 use rusqlite::Connection;
 
 use super::transport::HttpRelay;
@@ -92,10 +92,56 @@ pub(crate) fn after_local_erasure(w: &mut Writer<'_>, doc: &str) -> Result<()> {
     if !t.ring.can_read(&scope) || !logbook_crypto::may_issue_key(&t.grant, &scope) {
         return Ok(());
     }
-    trust::rotate_at_next_round(w, &scope)?;
+    if rotates_notes_elsewhere(&t, &scope) {
+        // A supporter of a person who has a phone: the phone rotates when it matches the
+        // tombstone (a supporter's new version would not reach it without its approval);
+        // this device retires the old versions once that version arrives.
+        if let Some(newest) = t.ring.newest(&scope) {
+            let mut retire = get_set(&w.tx, RETIRE)?;
+            retire.insert(format!("{scope} {}", newest.id().version.saturating_add(1)));
+            put_set(w, RETIRE, &retire)?;
+        }
+        return Ok(());
+    }
+    rotate_and_reseal(w, &scope)
+}
+
+fn rotate_and_reseal(w: &mut Writer<'_>, scope: &Scope) -> Result<()> {
+    trust::rotate_at_next_round(w, scope)?;
     let mut reseal = get_set(&w.tx, RESEAL)?;
     reseal.insert(scope.to_string());
     put_set(w, RESEAL, &reseal)
+}
+
+/// The person's own devices trusted here (worker grants for `person`), by device id.
+fn person_devices<'a>(t: &'a Trust, person: &str) -> Vec<&'a str> {
+    t.devices
+        .iter()
+        .filter(|d| d.grant.role == Role::Worker && d.grant.person.as_deref() == Some(person))
+        .map(|d| d.device_id.as_str())
+        .collect()
+}
+
+/// A notes scope whose key a device of the person rotates, not this (supporter) device.
+fn rotates_notes_elsewhere(t: &Trust, scope: &Scope) -> bool {
+    match scope {
+        Scope::Notes(p) => t.grant.role == Role::Supporter && !person_devices(t, p).is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether this device rotates `scope` after matching another device's erasure in it:
+/// the person's own device with the smallest id, when a supporter erased one of the
+/// person's threads ([`rotates_notes_elsewhere`]).
+fn rotates_for_others(t: &Trust, scope: &Scope) -> bool {
+    match scope {
+        Scope::Notes(p) => {
+            t.grant.role == Role::Worker
+                && t.grant.person.as_deref() == Some(p.as_str())
+                && person_devices(t, p).into_iter().min() == Some(t.identity.device_id())
+        }
+        _ => false,
+    }
 }
 
 /// After a key round rotated `rotated` (in its final transaction): for the scopes erased
@@ -137,7 +183,14 @@ pub(super) fn matched(w: &mut Writer<'_>, erased: &ErasedDoc) -> Result<()> {
     };
     let mut retire = get_set(&w.tx, RETIRE)?;
     retire.insert(format!("{} {v}", erased.scope));
-    put_set(w, RETIRE, &retire)
+    put_set(w, RETIRE, &retire)?;
+    // A supporter erased one of this person's threads: the person's phone rotates.
+    if let (Some(t), Ok(scope)) = (trust::load(&w.tx)?, Scope::parse(&erased.scope))
+        && rotates_for_others(&t, &scope)
+    {
+        rotate_and_reseal(w, &scope)?;
+    }
+    Ok(())
 }
 
 /// An opaque tombstone matched nothing here: if it was tagged under a version of a scope
