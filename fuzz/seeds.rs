@@ -143,6 +143,7 @@ fn main() {
             })
             .collect(),
         deleted: vec!["notes:p-1/old".into()],
+        erased: vec![],
         next: 42,
         more: true,
         notes_readable: vec!["p-1".into()],

@@ -230,6 +230,8 @@ impl Logbook {
             w.erase(doc_id)?;
             if joined {
                 chunks::queue_delete(&w.tx, doc_id)?;
+                // Its key goes too (docs/SECURITY.md, Erasure).
+                crate::sync::erasure::after_local_erasure(w, doc_id)?;
             }
             Ok(())
         })?;

@@ -134,6 +134,37 @@ impl KeyRing {
         self.newest(scope).is_some()
     }
 
+    /// The private keys of a scope held here, oldest version first.
+    pub fn secrets_of(&self, scope: &Scope) -> Vec<&ScopeSecretKey> {
+        self.scopes
+            .get(scope)
+            .map(|v| {
+                v.values()
+                    .filter_map(|k| match k {
+                        ScopeKey::Secret(s) => Some(s),
+                        ScopeKey::Public(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Retire: forget every version of a scope's key below `version` (secret and public;
+    /// the dropped secrets are zeroized). Erasure does this once the scope's live documents
+    /// are sealed to `version` (docs/SECURITY.md, *Erasure*). Returns how many went. Keeps
+    /// the scope's newest version whatever `version` says, so a device never loses the
+    /// key it seals with.
+    pub fn retire_below(&mut self, scope: &Scope, version: u32) -> usize {
+        let Some(versions) = self.scopes.get_mut(scope) else {
+            return 0;
+        };
+        let newest = versions.keys().next_back().copied().unwrap_or(0);
+        let below = version.min(newest);
+        let before = versions.len();
+        versions.retain(|v, _| *v >= below);
+        before - versions.len()
+    }
+
     /// Forget every key of a scope (e.g. a coordinator whose notes consent was withdrawn).
     pub fn remove_scope(&mut self, scope: &Scope) -> bool {
         self.scopes.remove(scope).is_some()

@@ -77,6 +77,7 @@
 pub mod cert;
 mod codec;
 pub mod envelope;
+pub mod erasure;
 pub mod error;
 pub mod join;
 pub mod keyring;
@@ -89,6 +90,7 @@ pub use envelope::{
     MAX_PLAINTEXT_BYTES, OpenedBlob, SealedBlob, check_key_field, classify, open_blob, seal_blob,
     seal_blob_to, verify_blob,
 };
+pub use erasure::{MAX_ERASURE_TAGS, erasure_tag};
 pub use error::{CryptoError, Result};
 pub use join::{
     JoinCode, JoinedKeys, SealedInvite, join_proof, open_key_envelope, seal_key_envelope,

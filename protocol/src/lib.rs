@@ -362,6 +362,15 @@ pub struct KeyDeliveryRequest {
     pub certificates: Vec<CertificateEntry>,
 }
 
+/// `POST /v1/keys/wrapped/ack`: the caller holds these keys wrapped for it (hex SHA-256 of
+/// each wrapped key's bytes, as listed by `GET /v1/keys`); the relay deletes them, so a
+/// copy of its database taken later holds no wrapped key the device already opened
+/// (docs/SECURITY.md, *Erasure*). Not a key event: the keys epoch does not move.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WrappedKeysAck {
+    pub hashes: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WrappedKeyEntry {
     /// The recipient's relay device id.
@@ -436,6 +445,35 @@ pub struct ConsentRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeleteDocRequest {
     pub doc: String,
+    /// Opaque tags of the document (docs/SECURITY.md, *Erasure*): a keyed hash of its id
+    /// under each version of its scope's key the erasing device holds. With tags the relay
+    /// keeps only the scope and the tags in the tombstone, never the id, and hands them out
+    /// in [`PullResponse::erased`]; without (a device that holds no keys) the tombstone
+    /// names the document as before, in [`PullResponse::deleted`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// At most this many tags in one [`DeleteDocRequest`].
+pub const MAX_ERASURE_TAGS: usize = 8;
+
+/// Is this a well-formed erasure tag: `<version>.<64 lowercase hex>`?
+pub fn valid_erasure_tag(tag: &str) -> bool {
+    let Some((version, mac)) = tag.split_once('.') else {
+        return false;
+    };
+    !version.is_empty()
+        && version.len() <= 10
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && mac.len() == 64
+        && mac.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// An erasure the relay knows only by scope and opaque tags ([`DeleteDocRequest::tags`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedDoc {
+    pub scope: String,
+    pub tags: Vec<String>,
 }
 
 /// Every 4xx/5xx body. `message` never contains personal data.
@@ -496,6 +534,11 @@ pub struct PullResponse {
     /// Documents erased after the cursor (in scopes this device may read): delete them.
     #[serde(default)]
     pub deleted: Vec<String>,
+    /// Documents erased after the cursor, named only by scope and opaque tags: a device
+    /// erases the document of that scope whose tag it computes to one of them. Absent from
+    /// relays older than opaque tombstones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<ErasedDoc>,
     /// The cursor to send next time.
     pub next: u64,
     /// More entries wait after `next`: pull again at once.
@@ -578,6 +621,10 @@ mod tests {
                 blobs: vec![serde_bytes::ByteBuf::from(vec![1, 2, 3])],
             }],
             deleted: vec!["notes:p/old".into()],
+            erased: vec![ErasedDoc {
+                scope: "records:p".into(),
+                tags: vec![format!("1.{}", "ab".repeat(32))],
+            }],
             next: 7,
             more: false,
             notes_readable: vec!["p".into()],
@@ -589,6 +636,11 @@ mod tests {
         assert_eq!(back.next, 7);
         assert_eq!(back.keys_epoch, Some(3));
         assert_eq!(back.generation.as_deref(), Some("g1"));
+        assert_eq!(back.erased, r.erased);
+        assert!(back.erased[0].tags.iter().all(|t| valid_erasure_tag(t)));
+        assert!(!valid_erasure_tag("records:p/cpo/o-1"));
+        assert!(!valid_erasure_tag(&format!("1.{}", "AB".repeat(32))));
+        assert!(!valid_erasure_tag(&format!(".{}", "ab".repeat(32))));
         // A relay older than the keys epoch (or the generation) sends none: the client
         // reads `None`.
         let old = PullResponse {

@@ -82,6 +82,10 @@ pub(crate) fn router(
             post(deliver_keys).layer(DefaultBodyLimit::max(proto::MAX_KEY_BODY_BYTES)),
         )
         .route("/coop/sealed-only", post(sealed_only))
+        .route(
+            "/keys/wrapped/ack",
+            post(ack_wrapped).layer(DefaultBodyLimit::max(proto::MAX_KEY_BODY_BYTES)),
+        )
         .route("/devices", get(devices))
         .route("/devices/{id}/revoke", post(revoke).layer(small()))
         .route("/consent/{person}", put(consent).layer(small()))
@@ -711,6 +715,33 @@ async fn sealed_only(State(st): State<AppState>, Device(d): Device) -> Result<Re
     Ok((StatusCode::CONFLICT, Json(body)).into_response())
 }
 
+/// The caller holds these wrapped keys now: delete them (docs/SECURITY.md, *Erasure*:
+/// a copy of the relay's database taken later then holds no key the device opened, so
+/// a key version an erasure retired cannot be recovered from it with the device's own
+/// key). Only the caller's own; unknown hashes are ignored.
+async fn ack_wrapped(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let req: proto::WrappedKeysAck = json_body(&headers, body)?;
+    if req.hashes.len() > 10_000 {
+        return Err(AppError::TooLarge("too many keys in one acknowledgement"));
+    }
+    let hashes = req
+        .hashes
+        .iter()
+        .map(|h| match hex::decode(h) {
+            Ok(b) if b.len() == 32 => Ok(b),
+            _ => Err(AppError::BadRequest("hashes must be hex SHA-256")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = st.store.clone();
+    blocking(move || Ok(store.ack_wrapped(&d.device_id, &hashes)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn devices(
     State(st): State<AppState>,
     Device(d): Device,
@@ -1031,8 +1062,15 @@ async fn delete_doc(
             "this device may not delete that document",
         ));
     }
+    if req.tags.len() > proto::MAX_ERASURE_TAGS
+        || !req.tags.iter().all(|t| proto::valid_erasure_tag(t))
+    {
+        return Err(AppError::BadRequest("invalid erasure tags"));
+    }
     let store = st.store.clone();
-    blocking(move || Ok(store.delete_doc(&d.coop_id, &req.doc, &scope.to_string(), now())?))
-        .await?;
+    blocking(move || {
+        Ok(store.delete_doc(&d.coop_id, &req.doc, &scope.to_string(), &req.tags, now())?)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

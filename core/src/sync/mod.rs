@@ -10,6 +10,7 @@
 //! any point therefore loses nothing and duplicates nothing. No database transaction is
 //! held across an `await`, so cancelling a sync (dropping its future) is safe too.
 
+pub(crate) mod erasure;
 mod pull;
 mod push;
 pub(crate) mod transport;
@@ -344,11 +345,17 @@ impl<'a> SyncClient<'a> {
             .read(timesheets::cache::ignored_count)?
             .saturating_sub(duplicates_before);
         let now = self.lb.store.now();
-        self.lb.store.write(ChangeOrigin::Sync, |w| {
+        let (erased, retired) = self.lb.store.write(ChangeOrigin::Sync, |w| {
             w.set_meta("last_sync_at", &now.to_string())?;
             w.touch(DEVICE);
-            Ok(())
+            // Erasures that waited for a key, and key versions an erasure retired
+            // (docs/SECURITY.md, Erasure): gone for good.
+            erasure::after_sync(w)
         })?;
+        summary.erased_documents += erased;
+        if erased > 0 || retired {
+            self.lb.store.scrub_wal()?;
+        }
         Ok(summary)
     }
 
@@ -469,6 +476,7 @@ impl<'a> SyncClient<'a> {
             ]
             .into_iter()
             .chain(trust::MEMBERSHIP_KEYS)
+            .chain(erasure::MEMBERSHIP_KEYS)
             {
                 w.delete_meta(k)?;
             }

@@ -189,7 +189,7 @@ impl SyncClient<'_> {
                     return Ok((readable, keys_epoch));
                 }
                 let next = Place::new(own_through, &generation);
-                if this.deleted.is_empty() {
+                if this.deleted.is_empty() && this.erased.is_empty() {
                     // Ask for the next page while this one is applied: the relay reads and
                     // sends it meanwhile. Only a page without erasures: asking for `after`
                     // tells the relay everything up to it was applied, which lets it sweep
@@ -333,6 +333,17 @@ impl SyncClient<'_> {
             }
             docs.push((&d.doc, plain, aside));
         }
+        // Opaque tombstones: the documents held here whose tags match.
+        let mut opaque: Vec<(String, &proto::ErasedDoc)> = Vec::new();
+        for erased in &page.erased {
+            for doc in self
+                .lb
+                .store
+                .read(|c| super::erasure::matching(c, keys.as_ref(), erased))?
+            {
+                opaque.push((doc, erased));
+            }
+        }
         self.lb.store.write(ChangeOrigin::Sync, |w| {
             for (doc, plain, aside) in &docs {
                 for (blob, held) in aside {
@@ -340,6 +351,17 @@ impl SyncClient<'_> {
                 }
                 if !plain.is_empty() {
                     summary.pulled_blobs += w.merge_remote(doc, plain)? as u32;
+                }
+            }
+            for (doc, erased) in &opaque {
+                // Its keys retire once the rotated version is here (sync/erasure.rs).
+                summary.erased_documents += 1;
+                w.erase(doc)?;
+                super::erasure::matched(w, erased)?;
+            }
+            for erased in &page.erased {
+                if !opaque.iter().any(|(_, e)| std::ptr::eq(*e, erased)) {
+                    super::erasure::unmatched(w, keys.as_ref(), erased)?;
                 }
             }
             for doc in &page.deleted {

@@ -32,9 +32,16 @@ impl SyncClient<'_> {
             let rows = stmt.query_map([], |r| r.get(0))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })?;
+        let keys = if docs.is_empty() {
+            None
+        } else {
+            self.lb.store.read(trust::load)?
+        };
         for doc in docs {
+            // Opaque tombstone: the relay keeps these tags, not the id (docs/SECURITY.md).
+            let tags = super::erasure::tags_for(keys.as_ref(), &doc);
             let mut retries = 0;
-            let result = with_retries(&mut retries, || relay.delete_doc(&doc)).await;
+            let result = with_retries(&mut retries, || relay.delete_doc(&doc, &tags)).await;
             summary.retries += retries;
             match result {
                 // 404: the relay never had it; either way it is gone there. 403: this

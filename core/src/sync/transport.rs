@@ -32,7 +32,7 @@ pub(crate) trait Transport {
         generation: Option<&str>,
         limit: u32,
     ) -> Result<proto::PullResponse>;
-    async fn delete_doc(&self, doc: &str) -> Result<()>;
+    async fn delete_doc(&self, doc: &str, tags: &[String]) -> Result<()>;
     async fn invite(&self, req: &proto::InviteRequest) -> Result<proto::InviteResponse>;
     async fn devices(&self) -> Result<Vec<proto::DeviceInfo>>;
     async fn revoke(&self, device_id: &str) -> Result<()>;
@@ -274,9 +274,10 @@ impl Transport for HttpRelay {
         cbor_body(resp, "pull").await
     }
 
-    async fn delete_doc(&self, doc: &str) -> Result<()> {
+    async fn delete_doc(&self, doc: &str, tags: &[String]) -> Result<()> {
         let req = proto::DeleteDocRequest {
             doc: doc.to_string(),
+            tags: tags.to_vec(),
         };
         let resp = self
             .send(|base| self.post(base, "/v1/docs/delete").json(&req))

@@ -223,8 +223,16 @@ pub(crate) fn upgrade(w: &mut Writer<'_>, device_key: &str) -> Result<()> {
     Ok(())
 }
 
-fn save_ring(w: &mut Writer<'_>, ring: &KeyRing) -> Result<()> {
+pub(super) fn save_ring(w: &mut Writer<'_>, ring: &KeyRing) -> Result<()> {
     set_hex(w, KEYS, &ring.to_bytes())
+}
+
+/// Rotate `scope` at the next key round, as a consent withdrawal does (an erasure here:
+/// sync/erasure.rs).
+pub(crate) fn rotate_at_next_round(w: &mut Writer<'_>, scope: &Scope) -> Result<()> {
+    let mut rotate = json_set(&w.tx, ROTATE)?;
+    rotate.insert(scope.to_string());
+    set_json_set(w, ROTATE, &rotate)
 }
 
 fn save_devices(w: &mut Writer<'_>, devices: &DeviceDirectory) -> Result<()> {
@@ -927,7 +935,9 @@ impl SyncClient<'_> {
                 break;
             }
         }
-        // Keys wrapped for this device by devices it trusts.
+        // Keys wrapped for this device by devices it trusts. Those kept are acknowledged
+        // (below, once saved): the relay then deletes them (sync/erasure.rs).
+        let mut held_wrapped: Vec<String> = Vec::new();
         for wrapped in &listing.wrapped {
             let Ok(bytes) = hex::decode(wrapped) else {
                 continue;
@@ -936,6 +946,9 @@ impl SyncClient<'_> {
                 Ok(key) => {
                     if t.ring.insert(key).is_err() {
                         tracing::warn!("a delivered scope key conflicts with one held here");
+                    } else {
+                        use sha2::Digest;
+                        held_wrapped.push(hex::encode(sha2::Sha256::digest(&bytes)));
                     }
                 }
                 Err(CryptoError::UnknownWriter) => {} // its issuer is not trusted yet
@@ -1022,6 +1035,8 @@ impl SyncClient<'_> {
         self.lb.store.write(ChangeOrigin::Sync, |w| {
             save_ring(w, &t.ring)?;
             save_devices(w, &t.devices)?;
+            // Erased here: seal the scope's other documents to the new version.
+            super::erasure::after_key_round(w, &rotate)?;
             set_json_set(w, DELIVERED, &delivered)?;
             set_json_set(w, PROOF_KEYS, &proof_keys)?;
             set_json_set(w, REVOKED, &handled.unwrap_or_default())?;
@@ -1043,6 +1058,7 @@ impl SyncClient<'_> {
             }
             Ok(())
         })?;
+        super::erasure::ack_wrapped(relay, held_wrapped).await;
         if changed {
             self.retry_held(&t)?;
         }

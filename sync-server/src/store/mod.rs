@@ -195,9 +195,16 @@ pub trait RelayStore: Send + Sync + 'static {
         max_bytes: usize,
     ) -> Result<PullResponse, RelayError>;
     /// Erases a document (history included), leaves a tombstone entry, and refuses the
-    /// document id forever after.
-    fn delete_doc(&self, coop_id: &str, doc: &str, scope: &str, now: i64)
-    -> Result<(), RelayError>;
+    /// document id forever after. With `tags` (opaque, docs/SECURITY.md *Erasure*) the
+    /// tombstone holds the scope and the tags only ([`tombstone_entry`]), never the id.
+    fn delete_doc(
+        &self,
+        coop_id: &str,
+        doc: &str,
+        scope: &str,
+        tags: &[String],
+        now: i64,
+    ) -> Result<(), RelayError>;
     /// Records that a device has applied everything up to `cursor` (the `after` of its
     /// full pull). May be kept in memory until the next [`RelayStore::sweep_tombstones`].
     fn ack_cursor(&self, device_id: &str, cursor: u64);
@@ -245,6 +252,9 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Returns what stands in the way (all zero: it is sealed only now, or was already),
     /// counted and, if zero, switched in one transaction.
     fn set_sealed_only(&self, coop_id: &str) -> Result<PlaintextLeft, RelayError>;
+    /// Deletes the wrapped keys addressed to `recipient` with these SHA-256 hashes (it
+    /// holds them now); returns how many went. Their bytes are overwritten on disk.
+    fn ack_wrapped(&self, recipient: &str, hashes: &[Vec<u8>]) -> Result<usize, RelayError>;
     /// The log generation: an id that changes whenever the log may have lost entries
     /// that devices already saw (a restore from a backup). Pull responses carry it; a
     /// device that sees it change pulls again from 0 and pushes its documents again
@@ -255,6 +265,21 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Starts a new log generation (after a restore) and returns it.
     fn new_log_generation(&self) -> Result<String, RelayError> {
         Err(RelayError::Invalid("this store has no log generation"))
+    }
+}
+
+/// Separates the scope from the tags in an opaque tombstone's `doc` column. Document ids
+/// never hold `#` (`Scope::of_doc`), so a tombstone either names a document or is opaque.
+const OPAQUE_TOMBSTONE: &str = "/#";
+
+/// What a tombstone's `doc` column holds: the document id (an erasure without tags, from
+/// a device that holds no keys), else `<scope>/#<tag>,<tag>…` (no id, docs/SECURITY.md
+/// *Erasure*).
+pub(crate) fn tombstone_entry(doc: &str, scope: &str, tags: &[String]) -> String {
+    if tags.is_empty() {
+        doc.to_string()
+    } else {
+        format!("{scope}{OPAQUE_TOMBSTONE}{}", tags.join(","))
     }
 }
 
@@ -304,8 +329,16 @@ impl PageBuilder {
         self.returned += 1;
         self.last_seq = seq;
         if kind == "tombstone" {
-            if !self.out.deleted.contains(&doc) {
-                self.out.deleted.push(doc);
+            match doc.split_once(OPAQUE_TOMBSTONE) {
+                Some((scope, tags)) => self.out.erased.push(logbook_protocol::ErasedDoc {
+                    scope: scope.to_string(),
+                    tags: tags.split(',').map(str::to_string).collect(),
+                }),
+                None => {
+                    if !self.out.deleted.contains(&doc) {
+                        self.out.deleted.push(doc);
+                    }
+                }
             }
         } else {
             let data = data.unwrap_or_default();
@@ -1310,6 +1343,26 @@ impl RelayStore for SqliteStore {
         })
     }
 
+    fn ack_wrapped(&self, recipient: &str, hashes: &[Vec<u8>]) -> Result<usize, RelayError> {
+        let conn = &mut *self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut gone = 0;
+        {
+            let mut del =
+                tx.prepare_cached("DELETE FROM wrapped_keys WHERE recipient = ?1 AND hash = ?2")?;
+            for h in hashes {
+                gone += del.execute(params![recipient, h.as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        if gone > 0 {
+            // secure_delete zeroed the rows; fold the WAL's old page images in, as after
+            // an erasure.
+            self.checkpoint_after_erasure(conn);
+        }
+        Ok(gone)
+    }
+
     fn deliver_keys(
         &self,
         coop_id: &str,
@@ -1470,6 +1523,7 @@ impl RelayStore for SqliteStore {
         coop_id: &str,
         doc: &str,
         scope: &str,
+        tags: &[String],
         now: i64,
     ) -> Result<(), RelayError> {
         let conn = &mut *self.writer();
@@ -1502,7 +1556,7 @@ impl RelayStore for SqliteStore {
         }
         tx.execute(
             "INSERT INTO log (coop, scope, doc, kind) VALUES (?1, ?2, ?3, 'tombstone')",
-            params![coop_id, scope, doc],
+            params![coop_id, scope, tombstone_entry(doc, scope, tags)],
         )?;
         tx.commit()?;
         // secure_delete zeroed the freed pages; copy them into the main file and empty the
@@ -1828,7 +1882,7 @@ mod tests {
             .expect("push");
         assert!(later.last_seq.expect("seq") > through + 1);
         store
-            .delete_doc("c", "records:p/b", "records:p", 5)
+            .delete_doc("c", "records:p/b", "records:p", &[], 5)
             .expect("erase");
         // Up to the first push: the phone gets the other device's blob, its own later
         // blob (pushed after `through`: a restored backup needs it), and the tombstone.
@@ -1859,5 +1913,48 @@ mod tests {
             .pull("c", &all(), 0, Some(("other", u64::MAX)), 100, usize::MAX)
             .expect("pull");
         assert_eq!(blobs(&page), vec![b"mine 1".to_vec(), b"mine 2".to_vec()]);
+    }
+
+    /// An erasure with tags leaves a tombstone that holds the scope and the tags, never the
+    /// document id: in the pull page and in the database's bytes (docs/SECURITY.md).
+    #[test]
+    fn a_tombstone_with_tags_keeps_no_document_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let id = "records:p/cpo/o-5eb1c0de5eb1c0de";
+        store
+            .push("c", "coord", vec![doc(id, &[b"an order"], &[])])
+            .expect("push");
+        let tags = vec![
+            format!("2.{}", "ab".repeat(32)),
+            format!("1.{}", "cd".repeat(32)),
+        ];
+        store
+            .delete_doc("c", id, "records:p", &tags, 5)
+            .expect("erase");
+        let page = store
+            .pull("c", &all(), 0, None, 100, usize::MAX)
+            .expect("pull");
+        assert!(page.docs.is_empty() && page.deleted.is_empty());
+        assert_eq!(
+            page.erased,
+            vec![logbook_protocol::ErasedDoc {
+                scope: "records:p".into(),
+                tags: tags.clone()
+            }]
+        );
+        // Pushes to it are still refused (by hash).
+        let again = store
+            .push("c", "coord", vec![doc(id, &[b"late"], &[])])
+            .expect("push");
+        assert_eq!(again.discarded, 1);
+        drop(store);
+        for entry in std::fs::read_dir(dir.path()).expect("dir") {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+            assert!(
+                !bytes.windows(17).any(|w| w == b"o-5eb1c0de5eb1c0d"),
+                "the order id is on disk"
+            );
+        }
     }
 }

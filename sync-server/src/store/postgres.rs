@@ -786,6 +786,7 @@ impl PgStore {
         coop_id: &str,
         doc: &str,
         scope: &str,
+        tags: &[String],
         now: i64,
     ) -> Result<(), RelayError> {
         let mut client = self.pool.get().await?;
@@ -823,7 +824,12 @@ impl PgStore {
         }
         tx.execute(
             "INSERT INTO log (coop, seq, scope, doc, kind) VALUES ($1, $2, $3, $4, 'tombstone')",
-            &[&coop_id, &(seq + 1), &scope, &doc],
+            &[
+                &coop_id,
+                &(seq + 1),
+                &scope,
+                &super::tombstone_entry(doc, scope, tags),
+            ],
         )
         .await?;
         set_log_end(&tx, coop_id, seq + 1).await?;
@@ -1135,9 +1141,10 @@ impl RelayStore for PgStore {
         coop_id: &str,
         doc: &str,
         scope: &str,
+        tags: &[String],
         now: i64,
     ) -> Result<(), RelayError> {
-        self.block(self.delete_doc_async(coop_id, doc, scope, now))
+        self.block(self.delete_doc_async(coop_id, doc, scope, tags, now))
     }
 
     fn sealed_only(&self, coop_id: &str) -> Result<bool, RelayError> {
@@ -1398,6 +1405,20 @@ impl RelayStore for PgStore {
                 wrapped,
                 epoch: epoch.max(0) as u64,
             })
+        })
+    }
+
+    fn ack_wrapped(&self, recipient: &str, hashes: &[Vec<u8>]) -> Result<usize, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let del = client
+                .prepare_cached("DELETE FROM wrapped_keys WHERE recipient = $1 AND hash = $2")
+                .await?;
+            let mut gone = 0;
+            for h in hashes {
+                gone += client.execute(&del, &[&recipient, &h.as_slice()]).await?;
+            }
+            Ok(usize::try_from(gone).unwrap_or(usize::MAX))
         })
     }
 
