@@ -72,7 +72,9 @@ fn a_supporter_reads_notes_once_the_person_approves_its_device() {
     let helper_key = helper_status["device"].as_str().expect("device").to_string();
     let helper_code_shown = helper_status["device_code"].as_str().expect("code");
 
-    // Her phone hears of the device with its next sync, and lists it as asking.
+    // The coordinator's laptop vouches for the device it invited at its next sync; then
+    // her phone hears of it with its own, and lists it as asking.
+    ok(&laptop, &["sync"]);
     ok(&phone, &["sync"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(
         &phone,

@@ -62,7 +62,9 @@ async fn a_supporter_reads_the_notes_only_after_the_person_approves_on_the_phone
     assert!(supporter.sync().run().await.is_ok());
     assert!(readable(&supporter, &person).is_empty(), "no key, no notes");
 
-    // The phone's next sync brings the supporter's device: it asks, with its code.
+    // The coordinator's device vouches for the device it invited at its next sync; the
+    // phone's next sync then brings the supporter's device: it asks, with its code.
+    coop.coordinator.sync().run().await.expect("coordinator syncs");
     assert!(home.sync().await);
     let access = home.state().notes_access;
     assert_eq!(access.asking.len(), 1, "{access:?}");

@@ -60,6 +60,8 @@ class NotesApprovalUiTest {
         runBlocking {
             tablet.join(coop.relay.url, code, "Sam's tablet")
             tablet.sync()
+            // The coordinator's laptop vouches for the device it invited at its next sync.
+            coop.coordinator.sync()
         }
         fun tabletReads() = tablet.notes.threads(aisha).flatMap { t -> t.entries.map { it.text } }
         assertTrue(firstNote !in tabletReads(), "no key, no notes")
@@ -103,6 +105,8 @@ class NotesApprovalUiTest {
         runBlocking {
             tablet.join(coop.relay.url, code, "Sam's tablet")
             tablet.sync()
+            // The coordinator's laptop vouches for the device it invited at its next sync.
+            coop.coordinator.sync()
         }
         val tabletKey = tablet.raw.deviceKey()
         val phone = ws.own(WorkerController(coop.phone.raw, scope, io = Dispatchers.Unconfined))
