@@ -775,12 +775,7 @@ impl From<screens::WorkerHomeState> for WorkerHomeScreenState {
             notes: s.notes.into_iter().map(Into::into).collect(),
             consent: s.consent,
             notes_access: NotesAccess {
-                asking: s
-                    .notes_access
-                    .asking
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
+                asking: s.notes_access.asking.into_iter().map(Into::into).collect(),
                 approved: s
                     .notes_access
                     .approved

@@ -69,7 +69,10 @@ fn a_supporter_reads_notes_once_the_person_approves_its_device() {
     let list = ok(&helper, &["note", "list", "--about", &aisha]);
     assert!(!list.contains(NOTE), "no key yet: {list}");
     let helper_status = status(&helper);
-    let helper_key = helper_status["device"].as_str().expect("device").to_string();
+    let helper_key = helper_status["device"]
+        .as_str()
+        .expect("device")
+        .to_string();
     let helper_code_shown = helper_status["device_code"].as_str().expect("code");
 
     // The coordinator's laptop vouches for the device it invited at its next sync; then
@@ -88,30 +91,63 @@ fn a_supporter_reads_notes_once_the_person_approves_its_device() {
     assert_eq!(rows[0]["who"], "supporter");
     assert_eq!(rows[0]["approved"], false);
     let table = ok(&phone, &["note", "devices", "--about", &aisha]);
-    assert!(table.contains("asking") && table.contains(helper_code_shown), "{table}");
+    assert!(
+        table.contains("asking") && table.contains(helper_code_shown),
+        "{table}"
+    );
 
     // The coordinator's laptop is no candidate, and a coordinator cannot approve anyone.
-    let laptop_key = status(&laptop)["device"].as_str().expect("device").to_string();
+    let laptop_key = status(&laptop)["device"]
+        .as_str()
+        .expect("device")
+        .to_string();
     let why = refused(
         &phone,
-        &["note", "approve", "--about", &aisha, "--device", &laptop_key],
+        &[
+            "note",
+            "approve",
+            "--about",
+            &aisha,
+            "--device",
+            &laptop_key,
+        ],
     );
     assert!(why.contains("not a trusted device"), "{why}");
     ok(&laptop, &["sync"]);
     let why = refused(
         &laptop,
-        &["note", "approve", "--about", &aisha, "--device", &helper_key],
+        &[
+            "note",
+            "approve",
+            "--about",
+            &aisha,
+            "--device",
+            &helper_key,
+        ],
     );
     assert!(why.contains("not a trusted device"), "{why}");
 
     // Aisha approves on her phone; the supporter's next sync brings the key and the note.
     let approved = ok(
         &phone,
-        &["note", "approve", "--about", &aisha, "--device", &helper_key],
+        &[
+            "note",
+            "approve",
+            "--about",
+            &aisha,
+            "--device",
+            &helper_key,
+        ],
     );
-    assert!(approved.contains("approved device") && approved.contains("synced"), "{approved}");
+    assert!(
+        approved.contains("approved device") && approved.contains("synced"),
+        "{approved}"
+    );
     let table = ok(&phone, &["note", "devices", "--about", &aisha]);
-    assert!(table.contains("yes") && !table.contains("asking"), "{table}");
+    assert!(
+        table.contains("yes") && !table.contains("asking"),
+        "{table}"
+    );
     ok(&helper, &["sync"]);
     let list = ok(&helper, &["note", "list", "--about", &aisha]);
     assert!(list.contains(NOTE), "{list}");

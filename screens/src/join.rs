@@ -209,7 +209,9 @@ impl JoinScreen {
             }
             Err(e) => {
                 self.published.update(|s| {
-                    s.stage = JoinStage::Failed { reason: e.message() }
+                    s.stage = JoinStage::Failed {
+                        reason: e.message(),
+                    }
                 });
                 Err(e)
             }
@@ -309,21 +311,34 @@ mod tests {
                 "{damaged:?}"
             );
         }
-        for bad in ["ftp://relay.example", "relay.example", "https://", "https://a b"] {
+        for bad in [
+            "ftp://relay.example",
+            "relay.example",
+            "https://",
+            "https://a b",
+        ] {
             assert_eq!(
                 parse_join_payload(&join_payload(bad, "K7QF")),
                 Err(JoinPayloadError::BadRelayAddress),
                 "{bad:?}"
             );
         }
-        assert_eq!(JoinPayloadError::NotAnInvite.message().key, keys::JOIN_SCAN_FOREIGN);
-        assert_eq!(JoinPayloadError::Incomplete.message().key, keys::JOIN_SCAN_DAMAGED);
+        assert_eq!(
+            JoinPayloadError::NotAnInvite.message().key,
+            keys::JOIN_SCAN_FOREIGN
+        );
+        assert_eq!(
+            JoinPayloadError::Incomplete.message().key,
+            keys::JOIN_SCAN_DAMAGED
+        );
     }
 
     #[test]
     fn scanning_fills_the_join_screen_or_says_why_not() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let lb = Arc::new(Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key()).expect("open"));
+        let lb = Arc::new(
+            Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key()).expect("open"),
+        );
         let screen = JoinScreen::new(lb, "");
         assert_eq!(
             screen.scanned("https://example.org/menu"),

@@ -55,7 +55,10 @@ async fn a_supporter_reads_the_notes_only_after_the_person_approves_on_the_phone
     let home = WorkerHomeScreen::new(phone.clone(), None).expect("phone screen");
     home.write_note(None, NOTE).expect("write a note");
     assert!(home.sync().await, "the phone syncs its note");
-    assert!(home.state().notes_access.asking.is_empty(), "nobody asks yet");
+    assert!(
+        home.state().notes_access.asking.is_empty(),
+        "nobody asks yet"
+    );
 
     // A supporter's device joins: it trusts the coop's devices but holds no notes key.
     let supporter = join(&coop, supporter_grant(&[&person]), "supporter").await;
@@ -64,7 +67,11 @@ async fn a_supporter_reads_the_notes_only_after_the_person_approves_on_the_phone
 
     // The coordinator's device vouches for the device it invited at its next sync; the
     // phone's next sync then brings the supporter's device: it asks, with its code.
-    coop.coordinator.sync().run().await.expect("coordinator syncs");
+    coop.coordinator
+        .sync()
+        .run()
+        .await
+        .expect("coordinator syncs");
     assert!(home.sync().await);
     let access = home.state().notes_access;
     assert_eq!(access.asking.len(), 1, "{access:?}");
@@ -87,7 +94,10 @@ async fn a_supporter_reads_the_notes_only_after_the_person_approves_on_the_phone
     assert_eq!(again.state().notes_access.asking.len(), 1);
     drop(again);
     supporter.sync().run().await.expect("supporter syncs");
-    assert!(readable(&supporter, &person).is_empty(), "not now is not yes");
+    assert!(
+        readable(&supporter, &person).is_empty(),
+        "not now is not yes"
+    );
 
     // A device that is not one of the candidates (the coordinator's) is refused.
     let refused = home
@@ -115,7 +125,10 @@ async fn a_supporter_reads_the_notes_only_after_the_person_approves_on_the_phone
 
 #[test]
 fn the_check_code_is_the_device_key_s_random_part_in_groups_of_four() {
-    assert_eq!(device_check_code("d-0f3a9b12c4d5e6f7"), "0F3A 9B12 C4D5 E6F7");
+    assert_eq!(
+        device_check_code("d-0f3a9b12c4d5e6f7"),
+        "0F3A 9B12 C4D5 E6F7"
+    );
     assert_eq!(device_check_code("abc12"), "ABC1 2");
     assert_eq!(device_check_code(""), "");
 }

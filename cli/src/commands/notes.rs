@@ -106,19 +106,14 @@ pub(crate) fn run(book: &Logbook, cmd: NoteCmd) -> Result<()> {
                     approved: d.approved,
                 })
                 .collect();
-            print_rows(
-                format,
-                &rows,
-                &["DEVICE", "CODE", "WHO", "MAY READ"],
-                |r| {
-                    vec![
-                        r.device.clone(),
-                        r.code.clone(),
-                        r.who.to_string(),
-                        if r.approved { "yes" } else { "asking" }.to_string(),
-                    ]
-                },
-            );
+            print_rows(format, &rows, &["DEVICE", "CODE", "WHO", "MAY READ"], |r| {
+                vec![
+                    r.device.clone(),
+                    r.code.clone(),
+                    r.who.to_string(),
+                    if r.approved { "yes" } else { "asking" }.to_string(),
+                ]
+            });
         }
         NoteCmd::Approve { about, device } => {
             let sync = book.sync();

@@ -5,9 +5,6 @@
 
 package coop.logbook.desktop
 
-import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.setValue
 import androidx.compose.ui.test.ComposeUiTest
 import androidx.compose.ui.test.ExperimentalTestApi
 import androidx.compose.ui.test.hasText
@@ -70,11 +67,10 @@ class NotesApprovalUiTest {
 
         // Aisha's phone: the notes tab; a sync brings the tablet, which asks, with its code.
         val phone = ws.own(WorkerController(coop.phone.raw, scope, io = Dispatchers.Unconfined))
-        var section by mutableStateOf(WorkerSection.SYNC)
-        setContent { WorkerApp(phone, Strings.of("en"), coop.zone, section) }
+        setContent { WorkerApp(phone, Strings.of("en"), coop.zone, WorkerSection.SYNC) }
         onNodeWithContentDescription("Sync now").performClick()
         waitUntil(timeoutMillis = 15_000) { phone.state.value.notesAccess.asking.isNotEmpty() }
-        section = WorkerSection.NOTES
+        onNodeWithTag("tab-NOTES").performClick()
         waitForText("Devices asking to read your notes")
         onNodeWithTag("asking-$tabletKey").assertExists()
         waitForText("Your supporter's device")
