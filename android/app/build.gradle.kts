@@ -34,5 +34,6 @@ dependencies {
     implementation(project(":logbook-compose"))
     implementation(libs.androidx.activity.compose)
     implementation(libs.androidx.work.runtime)
+    implementation(libs.zxing.android.embedded)
     implementation(libs.kotlinx.coroutines.android)
 }

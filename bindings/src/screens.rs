@@ -537,9 +537,10 @@ impl JoinScreen {
         self.inner.set_relay_url(&url)
     }
 
-    /// A scanned QR code; false if it is not an invite.
+    /// A scanned QR code's text; false if it is not an invite (or a damaged one): the
+    /// stage then says which.
     pub fn scanned(&self, payload: String) -> bool {
-        self.inner.scanned(&payload)
+        self.inner.scanned(&payload).is_ok()
     }
 
     pub async fn join(&self, device_name: String) -> JoinStage {
@@ -654,6 +655,63 @@ impl From<screens::worker::NoteThreadView> for NoteThreadView {
     }
 }
 
+/// A device that asks to read the person's notes (or already may).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotesAccessRow {
+    pub device_key: String,
+    /// The code the asking device shows: compare before approving.
+    pub code: String,
+    pub supporter: bool,
+    pub who: ScreenMessage,
+    pub check: ScreenMessage,
+}
+
+impl From<screens::worker::NotesAccessRow> for NotesAccessRow {
+    fn from(r: screens::worker::NotesAccessRow) -> Self {
+        NotesAccessRow {
+            device_key: r.device_key,
+            code: r.code,
+            supporter: r.supporter,
+            who: r.who.into(),
+            check: r.check.into(),
+        }
+    }
+}
+
+/// Who asks to read the person's notes, who already may, and the last approval's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotesAccess {
+    pub asking: Vec<NotesAccessRow>,
+    pub approved: Vec<NotesAccessRow>,
+    pub outcome: Option<ScreenMessage>,
+}
+
+/// The code a device shows so a person can check it is the one asking to read their notes
+/// (the worker's phone shows the same code for each device asking).
+#[uniffi::export]
+pub fn device_check_code(device_key: String) -> String {
+    screens::worker::device_check_code(&device_key)
+}
+
+/// A scanned invite: the relay's address and the one-time code.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct JoinPayload {
+    pub relay_url: String,
+    pub code: String,
+}
+
+/// The relay's address and code from a scanned QR code's text; refused with
+/// `join.scan.foreign` (another QR code) or `join.scan.damaged` (a broken invite).
+#[uniffi::export]
+pub fn parse_join_payload(payload: String) -> Result<JoinPayload, ScreenError> {
+    screens::join::parse_join_payload(&payload)
+        .map(|p| JoinPayload {
+            relay_url: p.relay_url,
+            code: p.code,
+        })
+        .map_err(|e| e.message().into())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct WorkerHomeScreenState {
     pub person_id: String,
@@ -665,6 +723,7 @@ pub struct WorkerHomeScreenState {
     pub training_due: Vec<TrainingDue>,
     pub notes: Vec<NoteThreadView>,
     pub consent: Option<bool>,
+    pub notes_access: NotesAccess,
     pub sync: ScreenSyncStatus,
 }
 
@@ -715,6 +774,16 @@ impl From<screens::WorkerHomeState> for WorkerHomeScreenState {
                 .collect(),
             notes: s.notes.into_iter().map(Into::into).collect(),
             consent: s.consent,
+            notes_access: NotesAccess {
+                asking: s.notes_access.asking.into_iter().map(Into::into).collect(),
+                approved: s
+                    .notes_access
+                    .approved
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                outcome: msg(s.notes_access.outcome),
+            },
             sync: s.sync.into(),
         }
     }
@@ -781,6 +850,20 @@ impl WorkerHomeScreen {
 
     pub async fn set_consent(&self, coordinators_may_read: bool) -> Result<(), ScreenError> {
         Ok(self.inner.set_consent(coordinators_may_read).await?)
+    }
+
+    /// Let a device that asks read these notes (after checking its code); the key goes
+    /// with the sync this starts. Returns the confirmation.
+    pub async fn approve_notes_device(
+        &self,
+        device_key: String,
+    ) -> Result<ScreenMessage, ScreenError> {
+        Ok(self.inner.approve_notes_device(&device_key).await?.into())
+    }
+
+    /// Not now: the device leaves the list until the screen is opened again.
+    pub fn not_now(&self, device_key: String) {
+        self.inner.not_now(&device_key)
     }
 
     pub async fn sync(&self) -> bool {

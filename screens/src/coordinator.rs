@@ -641,7 +641,10 @@ mod tests {
         .unwrap_or_else(|m| panic!("{m:?}"));
         assert_eq!(
             crate::join::parse_join_payload(&v.payload),
-            Some(("https://relay.example".into(), "K7QF-2M9X-T4PA".into()))
+            Ok(crate::join::JoinPayload {
+                relay_url: "https://relay.example".into(),
+                code: "K7QF-2M9X-T4PA".into()
+            })
         );
         assert_eq!(v.qr_modules.len() as u32, v.qr_width * v.qr_width);
         assert!(v.qr_svg.starts_with("<?xml"));

@@ -86,15 +86,61 @@ pub fn join_payload(relay_url: &str, code: &str) -> String {
     format!("{QR_HEADER}\n{relay_url}\n{code}")
 }
 
-/// The relay address and code from a scanned invite, if it is one.
-pub fn parse_join_payload(payload: &str) -> Option<(String, String)> {
-    let mut lines = payload.lines();
-    if lines.next()? != QR_HEADER {
-        return None;
+/// Why a scanned QR code could not fill the join screen. The texts are fixed (a foreign
+/// QR code's content is never repeated: it could be anything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JoinPayloadError {
+    /// Some other QR code (a web address, a product code…): not a Co-op Logbook invite.
+    #[error("this QR code is not a Co-op Logbook invite")]
+    NotAnInvite,
+    /// It names itself an invite but the relay's address or the code is missing.
+    #[error("this invite QR code is incomplete")]
+    Incomplete,
+    /// The relay's address is not an http:// or https:// address.
+    #[error("this invite QR code has no valid relay address")]
+    BadRelayAddress,
+}
+
+impl JoinPayloadError {
+    /// What the join screen shows.
+    pub fn message(self) -> Message {
+        Message::new(match self {
+            JoinPayloadError::NotAnInvite => keys::JOIN_SCAN_FOREIGN,
+            JoinPayloadError::Incomplete | JoinPayloadError::BadRelayAddress => {
+                keys::JOIN_SCAN_DAMAGED
+            }
+        })
     }
-    let url = lines.next()?.trim().to_string();
-    let code = lines.next()?.trim().to_string();
-    (!url.is_empty() && !code.is_empty()).then_some((url, code))
+}
+
+/// A scanned invite: where the relay is and the one-time code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinPayload {
+    pub relay_url: String,
+    pub code: String,
+}
+
+/// The relay address and code from a scanned QR code ([`join_payload`] made it). Windows
+/// line ends and surrounding blanks are accepted; anything else is an error that says
+/// whether the QR code is someone else's or a damaged invite.
+pub fn parse_join_payload(payload: &str) -> Result<JoinPayload, JoinPayloadError> {
+    let mut lines = payload.trim().lines().map(str::trim);
+    if lines.next() != Some(QR_HEADER) {
+        return Err(JoinPayloadError::NotAnInvite);
+    }
+    let relay_url = lines.next().unwrap_or_default().to_string();
+    let code = lines.next().unwrap_or_default().to_uppercase();
+    if relay_url.is_empty() || code.is_empty() || lines.any(|l| !l.is_empty()) {
+        return Err(JoinPayloadError::Incomplete);
+    }
+    let host = relay_url
+        .strip_prefix("https://")
+        .or_else(|| relay_url.strip_prefix("http://"))
+        .unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(JoinPayloadError::BadRelayAddress);
+    }
+    Ok(JoinPayload { relay_url, code })
 }
 
 impl JoinScreen {
@@ -143,18 +189,33 @@ impl JoinScreen {
         });
     }
 
-    /// A scanned QR code: fills the address and the code. Returns false (and changes
-    /// nothing) if it is not an invite.
-    pub fn scanned(&self, payload: &str) -> bool {
-        let Some((url, code)) = parse_join_payload(payload) else {
-            return false;
-        };
-        self.published.update(|s| {
-            s.relay_url = url;
-            s.code = code;
-            s.can_join = true;
-        });
-        true
+    /// A scanned QR code: fills the address and the code. If it is not an invite (or a
+    /// damaged one) nothing is filled, the stage says why, and the error is returned.
+    pub fn scanned(&self, payload: &str) -> Result<(), JoinPayloadError> {
+        match parse_join_payload(payload) {
+            Ok(JoinPayload { relay_url, code }) => {
+                self.published.update(|s| {
+                    s.relay_url = relay_url;
+                    s.code = code;
+                    s.can_join = true;
+                    // A refusal from an earlier scan or join no longer applies; "already
+                    // joined" and a join under way stay.
+                    if matches!(&s.stage, JoinStage::Failed { reason } if reason.key != keys::JOIN_ALREADY)
+                    {
+                        s.stage = JoinStage::Entering;
+                    }
+                });
+                Ok(())
+            }
+            Err(e) => {
+                self.published.update(|s| {
+                    s.stage = JoinStage::Failed {
+                        reason: e.message(),
+                    }
+                });
+                Err(e)
+            }
+        }
     }
 
     /// Redeem the code with this device's name. The resulting stage says the mode (or
@@ -217,10 +278,88 @@ mod tests {
     #[test]
     fn an_invite_payload_round_trips_and_other_text_is_not_an_invite() {
         let p = join_payload("https://relay.example", "K7QF-2M9X-T4PA");
+        let want = JoinPayload {
+            relay_url: "https://relay.example".into(),
+            code: "K7QF-2M9X-T4PA".into(),
+        };
+        assert_eq!(parse_join_payload(&p), Ok(want.clone()));
+        // As a scanner may hand it over: Windows line ends, blanks, a lower-case code.
+        let loose = "  COOP-LOGBOOK-JOIN\r\n https://relay.example \r\nk7qf-2m9x-t4pa\r\n";
+        assert_eq!(parse_join_payload(loose), Ok(want));
+        for foreign in [
+            "https://relay.example",
+            "",
+            "WIFI:S:cafe;T:WPA;P:secret;;",
+            "4006381333931",
+            "coop-logbook-join\nhttps://relay.example\nK7QF",
+        ] {
+            assert_eq!(
+                parse_join_payload(foreign),
+                Err(JoinPayloadError::NotAnInvite),
+                "{foreign:?}"
+            );
+        }
+        for damaged in [
+            "COOP-LOGBOOK-JOIN",
+            "COOP-LOGBOOK-JOIN\nhttps://relay.example",
+            "COOP-LOGBOOK-JOIN\n\nK7QF-2M9X-T4PA",
+            "COOP-LOGBOOK-JOIN\nhttps://relay.example\nK7QF\nextra",
+        ] {
+            assert_eq!(
+                parse_join_payload(damaged),
+                Err(JoinPayloadError::Incomplete),
+                "{damaged:?}"
+            );
+        }
+        for bad in [
+            "ftp://relay.example",
+            "relay.example",
+            "https://",
+            "https://a b",
+        ] {
+            assert_eq!(
+                parse_join_payload(&join_payload(bad, "K7QF")),
+                Err(JoinPayloadError::BadRelayAddress),
+                "{bad:?}"
+            );
+        }
         assert_eq!(
-            parse_join_payload(&p),
-            Some(("https://relay.example".into(), "K7QF-2M9X-T4PA".into()))
+            JoinPayloadError::NotAnInvite.message().key,
+            keys::JOIN_SCAN_FOREIGN
         );
-        assert_eq!(parse_join_payload("https://relay.example"), None);
+        assert_eq!(
+            JoinPayloadError::Incomplete.message().key,
+            keys::JOIN_SCAN_DAMAGED
+        );
+    }
+
+    #[test]
+    fn scanning_fills_the_join_screen_or_says_why_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lb = Arc::new(
+            Logbook::open(dir.path(), &logbook_core::StoreKey::insecure_test_key()).expect("open"),
+        );
+        let screen = JoinScreen::new(lb, "");
+        assert_eq!(
+            screen.scanned("https://example.org/menu"),
+            Err(JoinPayloadError::NotAnInvite)
+        );
+        let s = screen.state();
+        assert!(!s.can_join && s.code.is_empty() && s.relay_url.is_empty());
+        assert_eq!(
+            s.stage,
+            JoinStage::Failed {
+                reason: Message::new(keys::JOIN_SCAN_FOREIGN)
+            }
+        );
+        assert_eq!(
+            screen.scanned(&join_payload("http://127.0.0.1:8080", "K7QF-2M9X-T4PA")),
+            Ok(())
+        );
+        let s = screen.state();
+        assert!(s.can_join);
+        assert_eq!(s.relay_url, "http://127.0.0.1:8080");
+        assert_eq!(s.code, "K7QF-2M9X-T4PA");
+        assert_eq!(s.stage, JoinStage::Entering);
     }
 }

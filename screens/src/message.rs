@@ -115,6 +115,10 @@ pub mod keys {
     // ---------- join ----------
     /// Type or scan the one-time code.
     pub const JOIN_PROMPT: &str = "join.prompt";
+    /// A scanned QR code that is not a Co-op Logbook invite.
+    pub const JOIN_SCAN_FOREIGN: &str = "join.scan.foreign";
+    /// A scanned invite with its address or code missing or damaged.
+    pub const JOIN_SCAN_DAMAGED: &str = "join.scan.damaged";
     /// Joining: talking to the relay.
     pub const JOIN_BUSY: &str = "join.busy";
     /// `{coop}`: joined as a worker's phone.
@@ -163,6 +167,18 @@ pub mod keys {
     pub const CPO_COMPLETE: &str = "cpo.complete";
     /// A note thread needs some text.
     pub const NOTE_EMPTY: &str = "notes.empty";
+
+    /// The notes-access list: who is asking and the code to compare.
+    /// `{code}`: the device's check code, as its own screen shows it.
+    pub const NOTES_DEVICE_CODE: &str = "notesAccess.code";
+    /// A supporter's device asks to read the person's notes.
+    pub const NOTES_DEVICE_SUPPORTER: &str = "notesAccess.supporter";
+    /// Another device of the person's own asks to read their notes.
+    pub const NOTES_DEVICE_OWN: &str = "notesAccess.ownDevice";
+    /// Approved: the device gets the notes key with the next sync.
+    pub const NOTES_DEVICE_APPROVED: &str = "notesAccess.approved";
+    /// The device is no longer one that may be approved (revoked, or never trusted here).
+    pub const NOTES_DEVICE_UNKNOWN: &str = "notesAccess.unknown";
 
     // ---------- sync status (every screen but the kiosk) ----------
     /// Never synced.
@@ -221,6 +237,8 @@ pub mod keys {
         TILES_EMPTY,
         JOIN_PROMPT,
         JOIN_BUSY,
+        JOIN_SCAN_FOREIGN,
+        JOIN_SCAN_DAMAGED,
         JOIN_DONE_PHONE,
         JOIN_DONE_KIOSK,
         JOIN_DONE_COORDINATOR,
@@ -243,6 +261,11 @@ pub mod keys {
         CPO_OVERDUE,
         CPO_COMPLETE,
         NOTE_EMPTY,
+        NOTES_DEVICE_CODE,
+        NOTES_DEVICE_SUPPORTER,
+        NOTES_DEVICE_OWN,
+        NOTES_DEVICE_APPROVED,
+        NOTES_DEVICE_UNKNOWN,
         SYNC_NEVER,
         SYNC_LAST,
         SYNC_WAITING,

@@ -3,7 +3,7 @@
 //! the consent switch), and the sync line. Everything here is the person's own: the
 //! phone reads nobody else's records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -97,6 +97,50 @@ pub struct NoteThreadView {
     pub entries: Vec<NoteEntryView>,
 }
 
+/// A device that asks to read the person's notes: a supporter's, or another device of the
+/// person's own. It gets the person's notes key only once approved on this phone
+/// (docs/SECURITY.md, *Notes keys*); a coordinator's device never shows here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotesAccessRow {
+    pub device_key: String,
+    /// The code the asking device shows ([`device_check_code`]): the person compares the
+    /// two before approving.
+    pub code: String,
+    pub supporter: bool,
+    /// Who is asking: `notesAccess.supporter` or `notesAccess.ownDevice`.
+    pub who: Message,
+    /// `notesAccess.code` with `code`.
+    pub check: Message,
+}
+
+/// The notes-access part of the phone: who asks to read the notes, who already may.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NotesAccess {
+    /// Waiting for the person's answer (those put off with "not now" left out until the
+    /// screen is opened again).
+    pub asking: Vec<NotesAccessRow>,
+    /// Approved on this phone: they can read the notes (after their next sync).
+    pub approved: Vec<NotesAccessRow>,
+    /// What the last approval did (`notesAccess.approved`) or why it failed.
+    pub outcome: Option<Message>,
+}
+
+/// The short code a device shows so a person can check it is the one asking to read their
+/// notes: the device key's random part, upper case, in groups of four ("1A2B 3C4D …").
+pub fn device_check_code(device_key: &str) -> String {
+    let random = device_key.rsplit('-').next().unwrap_or(device_key);
+    let chars: Vec<char> = random
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Everything the worker's home screen draws.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerHomeState {
@@ -112,6 +156,8 @@ pub struct WorkerHomeState {
     pub notes: Vec<NoteThreadView>,
     /// Whether coordinators may read the notes (`None`: never set on this device).
     pub consent: Option<bool>,
+    /// Devices asking to read these notes, and those approved.
+    pub notes_access: NotesAccess,
     pub sync: SyncStatus,
 }
 
@@ -122,6 +168,8 @@ struct Inner {
     /// The last action's outcome, kept across reloads until the next action.
     outcome: Mutex<(Option<Message>, Option<Message>)>,
     offline: AtomicBool,
+    /// Devices put off with "not now", and the last approval's outcome.
+    notes_access: Mutex<(BTreeSet<String>, Option<Message>)>,
 }
 
 /// The worker's phone home screen model.
@@ -139,13 +187,14 @@ impl WorkerHomeScreen {
                 Error::invalid("this device is not a worker's phone: name the person")
             })?,
         };
-        let first = build(&lb, &person_id, (None, None), false)?;
+        let first = build(&lb, &person_id, (None, None), false, &Default::default())?;
         let inner = Arc::new(Inner {
             lb: lb.clone(),
             person_id,
             published: Published::new(first),
             outcome: Mutex::new((None, None)),
             offline: AtomicBool::new(false),
+            notes_access: Mutex::new(Default::default()),
         });
         let follow = follow_store(&lb, &inner, |inner, _, _| inner.reload());
         Ok(WorkerHomeScreen {
@@ -215,6 +264,42 @@ impl WorkerHomeScreen {
         result.map_err(|e| refusal(&e))
     }
 
+    /// Let a device that asks read these notes: it gets the person's notes key with the
+    /// next sync, which this starts (if the relay cannot be reached now, a later sync
+    /// delivers it). The person checked that the code shown is the one the device shows.
+    pub async fn approve_notes_device(&self, device_key: &str) -> Result<Message, Message> {
+        let i = &self.inner;
+        let result = match i.lb.sync().approve_notes_device(&i.person_id, device_key) {
+            Ok(()) => Ok(Message::new(keys::NOTES_DEVICE_APPROVED)),
+            Err(Error::Invalid(_)) => Err(Message::new(keys::NOTES_DEVICE_UNKNOWN)),
+            Err(e) => Err(refusal(&e)),
+        };
+        {
+            let mut access = i.notes_access.lock().unwrap_or_else(|e| e.into_inner());
+            access.0.remove(device_key);
+            access.1 = Some(match &result {
+                Ok(m) | Err(m) => m.clone(),
+            });
+        }
+        i.reload();
+        if result.is_ok() {
+            self.sync().await;
+        }
+        result
+    }
+
+    /// Not now: the device leaves the list until the screen is opened again (nothing is
+    /// recorded; it can be approved later).
+    pub fn not_now(&self, device_key: &str) {
+        let i = &self.inner;
+        {
+            let mut access = i.notes_access.lock().unwrap_or_else(|e| e.into_inner());
+            access.0.insert(device_key.to_string());
+            access.1 = None;
+        }
+        i.reload();
+    }
+
     /// Sync once; the sync line follows. Returns whether the relay was reached.
     pub async fn sync(&self) -> bool {
         let result = self.inner.lb.sync().run().await;
@@ -233,11 +318,17 @@ impl Inner {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let access = self
+            .notes_access
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         if let Ok(state) = build(
             &self.lb,
             &self.person_id,
             outcome,
             self.offline.load(Ordering::SeqCst),
+            &access,
         ) {
             self.published.update(|s| *s = state);
         }
@@ -286,6 +377,7 @@ fn build(
     person_id: &str,
     (confirmation, refused): (Option<Message>, Option<Message>),
     offline: bool,
+    (not_now, access_outcome): &(BTreeSet<String>, Option<Message>),
 ) -> Result<WorkerHomeState, Error> {
     let tz = lb.timezone().unwrap_or(jiff::tz::TimeZone::UTC);
     let today = lb.directory().today()?;
@@ -440,8 +532,44 @@ fn build(
         training_due,
         notes,
         consent: lb.notes().consent(person_id).unwrap_or(None),
+        notes_access: notes_access(lb, person_id, not_now, access_outcome.clone()),
         sync: SyncStatus::read(lb, offline),
     })
+}
+
+/// The devices that could get `person_id`'s notes key from this phone, split by whether
+/// they may already. A phone that has not joined a relay lists none.
+fn notes_access(
+    lb: &Logbook,
+    person_id: &str,
+    not_now: &BTreeSet<String>,
+    outcome: Option<Message>,
+) -> NotesAccess {
+    let mut access = NotesAccess {
+        outcome,
+        ..NotesAccess::default()
+    };
+    for d in lb.sync().notes_devices(person_id).unwrap_or_default() {
+        let supporter = d.role == logbook_protocol::Role::Supporter;
+        let code = device_check_code(&d.device_key);
+        let row = NotesAccessRow {
+            who: Message::new(if supporter {
+                keys::NOTES_DEVICE_SUPPORTER
+            } else {
+                keys::NOTES_DEVICE_OWN
+            }),
+            check: Message::new(keys::NOTES_DEVICE_CODE).arg("code", &code),
+            device_key: d.device_key,
+            code,
+            supporter,
+        };
+        if d.approved {
+            access.approved.push(row);
+        } else if !not_now.contains(&row.device_key) {
+            access.asking.push(row);
+        }
+    }
+    access
 }
 
 pub(crate) fn cpo_card(p: logbook_core::CpoProgress) -> CpoCard {

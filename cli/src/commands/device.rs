@@ -14,6 +14,8 @@ pub(crate) fn status(book: &Logbook, format: Format) -> Result<()> {
         "coop": coop.as_ref().map(|c| &c.name),
         "timezone": coop.as_ref().map(|c| &c.timezone),
         "device": book.device_key(),
+        // What a person compares before letting this device read their notes.
+        "device_code": logbook_screens::worker::device_check_code(&book.device_key()),
         "role": grant.as_ref().map(|g| g.role.as_str()).unwrap_or("standalone"),
         "person": grant.as_ref().and_then(|g| g.person.clone()),
         "site": grant.as_ref().and_then(|g| g.site.clone()),

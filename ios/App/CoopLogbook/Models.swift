@@ -65,6 +65,9 @@ final class WorkerModel: ObservableObject {
 
     func setConsent(_ on: Bool) { Task { try? await screen.setConsent(coordinatorsMayRead: on) } }
     func sync() { Task { _ = await screen.sync() } }
+    /// Yes: the device may read the notes (the key goes with the sync this starts).
+    func approveNotesDevice(_ deviceKey: String) { Task { _ = try? await screen.approveNotesDevice(deviceKey: deviceKey) } }
+    func notNow(_ deviceKey: String) { screen.notNow(deviceKey: deviceKey) }
 
     final class Listener: WorkerHomeScreenListener, @unchecked Sendable {
         let f: (WorkerHomeScreenState) -> Void
@@ -129,6 +132,8 @@ final class JoinModel: ObservableObject {
     deinit { subscription?.cancel() }
 
     func join(deviceName: String) { Task { _ = await screen.join(deviceName: deviceName) } }
+    /// A scanned QR code's text: the model fills the relay and the code, or says why not.
+    func scanned(_ payload: String) { _ = screen.scanned(payload: payload) }
 
     final class Listener: JoinScreenListener, @unchecked Sendable {
         let f: (JoinScreenState) -> Void

@@ -46,6 +46,31 @@ struct WorkerView: View {
                     if s.trainingDue.isEmpty { Text(L.text("worker.training.none")) }
                     ForEach(s.trainingDue, id: \.recordId) { t in Text(L.text(t.message)).foregroundColor(t.expired ? .red : .primary) }
                 }
+                // Devices asking to read the notes: who, the code to compare, yes / not now.
+                if !s.notesAccess.asking.isEmpty {
+                    Section(L.text("notesAccess.heading")) {
+                        Text(L.text("notesAccess.explain")).font(.footnote)
+                        ForEach(s.notesAccess.asking, id: \.deviceKey) { d in
+                            VStack(alignment: .leading, spacing: 8) {
+                                Text(L.text(d.who)).bold()
+                                Text(L.text(d.check)).font(.title3.monospaced())
+                                HStack {
+                                    Button(L.text("notesAccess.approve")) { model.approveNotesDevice(d.deviceKey) }
+                                        .buttonStyle(.borderedProminent).frame(minHeight: 48)
+                                    Button(L.text("notesAccess.notNow")) { model.notNow(d.deviceKey) }
+                                        .buttonStyle(.bordered).frame(minHeight: 48)
+                                }
+                            }
+                            .accessibilityElement(children: .contain)
+                        }
+                    }
+                }
+                if let outcome = s.notesAccess.outcome { Text(L.text(outcome)).foregroundColor(.accentColor) }
+                if !s.notesAccess.approved.isEmpty {
+                    Section(L.text("notesAccess.readers")) {
+                        ForEach(s.notesAccess.approved, id: \.deviceKey) { d in Text(L.text(d.who) + " · " + L.text(d.check)) }
+                    }
+                }
                 Section(L.text("notes.heading")) {
                     Toggle(L.text("notes.consent"), isOn: Binding(get: { s.consent == true }, set: { model.setConsent($0) }))
                     ForEach(s.notes, id: \.threadId) { t in

@@ -86,6 +86,61 @@ class StringsTest {
         }
     }
 
+    /** A string resource's text as Android reads it (the escapes gen-strings.py writes). */
+    private fun androidText(raw: String): String {
+        val out = StringBuilder()
+        var i = 0
+        while (i < raw.length) {
+            val c = raw[i]
+            if (c == '\\' && i + 1 < raw.length) {
+                out.append(raw[i + 1])
+                i += 2
+            } else {
+                out.append(c)
+                i++
+            }
+        }
+        return out.toString()
+    }
+
+    @Test
+    fun theAndroidStringResourcesSayWhatTheSharedStringsFilesSay() {
+        // android/app/src/main/res/values*/strings.xml are generated from the same files
+        // (android/app/tools/gen-strings.py); a key added or a text changed there without
+        // regenerating fails here. Read as Android reads them: XML, then its escapes.
+        val root = java.io.File(System.getProperty("logbook.repo.root", ".."))
+        val rerun = "run android/app/tools/gen-strings.py"
+        for ((lang, folder) in listOf("en" to "values", "it" to "values-it")) {
+            val file = java.io.File(root, "android/app/src/main/res/$folder/strings.xml")
+            assertTrue(file.isFile, "$file is missing")
+            val doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file)
+            val fromXml = sortedMapOf<String, String>()
+            val strings = doc.getElementsByTagName("string")
+            for (i in 0 until strings.length) {
+                val e = strings.item(i) as org.w3c.dom.Element
+                if (e.getAttribute("name") != "app_name") fromXml[e.getAttribute("name").replace('_', '.')] = androidText(e.textContent)
+            }
+            val plurals = doc.getElementsByTagName("plurals")
+            for (i in 0 until plurals.length) {
+                val p = plurals.item(i) as org.w3c.dom.Element
+                val items = p.getElementsByTagName("item")
+                for (j in 0 until items.length) {
+                    val item = items.item(j) as org.w3c.dom.Element
+                    fromXml[p.getAttribute("name").replace('_', '.') + "." + item.getAttribute("quantity")] = androidText(item.textContent)
+                }
+            }
+            val shared = Strings.table(lang).toSortedMap()
+            assertEquals(shared.keys, fromXml.keys, "$folder/strings.xml has other keys than strings_$lang.properties: $rerun")
+            for ((key, text) in shared) assertEquals(text, fromXml[key], "$folder/strings.xml: '$key' differs: $rerun")
+        }
+        // The app looks each key up through StringResources.kt: it must list every one.
+        val kt = java.io.File(root, "android/app/src/main/kotlin/coop/logbook/app/StringResources.kt").readText()
+        val listed = Regex("\"([A-Za-z0-9.]+)\" to R\\.(string|plurals)\\.").findAll(kt)
+            .flatMap { m -> if (m.groupValues[2] == "plurals") listOf("${m.groupValues[1]}.one", "${m.groupValues[1]}.other") else listOf(m.groupValues[1]) }
+            .toSortedSet()
+        assertEquals(Strings.table("en").keys.toSortedSet(), listed, "StringResources.kt: $rerun")
+    }
+
     @Test
     fun aMissingKeyFailsInTests() {
         // surefire sets -Dlogbook.strings.strict=true, so a screen using an unknown key fails.

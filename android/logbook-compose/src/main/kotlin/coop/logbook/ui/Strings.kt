@@ -1,8 +1,12 @@
 // User-facing text, looked up by key from one UTF-8 .properties file per language
-// (resources coop/logbook/ui/strings_<lang>.properties). Plain Java resources rather than
-// Compose Multiplatform resources: those need the Compose Gradle plugin to generate their
-// `Res` accessors, and the desktop app is built with Maven. The files are read as UTF-8
-// explicitly, so the same code works on Android (whose PropertyResourceBundle reads Latin-1).
+// (resources coop/logbook/ui/strings_<lang>.properties): the one source of every platform's
+// words. The Android app's string resources (android/app/tools/gen-strings.py) and the iOS
+// String Catalog (ios/App/tools/gen-strings.py) are generated from these files, and the
+// Android app reads its resources back into a table here (`fromTable`). Plain Java
+// resources rather than Compose Multiplatform resources: those need the Compose Gradle
+// plugin to generate their `Res` accessors, and the desktop app is built with Maven. The
+// files are read as UTF-8 explicitly, so the same code works on Android (whose
+// PropertyResourceBundle reads Latin-1).
 package coop.logbook.ui
 
 import androidx.compose.runtime.staticCompositionLocalOf
@@ -71,6 +75,14 @@ class Strings private constructor(
         }
 
         fun of(locale: Locale): Strings = of(locale.language)
+
+        /**
+         * Strings from a table the platform read from its own resources (the Android app's
+         * res/values/strings.xml and res/values-it/strings.xml, generated from the files
+         * above), in [language] (`en`, `it`); keys it lacks fall back to the English file.
+         */
+        fun fromTable(language: String, table: Map<String, String>): Strings =
+            Strings(if (language in LANGUAGES) language else LANGUAGES.first(), table, table(LANGUAGES.first()))
     }
 }
 

@@ -1,5 +1,8 @@
-// Joining: type (or paste a scanned) one-time code; the role it grants decides the mode.
-// Draws the Rust JoinScreen model's state; the controller runs the join off the UI thread.
+// Joining: type the one-time code, or scan the coordinator's invite QR code (it carries the
+// relay's address and the code); the role it grants decides the mode. Draws the Rust
+// JoinScreen model's state; the controller runs the join off the UI thread. Scanning is the
+// platform's: the app passes `onScan`, which gets a QR code's text (Android: the camera,
+// android/app; desktop: a picture file, desktop/QrImage.kt) and hands it to `scanned`.
 package coop.logbook.ui.join
 
 import androidx.compose.foundation.layout.Arrangement
@@ -16,6 +19,9 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
@@ -57,7 +63,8 @@ class JoinController(
     fun setCode(code: String) = model.setCode(code)
     fun setRelayUrl(url: String) = model.setRelayUrl(url)
 
-    /** A scanned QR code's text (the invite carries the relay's address); false if not an invite. */
+    /** A scanned QR code's text (the invite carries the relay's address); false if not an
+     * invite or a damaged one (the stage then says which, in the person's language). */
     fun scanned(payload: String): Boolean = model.scanned(payload)
 
     fun join() {
@@ -72,8 +79,17 @@ class JoinController(
 }
 
 @Composable
-fun JoinScreen(state: JoinScreenState, controller: JoinController?, onJoined: () -> Unit, modifier: Modifier = Modifier) {
+fun JoinScreen(
+    state: JoinScreenState,
+    controller: JoinController?,
+    onJoined: () -> Unit,
+    modifier: Modifier = Modifier,
+    /** Scan a QR code and return its text, or null when no QR code was found (null: no scanner here). */
+    onScan: (suspend () -> String?)? = null,
+) {
     val s = LocalStrings.current
+    var notFound by remember { mutableStateOf(false) }
+    val scope = androidx.compose.runtime.rememberCoroutineScope()
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
         Column(
             Modifier.fillMaxSize().padding(24.dp),
@@ -97,7 +113,22 @@ fun JoinScreen(state: JoinScreenState, controller: JoinController?, onJoined: ()
                 state.code, { controller?.setCode(it) }, label = { Text(s["join.code"]) }, singleLine = true,
                 modifier = Modifier.widthIn(max = 480.dp).fillMaxWidth().testTag("join-code"),
             )
-            if (stage is JoinStage.Failed) Text(s.text(stage.reason), color = MaterialTheme.colorScheme.error)
+            if (onScan != null) {
+                LabelledButton(
+                    s["join.scan"],
+                    {
+                        scope.launch {
+                            val text = onScan()
+                            notFound = text == null
+                            if (text != null) controller?.scanned(text)
+                        }
+                    },
+                    Modifier.testTag("join-scan"),
+                    outlined = true,
+                )
+            }
+            if (notFound) Text(s["join.scan.notFound"], color = MaterialTheme.colorScheme.error, modifier = Modifier.testTag("join-scan-not-found"))
+            if (stage is JoinStage.Failed) Text(s.text(stage.reason), color = MaterialTheme.colorScheme.error, modifier = Modifier.testTag("join-failed"))
             if (stage is JoinStage.Joining) Text(s["join.busy"])
             LabelledButton(s["join.button"], { controller?.join() }, enabled = state.canJoin && stage !is JoinStage.Joining)
         }
@@ -105,9 +136,9 @@ fun JoinScreen(state: JoinScreenState, controller: JoinController?, onJoined: ()
 }
 
 @Composable
-fun JoinApp(controller: JoinController, strings: Strings, onJoined: () -> Unit) {
+fun JoinApp(controller: JoinController, strings: Strings, onScan: (suspend () -> String?)? = null, onJoined: () -> Unit) {
     val state by controller.state.collectAsState()
     CompositionLocalProvider(LocalStrings provides strings) {
-        AppTheme { JoinScreen(state, controller, onJoined) }
+        AppTheme { JoinScreen(state, controller, onJoined, onScan = onScan) }
     }
 }

@@ -46,6 +46,8 @@ class WorkerController(
                     is WorkerEvent.Tap -> model.tap(event.action, event.hourType)
                     is WorkerEvent.WriteNote -> model.writeNote(event.threadId, event.text)
                     is WorkerEvent.SetConsent -> model.setConsent(event.coordinatorsMayRead)
+                    is WorkerEvent.ApproveNotesDevice -> model.approveNotesDevice(event.deviceKey)
+                    is WorkerEvent.NotNow -> model.notNow(event.deviceKey)
                     WorkerEvent.Sync -> model.sync()
                 }
             } catch (_: ScreenException) {

@@ -42,6 +42,7 @@ import androidx.compose.ui.unit.sp
 import coop.logbook.core.HourType
 import coop.logbook.core.PunchKind
 import coop.logbook.ffi.CpoCard
+import coop.logbook.ffi.NotesAccess
 import coop.logbook.ffi.WorkerHomeScreenState
 import coop.logbook.ui.LocalStrings
 import coop.logbook.ui.common.LabelledButton
@@ -68,6 +69,10 @@ sealed interface WorkerEvent {
     data class Tap(val action: PunchKind, val hourType: HourType? = null) : WorkerEvent
     data class WriteNote(val threadId: String?, val text: String) : WorkerEvent
     data class SetConsent(val coordinatorsMayRead: Boolean) : WorkerEvent
+    /** Let a device that asks read the notes (the person compared its code). */
+    data class ApproveNotesDevice(val deviceKey: String) : WorkerEvent
+    /** Not now: the device leaves the list until the screen is opened again. */
+    data class NotNow(val deviceKey: String) : WorkerEvent
     data object Sync : WorkerEvent
 }
 
@@ -220,6 +225,7 @@ private fun Notes(state: WorkerHomeScreenState, onEvent: (WorkerEvent) -> Unit, 
     val s = LocalStrings.current
     val consent = state.consent == true
     val consentLabel = s["notes.consent"]
+    NotesAccessSection(state.notesAccess, onEvent)
     Section(s["notes.heading"], tag = "notes") {
         Row(
             Modifier.fillMaxWidth().heightIn(min = MinTarget)
@@ -244,6 +250,46 @@ private fun Notes(state: WorkerHomeScreenState, onEvent: (WorkerEvent) -> Unit, 
             }
         }
         NoteWriter(s["notes.new"], "new-note") { onEvent(WorkerEvent.WriteNote(null, it)) }
+    }
+}
+
+/**
+ * Devices asking to read the notes (a supporter's, or another of the person's own), each
+ * with who it is, the code to compare with the one on its screen, and yes / not now; then
+ * the devices that already may. Shown only when there is something to show.
+ */
+@Composable
+private fun NotesAccessSection(access: NotesAccess, onEvent: (WorkerEvent) -> Unit) {
+    val s = LocalStrings.current
+    if (access.asking.isEmpty() && access.approved.isEmpty() && access.outcome == null) return
+    if (access.asking.isNotEmpty()) {
+        Section(s["notesAccess.heading"], tag = "notes-access") {
+            Text(s["notesAccess.explain"])
+            access.asking.forEach { d ->
+                Column(Modifier.fillMaxWidth().padding(vertical = 4.dp).testTag("asking-${d.deviceKey}")) {
+                    Text(s.text(d.who), fontWeight = FontWeight.SemiBold)
+                    Text(s.text(d.check), fontSize = 20.sp, modifier = Modifier.testTag("code-${d.deviceKey}"))
+                    Row(horizontalArrangement = Arrangement.spacedBy(12.dp)) {
+                        LabelledButton(
+                            s["notesAccess.approve"], { onEvent(WorkerEvent.ApproveNotesDevice(d.deviceKey)) },
+                            Modifier.testTag("approve-${d.deviceKey}"),
+                        )
+                        LabelledButton(
+                            s["notesAccess.notNow"], { onEvent(WorkerEvent.NotNow(d.deviceKey)) },
+                            Modifier.testTag("not-now-${d.deviceKey}"), outlined = true,
+                        )
+                    }
+                }
+            }
+        }
+    }
+    access.outcome?.let { Text(s.text(it), color = MaterialTheme.colorScheme.primary, modifier = Modifier.testTag("notes-access-outcome")) }
+    if (access.approved.isNotEmpty()) {
+        Section(s["notesAccess.readers"], tag = "notes-readers") {
+            access.approved.forEach { d ->
+                Text(s.text(d.who) + " · " + s.text(d.check), modifier = Modifier.testTag("reader-${d.deviceKey}"))
+            }
+        }
     }
 }
 
