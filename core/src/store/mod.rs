@@ -444,4 +444,50 @@ mod tests {
         );
         assert_eq!(count(&lb, &doc), 1);
     }
+
+    #[test]
+    fn a_pull_defers_derivation_to_derive_due_and_an_interrupted_one_finishes_at_open() {
+        let (src, _src_dir, p, _doc) = tapped(6);
+        let shifts = src.timesheets().shifts(&p, None, None).unwrap();
+        assert_eq!(shifts.len(), 3);
+        let mut by_doc: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
+        for (doc, data) in src.export_chunks().unwrap() {
+            by_doc.entry(doc).or_default().push(data);
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let open = || {
+            Logbook::open_with_clock(
+                dir.path(),
+                &StoreKey::insecure_test_key(),
+                ManualClock::at(T0),
+            )
+            .unwrap()
+        };
+        let lb = open();
+        // As a pull's page does it.
+        lb.store
+            .write(ChangeOrigin::Sync, |w| {
+                w.defer_derivation();
+                for (doc, blobs) in &by_doc {
+                    w.merge_remote(doc, blobs)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(lb.timesheets().punches(&p).unwrap().len(), 6);
+        assert!(lb.timesheets().shifts(&p, None, None).unwrap().is_empty());
+        let due = |lb: &Logbook| {
+            lb.store
+                .read(|c| meta::marked(c, writer::DERIVE_DUE, 10))
+                .unwrap()
+        };
+        assert_eq!(due(&lb), vec![p.clone()]);
+        // The pull was cut before its end: the next open derives what it left.
+        drop(lb);
+        let lb = open();
+        assert!(due(&lb).is_empty());
+        assert_eq!(lb.timesheets().shifts(&p, None, None).unwrap(), shifts);
+        assert_eq!(lb.store.derive_due().unwrap(), 0, "nothing left");
+    }
 }
