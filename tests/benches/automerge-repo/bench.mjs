@@ -13,8 +13,9 @@
 // process of its own (device.mjs) with NodeFS storage; the server (server.mjs, equivalent
 // to automerge-repo-sync-server) is another, behind a loopback proxy here that counts the
 // bytes each way (WebSocket frames and the HTTP upgrade, TCP/IP not). A step ends when the
-// device has every document and the link has been quiet for QUIET_MS; its time runs to
-// the last byte (or the device's own end, if later). Server CPU is from /proc/PID/stat,
+// device holds every punch and the server reports every document's heads as the device's
+// (automerge-repo's sync info); its bytes are counted until the link has been quiet for
+// QUIET_MS after that. Server CPU is from /proc/PID/stat,
 // its peak memory VmHWM from /proc/PID/status.
 import { fork, spawn } from "node:child_process"
 import fs from "node:fs"
@@ -116,8 +117,10 @@ async function run(n) {
     }
     const done = await next(child, "done")
     if (role === "tap") started = done.at
-    await quiet(c, done.at)
-    const end = Math.max(done.at, c.last)
+    await quiet(c, done.end)
+    // The device's own end (everything held, the server's heads are its own); bytes
+    // are counted until the link is quiet, so late acknowledgements are in.
+    const end = done.end
     const row = {
       step: name,
       ms: end - started,

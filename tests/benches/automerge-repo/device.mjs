@@ -61,16 +61,29 @@ process.on("message", async (m) => {
 })
 send({ t: "start", at: Date.now() })
 const handles = await Promise.all(urls.map((u) => repo.find(u)))
-const count = () => handles.reduce((sum, h) => sum + h.doc().punches.length, 0)
-// A document found in local storage is ready at once: the step is over when the device
-// holds every punch it should (bounded: the bench fails after ten minutes).
-const expected = Number(process.argv[6])
-const deadline = Date.now() + 600_000
-let punches = count()
-while (punches < expected && Date.now() < deadline) {
-  await new Promise((r) => setTimeout(r, 5))
-  punches = count()
+const count = () => handles.reduce((sum, h) => sum + (h.doc()?.punches?.length ?? 0), 0)
+// The server's storage: a document is synced when the server's last reported heads for
+// it are this device's.
+const serverStorage = () =>
+  Object.values(repo.peerMetadataByPeerId).find((m) => m?.storageId)?.storageId
+const same = (a, b) => a && b && a.length === b.length && [...a].sort().join() === [...b].sort().join()
+const synced = (h, storage) => same(h.getSyncInfo(storage)?.lastHeads, h.heads())
+async function allSynced(want) {
+  // A document found in local storage is ready at once: wait until the device holds
+  // every punch it should and the server has every document's heads (bounded: the bench
+  // fails after ten minutes).
+  const deadline = Date.now() + 600_000
+  for (;;) {
+    const storage = serverStorage()
+    const have = count()
+    if (storage && have >= want && handles.every((h) => synced(h, storage))) return have
+    if (Date.now() > deadline) throw new Error(`not synced: ${have} of ${want} punches`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
 }
+const expected = Number(process.argv[6])
+if (process.env.BENCH_DEBUG) console.error(`${role}: ${count()} punches at once of ${expected}`)
+const punches = await allSynced(expected)
 if (role === "tap") {
   // Everything found (what that cost is the no-change step's): the parent measures from
   // here, once the link is quiet.
@@ -86,7 +99,8 @@ if (role === "tap") {
       added++
     }
   })
-  send({ t: "done", at, punches: punches + added })
+  const total = await allSynced(punches + added)
+  send({ t: "done", at, end: Date.now(), punches: total })
 } else {
-  send({ t: "done", at: Date.now(), punches })
+  send({ t: "done", end: Date.now(), punches })
 }
