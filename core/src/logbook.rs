@@ -77,10 +77,7 @@ impl Logbook {
         if let Err(e) = self.store.derive_due() {
             tracing::warn!(error = %e, "deriving the shifts an interrupted pull left did not run");
         }
-        if let Err(e) = self
-            .store
-            .compact_due(Store::COMPACT_PER_CALL)
-        {
+        if let Err(e) = self.store.compact_due(Store::COMPACT_PER_CALL) {
             tracing::warn!(error = %e, "compaction did not run");
         }
     }

@@ -63,7 +63,11 @@ async fn a_first_pull_over_many_pages_gives_the_rows_of_one_derivation() {
     let pulled = everything(&laptop, &people);
     for p in &people {
         assert_eq!(
-            laptop.timesheets().shifts(p, None, None).expect("shifts").len(),
+            laptop
+                .timesheets()
+                .shifts(p, None, None)
+                .expect("shifts")
+                .len(),
             60,
             "every month's shift is derived"
         );
@@ -117,7 +121,11 @@ async fn a_month_that_crosses_the_chunk_threshold_is_compacted_by_the_next_sync(
             .expect("punch");
         assert_eq!(chunks_of(&aisha.phone), i as usize + 1, "tap {i}");
     }
-    let before = aisha.phone.timesheets().shifts(&aisha.person, None, None).expect("shifts");
+    let before = aisha
+        .phone
+        .timesheets()
+        .shifts(&aisha.person, None, None)
+        .expect("shifts");
     assert_eq!(before.len(), 50);
 
     let summary = aisha.phone.sync().run().await.expect("sync");
@@ -125,7 +133,11 @@ async fn a_month_that_crosses_the_chunk_threshold_is_compacted_by_the_next_sync(
     assert_eq!(aisha.phone.sync().pending_changes().expect("pending"), 0);
     assert!(summary.pushed_changes >= 100, "every change went out");
     assert_eq!(
-        aisha.phone.timesheets().shifts(&aisha.person, None, None).expect("shifts"),
+        aisha
+            .phone
+            .timesheets()
+            .shifts(&aisha.person, None, None)
+            .expect("shifts"),
         before
     );
     // Nothing is pushed again: the relay already holds every change.

@@ -423,14 +423,20 @@ mod tests {
             })
             .unwrap();
         assert_eq!(
-            lb.store.read(|c| chunks::compaction_due(c, 10)).unwrap().len(),
+            lb.store
+                .read(|c| chunks::compaction_due(c, 10))
+                .unwrap()
+                .len(),
             3
         );
         // Person ids sort before "zz": the real document comes first.
         assert_eq!(lb.store.compact_due(1).unwrap(), 1);
         assert_eq!(count(&lb, &doc), 1);
         assert_eq!(
-            lb.store.read(|c| chunks::compaction_due(c, 10)).unwrap().len(),
+            lb.store
+                .read(|c| chunks::compaction_due(c, 10))
+                .unwrap()
+                .len(),
             2,
             "the other two wait for the next call"
         );

@@ -243,7 +243,9 @@ impl SyncClient<'_> {
         }
         // Documents that crossed the chunk threshold since the last sync (a kiosk's month
         // of taps) are compacted here, not in the tap that crossed it.
-        self.lb.store.compact_due(crate::store::Store::COMPACT_PER_CALL)?;
+        self.lb
+            .store
+            .compact_due(crate::store::Store::COMPACT_PER_CALL)?;
         // The back-fill's pages, if any.
         self.lb.store.derive_due()?;
         let json = serde_json::to_string(&readable).map_err(|e| Error::Corrupt(e.to_string()))?;
