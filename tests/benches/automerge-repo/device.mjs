@@ -78,6 +78,9 @@ async function allSynced(want) {
     const have = count()
     if (storage && have >= want && handles.every((h) => synced(h, storage))) return have
     if (Date.now() > deadline) throw new Error(`not synced: ${have} of ${want} punches`)
+    if (process.env.BENCH_DEBUG && Math.random() < 0.002) {
+      console.error(`${role}: storage ${storage}, ${have} punches, ${handles.filter((h) => storage && synced(h, storage)).length} of ${handles.length} synced; e.g. ${JSON.stringify(handles.map((h) => [h.getSyncInfo(storage)?.lastHeads, h.heads()]).find(([a, b]) => !same(a, b)))}`)
+    }
     await new Promise((r) => setTimeout(r, 5))
   }
 }
