@@ -13,9 +13,9 @@
 // process of its own (device.mjs) with NodeFS storage; the server (server.mjs, equivalent
 // to automerge-repo-sync-server) is another, behind a loopback proxy here that counts the
 // bytes each way (WebSocket frames and the HTTP upgrade, TCP/IP not). A step ends when the
-// device holds every punch and the server reports every document's heads as the device's
-// (automerge-repo's sync info); its bytes are counted until the link has been quiet for
-// QUIET_MS after that. Server CPU is from /proc/PID/stat,
+// side that receives holds every punch (the server for upload and push, asked over IPC;
+// the device for the pulls) or, for the no-change sync, with the last byte; its bytes are
+// counted until the link has been quiet for QUIET_MS after that. Server CPU is from /proc/PID/stat,
 // its peak memory VmHWM from /proc/PID/status.
 import { fork, spawn } from "node:child_process"
 import fs from "node:fs"
@@ -88,7 +88,7 @@ async function run(n) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "amrepo-bench-"))
   const serverPort = await freePort()
   const proxyPort = await freePort()
-  const srv = spawn(process.execPath, [path.join(here, "server.mjs"), serverPort, path.join(tmp, "server")], { stdio: ["ignore", "pipe", "inherit"] })
+  const srv = spawn(process.execPath, [path.join(here, "server.mjs"), serverPort, path.join(tmp, "server")], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
   process.once("exit", () => srv.kill())
   await new Promise((r) => srv.stdout.once("data", r))
   const { c, server } = proxy(proxyPort, serverPort)
@@ -102,8 +102,21 @@ async function run(n) {
   fs.writeFileSync(urlsFile, JSON.stringify(urls))
   console.log(`N = ${n}: ${n * 20} changes written offline in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 
+  const documentIds = urls.map((u) => u.replace(/^automerge:/, ""))
+  /// Wait until the server holds `want` punches in the bench's documents; returns when.
+  async function serverHolds(want) {
+    const deadline = Date.now() + 600_000
+    for (;;) {
+      srv.send(documentIds)
+      const have = await new Promise((r) => srv.once("message", r))
+      if (have >= want) return Date.now()
+      if (Date.now() > deadline) throw new Error(`the server holds ${have} of ${want} punches`)
+      await sleep(20)
+    }
+  }
+
   const rows = []
-  async function step(name, role, dir, expect) {
+  async function step(name, role, dir, expect, end) {
     const up0 = c.up, down0 = c.down, cpu0 = cpuSeconds(srv.pid)
     const have = role === "tap" ? n * 20 : expect
     const child = device(role, dir, proxyPort, urlsFile, have)
@@ -117,13 +130,15 @@ async function run(n) {
     }
     const done = await next(child, "done")
     if (role === "tap") started = done.at
-    await quiet(c, done.end)
-    // The device's own end (everything held, the server's heads are its own); bytes
-    // are counted until the link is quiet, so late acknowledgements are in.
-    const end = done.end
+    // Upload and push end when the server holds every punch, the pulls when the device
+    // does, the no-change sync with the last byte; bytes are counted until the link is
+    // quiet, so late acknowledgements are in.
+    const ends = end === "server" ? await serverHolds(expect) : done.end
+    await quiet(c, ends)
+    const finish = end === "link" ? c.last : ends
     const row = {
       step: name,
-      ms: end - started,
+      ms: finish - started,
       up: c.up - up,
       down: c.down - down,
       serverCpu: cpuSeconds(srv.pid) - cpu,
@@ -136,11 +151,11 @@ async function run(n) {
     console.log(`  ${name.padEnd(20)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  up ${String(row.up).padStart(10)} B  down ${String(row.down).padStart(10)} B  server CPU ${row.serverCpu.toFixed(2)} s  client peak ${row.clientPeakMiB.toFixed(1)} MiB`)
   }
   const caught = n * 20 + 2 * Math.ceil(n / 20)
-  await step("upload", "sync", "a", n * 20)
-  await step("no-change", "sync", "a", n * 20)
-  await step("fresh device", "sync", "b", n * 20)
-  await step("5% catch-up: push", "tap", "a", caught)
-  await step("5% catch-up: pull", "sync", "b", caught)
+  await step("upload", "sync", "a", n * 20, "server")
+  await step("no-change", "sync", "a", n * 20, "link")
+  await step("fresh device", "sync", "b", n * 20, "device")
+  await step("5% catch-up: push", "tap", "a", caught, "server")
+  await step("5% catch-up: pull", "sync", "b", caught, "device")
   console.log(`  server peak memory (VmHWM) ${vmHwmMiB(srv.pid).toFixed(1)} MiB; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`)
   srv.kill()
   server.close()
