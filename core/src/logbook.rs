@@ -62,8 +62,9 @@ impl Logbook {
     }
 
     /// What runs by itself, so nobody has to remember it: retention erases what is due
-    /// (`retention.rs`), and a coordinator's device moves payroll numbers out of the
-    /// directory (`Directory::move_payroll_numbers`). Both are a few indexed reads when
+    /// (`retention.rs`), documents with many chunks are compacted (a few per open, the
+    /// rest at sync), and a coordinator's device moves payroll numbers out of the
+    /// directory (`Directory::move_payroll_numbers`). Each is a few indexed reads when
     /// there is nothing to do. A failure is logged (no personal data) and does not stop
     /// the logbook opening: the next open tries again.
     pub fn housekeeping(&self) {
@@ -72,6 +73,12 @@ impl Logbook {
         }
         if let Err(e) = self.retention().run() {
             tracing::warn!(error = %e, "retention did not run");
+        }
+        if let Err(e) = self.store.derive_due() {
+            tracing::warn!(error = %e, "deriving the shifts an interrupted pull left did not run");
+        }
+        if let Err(e) = self.store.compact_due(Store::COMPACT_PER_CALL) {
+            tracing::warn!(error = %e, "compaction did not run");
         }
     }
 

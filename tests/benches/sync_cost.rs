@@ -24,12 +24,12 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use logbook_e2e::logbook_core::{HourType, Logbook, Punch, PunchKind, PunchSource, StoreKey};
-use logbook_e2e::{
-    LinkShape, PoorLink, RelayProcess, coordinator_grant, create_coop_with_binary, free_port,
-};
+use logbook_e2e::{RelayProcess, coordinator_grant, create_coop_with_binary, free_port};
 
 const PEOPLE: usize = 40;
 
@@ -154,17 +154,88 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Loopback proxy that only counts.
-fn counting_link(rt: &tokio::runtime::Runtime, relay: &RelayProcess) -> PoorLink {
-    rt.block_on(PoorLink::start(
-        relay.addr,
-        LinkShape {
-            bytes_per_second: 1 << 40,
-            latency: Duration::ZERO,
-            cut_after: (Duration::from_secs(3600), Duration::from_secs(3601)),
-            seed: 1,
-        },
-    ))
+/// Loopback proxy that only counts: bytes are passed on as they are read, with no
+/// shaping. (`PoorLink` with an unlimited rate is not that: it moves 512-byte chunks with a
+/// timer sleep each, which costs about a millisecond per chunk, so it alone made a new
+/// device's first pull of 200 documents take seconds.)
+struct CountingLink {
+    addr: std::net::SocketAddr,
+    counted: Arc<[AtomicU64; 2]>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingLink {
+    fn start(rt: &tokio::runtime::Runtime, relay: &RelayProcess) -> CountingLink {
+        let target = relay.addr;
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind the counting link");
+            let addr = listener.local_addr().expect("its address");
+            let counted = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+            let c = counted.clone();
+            // Ends when the link is dropped (the task is aborted).
+            let task = tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let c = c.clone();
+                    tokio::spawn(async move {
+                        let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                            return;
+                        };
+                        let _ = client.set_nodelay(true);
+                        let _ = server.set_nodelay(true);
+                        let (cr, cw) = client.into_split();
+                        let (sr, sw) = server.into_split();
+                        tokio::join!(pump(cr, sw, &c[0]), pump(sr, cw, &c[1]));
+                    });
+                }
+            });
+            CountingLink {
+                addr,
+                counted,
+                task,
+            }
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn bytes_up(&self) -> u64 {
+        self.counted[0].load(Ordering::Relaxed)
+    }
+
+    fn bytes_down(&self) -> u64 {
+        self.counted[1].load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for CountingLink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copy one direction of a connection, counting, until either side closes it.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    count: &AtomicU64,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        count.fetch_add(n as u64, Ordering::Relaxed);
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 /// 09:00 UTC on `day` of the `m`-th month from January 2016.
@@ -203,7 +274,7 @@ fn tap_shift(book: &Logbook, person: &str, at: i64) {
 }
 
 struct Step<'a> {
-    link: &'a PoorLink,
+    link: &'a CountingLink,
     relay: &'a RelayProcess,
     up: u64,
     down: u64,
@@ -212,7 +283,7 @@ struct Step<'a> {
 }
 
 impl<'a> Step<'a> {
-    fn start(link: &'a PoorLink, relay: &'a RelayProcess) -> Step<'a> {
+    fn start(link: &'a CountingLink, relay: &'a RelayProcess) -> Step<'a> {
         Step {
             link,
             relay,
@@ -245,7 +316,7 @@ fn run(n: usize, import: bool) {
             .parse()
             .expect("address"),
     );
-    let link = counting_link(&rt, &relay);
+    let link = CountingLink::start(&rt, &relay);
 
     let book =
         Logbook::open(root.path().join("first"), &StoreKey::insecure_test_key()).expect("open");

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, params};
 
+use super::meta;
 use crate::error::Result;
 
 /// All chunks of a document, in the order they were stored, with the last chunk's id.
@@ -46,6 +47,27 @@ pub fn append_chunk(conn: &Connection, doc: &str, data: &[u8], outgoing: bool) -
     Ok(id)
 }
 
+/// Prefix of the `meta` rows naming documents due for compaction (see
+/// [`mark_compaction_due`]): one row per document, found by a range scan of the key.
+const COMPACT_DUE: &str = "compact_due:";
+
+/// Mark a document as due for compaction (its chunks are many). The write that crosses
+/// the threshold (possibly a kiosk tap) only marks it; [`super::Store::compact_due`]
+/// compacts it later, at sync time or when the logbook opens.
+pub fn mark_compaction_due(conn: &Connection, doc: &str) -> Result<()> {
+    meta::mark(conn, COMPACT_DUE, doc)
+}
+
+/// Up to `limit` documents due for compaction, in id order.
+pub fn compaction_due(conn: &Connection, limit: usize) -> Result<Vec<String>> {
+    meta::marked(conn, COMPACT_DUE, limit)
+}
+
+/// The document is no longer due for compaction (compacted, or erased).
+pub fn clear_compaction_due(conn: &Connection, doc: &str) -> Result<()> {
+    meta::unmark(conn, COMPACT_DUE, doc)
+}
+
 /// Replace all of a document's chunks with one snapshot. The outbox is untouched: what
 /// the relay has not acknowledged is still sent as the original changes.
 pub fn replace_with_snapshot(conn: &Connection, doc: &str, snapshot: &[u8]) -> Result<i64> {
@@ -71,6 +93,8 @@ pub fn erase_doc(conn: &Connection, doc: &str) -> Result<()> {
     // Whatever of it was set aside goes too: a quarantined note is still a note.
     conn.execute("DELETE FROM quarantine WHERE doc = ?1", [doc])?;
     conn.execute("DELETE FROM pushed WHERE doc = ?1", [doc])?;
+    // Its id must not outlive it as a compaction mark either.
+    clear_compaction_due(conn, doc)?;
     Ok(())
 }
 

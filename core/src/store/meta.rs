@@ -27,6 +27,41 @@ pub fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// Mark `name` under `prefix` (a set kept in `meta`, one row per member: documents due
+/// for compaction, people whose shifts are due to be derived).
+pub fn mark(conn: &Connection, prefix: &str, name: &str) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '')")?
+        .execute([format!("{prefix}{name}")])?;
+    Ok(())
+}
+
+/// Up to `limit` names marked under `prefix` (which ends in ':'), in order.
+pub fn marked(conn: &Connection, prefix: &str, limit: usize) -> Result<Vec<String>> {
+    // Every key with the prefix sorts at or after it and before the prefix with its
+    // last character, ':', raised to ';': a range scan of the primary key.
+    debug_assert!(prefix.ends_with(':'));
+    let upper = format!("{};", prefix.trim_end_matches(':'));
+    let mut stmt = conn.prepare_cached(
+        "SELECT key FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![prefix, upper, limit as i64], |r| {
+        r.get::<_, String>(0)
+    })?;
+    let mut out = Vec::new();
+    for key in rows {
+        if let Some(name) = key?.strip_prefix(prefix) {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
+}
+
+pub fn unmark(conn: &Connection, prefix: &str, name: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM meta WHERE key = ?1")?
+        .execute([format!("{prefix}{name}")])?;
+    Ok(())
+}
+
 /// The coop's time zone (UTC until the directory names one).
 pub fn coop_timezone(conn: &Connection) -> Result<TimeZone> {
     let name = get_meta(conn, "timezone")?.unwrap_or_else(|| "UTC".into());

@@ -31,8 +31,14 @@ pub(crate) struct Writer<'a> {
     pub(crate) now: UnixSeconds,
     pending: HashMap<String, (i64, Automerge)>,
     rederive: BTreeSet<(String, Option<(i64, String)>)>,
+    /// Leave the shifts to [`super::Store::derive_due`]: mark the people instead.
+    defer_derivation: bool,
     scopes: BTreeSet<String>,
 }
+
+/// Prefix of the `meta` rows naming people whose shifts a pull left to derive
+/// ([`Writer::defer_derivation`]).
+pub(super) const DERIVE_DUE: &str = "derive_due:";
 
 impl<'a> Writer<'a> {
     pub(super) fn new(
@@ -48,6 +54,7 @@ impl<'a> Writer<'a> {
             now,
             pending: HashMap::new(),
             rederive: BTreeSet::new(),
+            defer_derivation: false,
             scopes: BTreeSet::new(),
         }
     }
@@ -108,13 +115,34 @@ impl<'a> Writer<'a> {
         } else {
             doc.save()
         };
-        let mut last = chunks::append_chunk(&self.tx, doc_id, &bytes, true)?;
-        if chunks::chunk_count(&self.tx, doc_id)? > COMPACT_AFTER_CHUNKS
-            && automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty()
-        {
-            last = chunks::replace_with_snapshot(&self.tx, doc_id, &doc.save())?;
+        let last = chunks::append_chunk(&self.tx, doc_id, &bytes, true)?;
+        if chunks::chunk_count(&self.tx, doc_id)? > COMPACT_AFTER_CHUNKS {
+            // Compacting saves the whole document: not on a tap. Only mark it; it is
+            // compacted at the next sync or open (`Store::compact_due`).
+            chunks::mark_compaction_due(&self.tx, doc_id)?;
         }
         Ok((last, doc))
+    }
+
+    /// Replace a document's chunks with one snapshot of it, if it still has more than
+    /// [`COMPACT_AFTER_CHUNKS`] and depends on nothing missing; either way it is no longer
+    /// due. Its content, cached rows and outbox are untouched (the relay still gets the
+    /// original changes, so its idempotency is unchanged). Returns whether it compacted.
+    pub(crate) fn compact(&mut self, doc_id: &str) -> Result<bool> {
+        chunks::clear_compaction_due(&self.tx, doc_id)?;
+        if DocKind::of(doc_id).is_err()
+            || chunks::chunk_count(&self.tx, doc_id)? <= COMPACT_AFTER_CHUNKS
+        {
+            return Ok(false);
+        }
+        let doc = self.load(doc_id)?;
+        if !automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty() {
+            return Ok(false);
+        }
+        let last = chunks::replace_with_snapshot(&self.tx, doc_id, &doc.save())?;
+        // Same content: nothing to re-derive or tell observers, only the cache's chunk id.
+        self.pending.insert(doc_id.to_string(), (last, doc));
+        Ok(true)
     }
 
     /// Merge chunks that arrived from the relay. Returns how many added something new.
@@ -263,8 +291,21 @@ impl<'a> Writer<'a> {
         meta::delete_meta(&self.tx, key)
     }
 
+    /// Do not derive shifts in this write: mark the people whose shifts it touches, in
+    /// the same transaction, for [`super::Store::derive_due`]. A pull does this for each
+    /// page, so a person whose months arrive over many pages (a new device's first pull)
+    /// is derived once, after the last page, not once per page.
+    pub(crate) fn defer_derivation(&mut self) {
+        self.defer_derivation = true;
+    }
+
     /// Commit; returns the scopes that changed, for observers.
     pub(super) fn finish(mut self) -> Result<BTreeSet<String>> {
+        if self.defer_derivation {
+            for (person, _) in std::mem::take(&mut self.rederive) {
+                meta::mark(&self.tx, DERIVE_DUE, &person)?;
+            }
+        }
         // A full re-derivation of a person makes any narrower one for them redundant.
         let full: BTreeSet<String> = self
             .rederive

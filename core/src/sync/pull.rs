@@ -210,7 +210,11 @@ impl SyncClient<'_> {
         }
         .await;
         summary.retries += retries;
+        // Every page left its people's shifts to derive: derived once, here, for all the
+        // pages that were applied, however the loop ended.
+        let derived = self.lb.store.derive_due();
         let (readable, keys_epoch) = pulled?;
+        derived?;
         // Consent given since the last sync: the cursor already passed that person's
         // older notes (they were not readable then), so fetch their scope from the start.
         if first_cursor > 0 {
@@ -237,6 +241,13 @@ impl SyncClient<'_> {
                 }
             }
         }
+        // Documents that crossed the chunk threshold since the last sync (a kiosk's month
+        // of taps) are compacted here, not in the tap that crossed it.
+        self.lb
+            .store
+            .compact_due(crate::store::Store::COMPACT_PER_CALL)?;
+        // The back-fill's pages, if any.
+        self.lb.store.derive_due()?;
         let json = serde_json::to_string(&readable).map_err(|e| Error::Corrupt(e.to_string()))?;
         self.lb
             .store
@@ -345,6 +356,8 @@ impl SyncClient<'_> {
             }
         }
         self.lb.store.write(ChangeOrigin::Sync, |w| {
+            // Shifts are derived once after the last page (`pull_all`), not per page.
+            w.defer_derivation();
             for (doc, plain, aside) in &docs {
                 for (blob, held) in aside {
                     trust::set_aside(w, doc, blob, *held)?;
