@@ -136,7 +136,9 @@ class KioskUiTest {
     @Test
     fun anUntouchedPinPadGoesBackToTheNames() = runComposeUiTest {
         val coop = ws.kioskCoop()
-        val presenter = ws.own(KioskController(coop.kiosk.raw, scope, pinIdleSeconds = 1, tickMillis = 200, io = Dispatchers.Unconfined))
+        // Idle for 3 s: long enough that the two checks after typing run before it on a busy
+        // CI machine (1 s failed under load), short enough for waitForText's timeout.
+        val presenter = ws.own(KioskController(coop.kiosk.raw, scope, pinIdleSeconds = 3, tickMillis = 200, io = Dispatchers.Unconfined))
         setContent { KioskRoute(presenter, Strings.of("en")) }
         onNodeWithContentDescription("Aisha Khan: tap to clock in or out").performClick()
         typePin("12")
