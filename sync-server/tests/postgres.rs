@@ -366,3 +366,32 @@ fn concurrent_pushes_are_group_committed_and_a_refused_push_leaves_the_others() 
         );
     }
 }
+
+/// The store's methods poll their queries on the calling thread. Called from inside a tokio
+/// task, the task's co-operative budget used to run out after some hundred queries and the
+/// call then spun for ever (a bench creating 1,000 coops stopped at the 21st). Run on a
+/// thread of its own so that a regression fails after a minute instead of hanging.
+#[test]
+fn many_store_calls_from_inside_an_async_task_all_finish() {
+    let Some(url) = postgres("many_store_calls_from_inside_an_async_task_all_finish") else {
+        return;
+    };
+    let target = fresh_target(&url);
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let db = Database::Postgres(target);
+            for i in 0..150 {
+                logbook_relay::admin::create_coop(&db, &format!("Coop {i}")).expect("coop");
+            }
+        });
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(Duration::from_secs(120))
+        .expect("150 coops created from inside an async task within two minutes");
+}

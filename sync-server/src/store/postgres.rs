@@ -238,7 +238,11 @@ fn park_on<F: Future>(f: F) -> F::Output {
     }
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
+    // Unconstrained: called from inside a tokio task (an async test, a bench), the task's
+    // co-operative budget runs out after some hundred operations, and from then on every
+    // socket answers Pending and wakes us at once, forever, since this loop never yields
+    // to the scheduler that would refill it: a spin that never finishes.
+    let mut f = std::pin::pin!(tokio::task::unconstrained(f));
     loop {
         if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
             return out;
