@@ -357,6 +357,25 @@ pub fn punches(book: &Logbook, person: &str) -> Vec<Punch> {
 }
 
 /// Whether `needle` occurs in the file at `path` (false if there is no such file).
+/// Every file under `dir`, in any subdirectory (a relay's data directory: its database,
+/// WAL and anything else it wrote). Panics if there is none: a scan of nothing proves nothing.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no file under {}", dir.display());
+    out
+}
+
 pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
     match std::fs::read(path) {
         Ok(bytes) => bytes.windows(needle.len()).any(|w| w == needle),

@@ -4,35 +4,18 @@
 //! every device that held the document still erases it, matching the relay's opaque
 //! tombstone with its own keys.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use logbook_crypto::{
     BlobContext, DeviceDirectory, Identity, KeyRing, open_blob, unwrap_scope_key,
 };
-use logbook_e2e::{Coop, coordinator_grant, file_contains, meta, supporter_grant};
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    assert!(!out.is_empty(), "the relay wrote files");
-    out
-}
+use logbook_e2e::{Coop, coordinator_grant, file_contains, files_under, meta, supporter_grant};
 
 /// Files under the relay's data directory whose raw bytes hold any of `needles`.
 fn relay_files_holding(relay_dir: &Path, needles: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
-    for file in walk(relay_dir) {
+    for file in files_under(relay_dir) {
         for n in needles {
             if file_contains(&file, n.as_bytes()) {
                 out.push(format!("{} holds {n}", file.display()));

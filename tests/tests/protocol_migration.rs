@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use logbook_e2e::logbook_core::{HourType, Logbook, PersonRole, PunchKind, PunchSource, StoreKey};
 use logbook_e2e::logbook_protocol as proto;
-use logbook_e2e::{Raw, TZ, at, coordinator_grant, file_contains, meta, token, worker_grant};
+use logbook_e2e::{
+    Raw, TZ, at, coordinator_grant, file_contains, files_under, meta, token, worker_grant,
+};
 use reqwest::StatusCode;
 
 const NAME: &str = "Quentin Zarathustra-Migrant";
@@ -22,27 +24,9 @@ fn open(root: &Path, name: &str) -> Logbook {
     Logbook::open(root.join(name), &StoreKey::insecure_test_key()).expect("open store")
 }
 
-/// Every file under the relay's data directory (database, WAL, anything else).
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    assert!(!out.is_empty(), "the relay wrote files");
-    out
-}
-
 /// The files under the relay's data directory that hold `marker`.
 fn relay_files_with(relay_dir: &Path, marker: &[u8]) -> Vec<PathBuf> {
-    walk(relay_dir)
+    files_under(relay_dir)
         .into_iter()
         .filter(|p| file_contains(p, marker))
         .collect()

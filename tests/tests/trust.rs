@@ -7,7 +7,7 @@ use std::path::Path;
 use logbook_crypto::{BlobContext, CryptoError, DeviceDirectory, KeyRing, open_blob};
 use logbook_e2e::logbook_core::{HourType, Logbook, PersonRole, PunchKind, PunchSource};
 use logbook_e2e::logbook_protocol as proto;
-use logbook_e2e::{Coop, at, file_contains, meta};
+use logbook_e2e::{Coop, at, file_contains, files_under, meta};
 use reqwest::StatusCode;
 
 /// A device's scope keys and trusted devices, as its store keeps them.
@@ -152,7 +152,7 @@ async fn the_relay_holds_no_plaintext_after_a_day_of_use() {
         b"argon2id$m=",
         b"Zarathustra",
     ] {
-        for entry in walk(&coop.relay_dir) {
+        for entry in files_under(&coop.relay_dir) {
             assert!(
                 !file_contains(&entry, marker),
                 "{} holds {:?}",
@@ -171,23 +171,6 @@ async fn the_relay_holds_no_plaintext_after_a_day_of_use() {
         .is_empty()
     );
     coop.shutdown().await;
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    assert!(!out.is_empty(), "the relay wrote files");
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
