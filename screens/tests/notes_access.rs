@@ -12,27 +12,10 @@ use logbook_screens::worker::{WorkerHomeScreen, device_check_code};
 
 const NOTE: &str = "Talked about the bus pass; ask the council on Monday";
 
-/// The coordinator invites a device; it joins and syncs once.
+/// The coordinator invites a device, which joins and syncs once (the coordinator then
+/// syncs too: `Coop::join_device`). Shared (`Arc`) because a screen model holds its logbook.
 async fn join(coop: &Coop, grant: Grant, name: &str) -> Arc<Logbook> {
-    let code = coop
-        .coordinator
-        .sync()
-        .invite(grant, None)
-        .await
-        .expect("invite")
-        .code;
-    let book = Arc::new(
-        Logbook::open(
-            coop.root.path().join(name),
-            &logbook_core::StoreKey::insecure_test_key(),
-        )
-        .expect("open store"),
-    );
-    book.sync()
-        .join(&coop.url, &code, name)
-        .await
-        .expect("join");
-    book
+    Arc::new(coop.join_device(&grant, name).await)
 }
 
 /// The texts of every note of `person` that `book` can read.

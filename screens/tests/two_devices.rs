@@ -11,28 +11,10 @@ use logbook_screens::keys;
 use logbook_screens::kiosk::{KioskConfig, KioskScreen, KioskStage, KioskState};
 use logbook_screens::worker::{DayStatus, WorkerHomeScreen, WorkerHomeState};
 
-/// The coordinator invites a device; it joins and syncs once. Shared (`Arc`) because a
-/// screen model holds its logbook.
+/// The coordinator invites a device, which joins and syncs once (the coordinator then
+/// syncs too: `Coop::join_device`). Shared (`Arc`) because a screen model holds its logbook.
 async fn join(coop: &Coop, grant: Grant, name: &str) -> Arc<Logbook> {
-    let code = coop
-        .coordinator
-        .sync()
-        .invite(grant, None)
-        .await
-        .expect("invite")
-        .code;
-    let book = Arc::new(
-        Logbook::open(
-            coop.root.path().join(name),
-            &logbook_core::StoreKey::insecure_test_key(),
-        )
-        .expect("open store"),
-    );
-    book.sync()
-        .join(&coop.url, &code, name)
-        .await
-        .expect("join");
-    book
+    Arc::new(coop.join_device(&grant, name).await)
 }
 
 /// Every state a listener heard, in order.
