@@ -9,15 +9,10 @@
 # Idempotent and quick when everything is there (no network then). Prints one line.
 set -euo pipefail
 
-say() { printf 'setup-build: %s\n' "$*"; }
-die() { printf 'setup-build: ERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo -n "$@"
-    else die "need root to run: $* (or install libssl-dev yourself)"
-    fi
-}
+SETUP_NAME="setup-build"
+ROOT_HINT="or install libssl-dev yourself"
+# shellcheck source=lib/setup-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/setup-common.sh"
 
 case "$(uname -s)" in
     Linux) ;;

@@ -13,15 +13,9 @@
 # (dpkg checks only, no network). Prints one line saying what it did.
 set -euo pipefail
 
-say() { printf 'setup-desktop: %s\n' "$*"; }
-die() { printf 'setup-desktop: ERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo -n "$@"
-    else die "need root to run: $*"
-    fi
-}
+SETUP_NAME="setup-desktop"
+# shellcheck source=lib/setup-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/setup-common.sh"
 
 packages=(libgl1 fontconfig fonts-dejavu-core maven)
 command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)

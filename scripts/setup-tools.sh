@@ -23,15 +23,9 @@ JNA_DEFAULT_JAR="/usr/share/java/jna.jar"
 PYTEST_SPEC="pytest>=8"
 
 mkdir -p "$TOOLS_DIR"
-say() { printf 'setup-tools: %s\n' "$*"; }
-die() { printf 'setup-tools: ERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo -n "$@"
-    else die "need root to run: $*"
-    fi
-}
+SETUP_NAME="setup-tools"
+# shellcheck source=lib/setup-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/setup-common.sh"
 
 # --- JNA -------------------------------------------------------------------------------
 JNA_JAR="${JNA_JAR:-$JNA_DEFAULT_JAR}"
