@@ -128,6 +128,20 @@ fn corrupt(_: CryptoError) -> Error {
     Error::Corrupt("stored encryption keys do not parse".into())
 }
 
+/// This coordinator's certificate for a device it now trusts, addressed to the device's
+/// id at the relay (`relay_device_id`, not its key id), to publish for the others.
+fn certificate_for(
+    t: &Trust,
+    keys: &DevicePublicKeys,
+    relay_device_id: &str,
+) -> Result<proto::CertificateEntry> {
+    let cert = crypto::certify_device(&t.coop, &t.identity, &t.grant, keys).map_err(crypto_err)?;
+    Ok(proto::CertificateEntry {
+        device_id: relay_device_id.to_string(),
+        certificate: hex::encode(cert),
+    })
+}
+
 fn crypto_err(e: CryptoError) -> Error {
     Error::Invalid(e.to_string())
 }
@@ -860,12 +874,7 @@ impl SyncClient<'_> {
                 }
                 proof_keys.remove(&pk);
                 if t.grant.role == Role::Coordinator {
-                    let cert = crypto::certify_device(&t.coop, &t.identity, &t.grant, keys)
-                        .map_err(crypto_err)?;
-                    certificates.push(proto::CertificateEntry {
-                        device_id: entry.device_id.clone(),
-                        certificate: hex::encode(cert),
-                    });
+                    certificates.push(certificate_for(&t, keys, &entry.device_id)?);
                 }
             }
         }
@@ -897,12 +906,7 @@ impl SyncClient<'_> {
                     continue;
                 }
                 if t.grant.role == Role::Coordinator {
-                    let cert = crypto::certify_device(&t.coop, &t.identity, &t.grant, keys)
-                        .map_err(crypto_err)?;
-                    certificates.push(proto::CertificateEntry {
-                        device_id: entry.device_id.clone(),
-                        certificate: hex::encode(cert),
-                    });
+                    certificates.push(certificate_for(&t, keys, &entry.device_id)?);
                 }
             }
         }
