@@ -102,14 +102,15 @@ fn child(home: &str, join: Option<(&String, &String)>) {
             })
             .unwrap_or(-1);
     println!(
-        "RESULT {ms:.1} {pulled} {held} {:.1}",
-        vm_hwm_mib(std::process::id())
+        "RESULT {ms:.1} {pulled} {held} {:.1} {:.2}",
+        vm_hwm_mib(std::process::id()),
+        cpu_seconds(std::process::id())
     );
 }
 
 /// Run this bench binary as a child device; returns (ms, pulled blobs, documents held,
-/// peak MiB).
-fn run_child(args: &[&str]) -> (f64, u64, i64, f64) {
+/// peak MiB, CPU seconds of the whole process: opening its store included).
+fn run_child(args: &[&str]) -> (f64, u64, i64, f64, f64) {
     let out = Command::new(std::env::current_exe().expect("exe"))
         .args(args)
         .output()
@@ -130,6 +131,7 @@ fn run_child(args: &[&str]) -> (f64, u64, i64, f64) {
         f[1].parse().expect("pulled"),
         f[2].parse().expect("held"),
         f[3].parse().expect("MiB"),
+        f[4].parse().expect("CPU seconds"),
     )
 }
 
@@ -401,7 +403,7 @@ fn run(n: usize, import: bool) {
         .code;
     let home = root.path().join("fresh");
     let step = Step::start(&link, &relay);
-    let (ms, _, held, mib) = run_child(&[
+    let (ms, _, held, mib, cpu) = run_child(&[
         "--child-join",
         home.to_str().expect("utf-8 path"),
         &link.url(),
@@ -410,7 +412,7 @@ fn run(n: usize, import: bool) {
     step.print(
         "fresh device (join)",
         Some(ms),
-        &format!("  ({held} documents, client peak {mib:.1} MiB)"),
+        &format!("  ({held} documents, client peak {mib:.1} MiB, client CPU {cpu:.2} s)"),
     );
     // The first device recognises the new one (not measured).
     rt.block_on(book.sync().run()).expect("vouch");
@@ -445,11 +447,12 @@ fn run(n: usize, import: bool) {
         &format!("  ({} documents)", s.pushed_blobs),
     );
     let step = Step::start(&link, &relay);
-    let (ms, pulled, _, mib) = run_child(&["--child-sync", home.to_str().expect("utf-8 path")]);
+    let (ms, pulled, _, mib, cpu) =
+        run_child(&["--child-sync", home.to_str().expect("utf-8 path")]);
     step.print(
         "5% catch-up: pull",
         Some(ms),
-        &format!("  ({pulled} blobs, client peak {mib:.1} MiB)"),
+        &format!("  ({pulled} blobs, client peak {mib:.1} MiB, client CPU {cpu:.2} s)"),
     );
     println!(
         "  relay peak memory (VmHWM) {:.1} MiB",

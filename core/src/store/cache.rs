@@ -38,13 +38,52 @@ const CACHE_TABLES: &[&str] = &[
     "note_threads",
 ];
 
+/// A document's cached rows, read out of it before the write ([`project`]). Only the
+/// documents a first pull brings by the thousand (a person's month of punches) are read
+/// ahead; the others are read by their feature as they are written.
+pub(crate) enum Projection {
+    /// Nothing to write (no blob brought anything).
+    Nothing,
+    /// A punch document's punches.
+    Punches(timesheets::doc::PunchesDoc),
+    /// Read by the feature at the write.
+    AtWrite,
+}
+
+/// Read a document's cached rows without the database (so it can run in parallel, off
+/// the write lock). An error is the document not fitting its feature's shape.
+pub(crate) fn project(doc_id: &str, doc: &Automerge) -> Result<Projection> {
+    Ok(match DocKind::of(doc_id)? {
+        DocKind::Punches => Projection::Punches(timesheets::cache::read_punches(doc)?),
+        _ => Projection::AtWrite,
+    })
+}
+
 /// Replace the cached rows of one document. Returns the person whose shifts must be
 /// derived again (the document held their punches or review events).
 pub fn refresh_doc(conn: &Connection, doc_id: &str, doc: &Automerge) -> Result<Option<String>> {
+    refresh_doc_projected(conn, doc_id, doc, Projection::AtWrite)
+}
+
+/// [`refresh_doc`] with the rows [`project`] read ahead.
+pub(crate) fn refresh_doc_projected(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &Automerge,
+    projection: Projection,
+) -> Result<Option<String>> {
     let kind = DocKind::of(doc_id)?;
     let person = documents::doc_person(doc_id);
     let person_ref = person.as_deref().unwrap_or_default();
     match kind {
+        DocKind::Punches => {
+            let punches = match projection {
+                Projection::Punches(p) => p,
+                _ => timesheets::cache::read_punches(doc)?,
+            };
+            timesheets::cache::write_punches(conn, doc_id, person_ref, &punches)?;
+            return Ok(person);
+        }
         DocKind::Directory => directory::cache::project_directory(conn, doc)?,
         DocKind::Roster => {
             let site = doc_id
@@ -54,10 +93,6 @@ pub fn refresh_doc(conn: &Connection, doc_id: &str, doc: &Automerge) -> Result<O
             directory::cache::project_roster(conn, site, doc)?;
         }
         DocKind::Profile => directory::cache::project_profile(conn, person_ref, doc)?,
-        DocKind::Punches => {
-            timesheets::cache::project_punches(conn, doc_id, person_ref, doc)?;
-            return Ok(person);
-        }
         DocKind::Review => {
             timesheets::cache::project_review(conn, doc_id, person_ref, doc)?;
             return Ok(person);

@@ -13,7 +13,11 @@
 //! it creates the document's top-level maps, and every device then writes inside them.
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, Automerge, ObjType, ROOT, transaction::CommitOptions};
+use std::sync::OnceLock;
+
+use automerge::{
+    ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, transaction::CommitOptions,
+};
 use logbook_protocol::Scope;
 
 use crate::error::{Error, Result};
@@ -121,15 +125,37 @@ pub fn genesis(kind: DocKind) -> Result<Automerge> {
 
 /// A document from its stored chunks. The chunks are loaded in one pass (automerge reads
 /// a concatenation of chunks; an empty document takes its fast whole-document path), then
-/// the genesis is merged in, a no-op whenever the chunks already hold it.
+/// the genesis is merged in if the chunks do not already hold it.
 pub fn load(kind: DocKind, chunks: &[Vec<u8>]) -> Result<Automerge> {
     let mut doc = Automerge::new();
     if !chunks.is_empty() {
         doc.load_incremental(&chunks.concat())?;
     }
-    let mut base = genesis(kind)?;
-    doc.merge(&mut base)?;
+    ensure_genesis(kind, &mut doc)?;
     Ok(doc)
+}
+
+/// Merge the genesis of `kind` into `doc` unless it already holds it. Nearly every
+/// document does (it grew from its genesis on the device that made it), and checking by
+/// the genesis change's hash costs a lookup where building and merging the genesis would
+/// cost a transaction and a merge: a new device's first pull does this for every document.
+pub fn ensure_genesis(kind: DocKind, doc: &mut Automerge) -> Result<()> {
+    // The genesis of each kind never changes (same bytes on every device): its heads are
+    // worked out once per process.
+    static HEADS: [OnceLock<Vec<ChangeHash>>; 8] = [const { OnceLock::new() }; 8];
+    let slot = &HEADS[kind as usize];
+    let heads = match slot.get() {
+        Some(heads) => heads,
+        None => {
+            let heads = genesis(kind)?.get_heads();
+            slot.get_or_init(|| heads)
+        }
+    };
+    if heads.is_empty() || doc.get_missing_deps(heads).is_empty() {
+        return Ok(());
+    }
+    doc.merge(&mut genesis(kind)?)?;
+    Ok(())
 }
 
 /// The id of a top-level map created by genesis.

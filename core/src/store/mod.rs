@@ -15,6 +15,7 @@ pub mod chunks;
 pub mod documents;
 pub mod key;
 pub mod meta;
+pub(crate) mod prepared;
 pub mod quarantine;
 pub mod schema;
 pub(crate) mod writer;

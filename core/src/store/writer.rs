@@ -10,14 +10,12 @@ use logbook_protocol::Scope;
 use rusqlite::Connection;
 
 use super::documents::{self, DocKind};
+use super::prepared::{self, Prepared};
 use super::quarantine::{self, Reason};
 use super::{Device, DocCache, cache, chunks, meta};
 use crate::error::{Error, Result};
 use crate::model::UnixSeconds;
 use crate::timesheets;
-
-/// Every automerge chunk (document or change) begins with these bytes.
-const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// Compact a document's chunks into one snapshot once it has more than this many.
 const COMPACT_AFTER_CHUNKS: i64 = 64;
@@ -152,42 +150,58 @@ impl<'a> Writer<'a> {
     /// chunks or the cache) and the rest goes on: one bad document from a broken or
     /// hostile device must not stop a device's sync.
     pub(crate) fn merge_remote(&mut self, doc_id: &str, blobs: &[Vec<u8>]) -> Result<usize> {
-        let kind = DocKind::of(doc_id)?;
         if chunks::was_erased(&self.tx, doc_id)? {
             // Erased here: whatever still arrives for it (an echo of a push that was in
             // flight when it was erased, a peer that has not heard yet) is dropped.
             return Ok(0);
         }
-        let mut doc = self.load(doc_id)?;
-        let mut last = chunks::last_chunk_id(&self.tx, doc_id)?;
-        let mut accepted: Vec<&Vec<u8>> = Vec::new();
-        for blob in blobs {
-            let before = doc.get_heads();
-            // automerge skips bytes it cannot parse without an error, so a blob that is
-            // not automerge at all is recognised by its missing magic number.
-            if !blob.starts_with(&AUTOMERGE_MAGIC) || doc.load_incremental(blob).is_err() {
-                quarantine::set_aside(&self.tx, doc_id, blob, Reason::Undecodable, self.now)?;
-                self.touch(quarantine::SCOPE);
-                doc = self.load(doc_id)?;
-                for earlier in &accepted {
-                    doc.load_incremental(earlier)?;
-                }
-                continue;
-            }
-            if doc.get_heads() != before
-                || !automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty()
-            {
-                accepted.push(blob);
-            }
+        let prepared = if self.holds(doc_id)? {
+            let mut doc = self.load(doc_id)?;
+            let (accepted, undecodable) = prepared::load_blobs(&mut doc, blobs, || {
+                // Rebuilt from what this device holds, then the blobs accepted so far.
+                self.load(doc_id)
+            })?;
+            Prepared::new(doc_id, doc, accepted, undecodable, false)?
+        } else {
+            prepared::prepare_new(doc_id, blobs)?
+        };
+        self.merge_prepared(doc_id, blobs, prepared)
+    }
+
+    /// Whether this device holds `doc_id` (stored chunks, or written in this transaction).
+    pub(crate) fn holds(&self, doc_id: &str) -> Result<bool> {
+        Ok(self.pending.contains_key(doc_id) || chunks::last_chunk_id(&self.tx, doc_id)? > 0)
+    }
+
+    /// Store what [`prepared::prepare_new`] built from `blobs` off the write lock (a new
+    /// device's first pull prepares a page's new documents in parallel), or what
+    /// [`Self::merge_remote`] built. A document erased, or received, since it was
+    /// prepared as new is merged afresh instead.
+    pub(crate) fn merge_prepared(
+        &mut self,
+        doc_id: &str,
+        blobs: &[Vec<u8>],
+        prepared: Prepared,
+    ) -> Result<usize> {
+        if prepared.new && (chunks::was_erased(&self.tx, doc_id)? || self.holds(doc_id)?) {
+            return self.merge_remote(doc_id, blobs);
         }
-        if accepted.is_empty() {
+        let kind = DocKind::of(doc_id)?;
+        for &i in &prepared.undecodable {
+            quarantine::set_aside(&self.tx, doc_id, &blobs[i], Reason::Undecodable, self.now)?;
+            self.touch(quarantine::SCOPE);
+        }
+        if prepared.accepted.is_empty() {
             return Ok(0);
         }
-        // The shape check is the feature's own cache projection, which hydrates the
-        // document into its shape: it runs before the chunks are stored, and a document
-        // its feature cannot read is set aside whole (the savepoint undoes any rows).
+        // The shape check is the feature's own cache projection (worked out with the
+        // document, before the write): a document its feature cannot read is set aside
+        // whole, and the savepoint undoes any rows it wrote.
         self.tx.execute_batch("SAVEPOINT project")?;
-        let person = match cache::refresh_doc(&self.tx, doc_id, &doc) {
+        let person = match prepared
+            .projection
+            .and_then(|p| cache::refresh_doc_projected(&self.tx, doc_id, &prepared.doc, p))
+        {
             Ok(person) => {
                 self.tx.execute_batch("RELEASE project")?;
                 person
@@ -195,8 +209,14 @@ impl<'a> Writer<'a> {
             Err(Error::Hydrate(_) | Error::Automerge(_) | Error::Corrupt(_)) => {
                 self.tx
                     .execute_batch("ROLLBACK TO project; RELEASE project")?;
-                for blob in &accepted {
-                    quarantine::set_aside(&self.tx, doc_id, blob, Reason::WrongShape, self.now)?;
+                for &i in &prepared.accepted {
+                    quarantine::set_aside(
+                        &self.tx,
+                        doc_id,
+                        &blobs[i],
+                        Reason::WrongShape,
+                        self.now,
+                    )?;
                 }
                 self.touch(quarantine::SCOPE);
                 // The kind only: the error could quote the content.
@@ -205,11 +225,12 @@ impl<'a> Writer<'a> {
             }
             Err(e) => return Err(e),
         };
-        for blob in &accepted {
-            last = chunks::append_chunk(&self.tx, doc_id, blob, false)?;
+        let mut last = 0;
+        for &i in &prepared.accepted {
+            last = chunks::append_chunk(&self.tx, doc_id, &blobs[i], false)?;
         }
-        self.record(doc_id, last, doc, person);
-        Ok(accepted.len())
+        self.record(doc_id, last, prepared.doc, person);
+        Ok(prepared.accepted.len())
     }
 
     fn after_change(&mut self, doc_id: &str, last: i64, doc: Automerge) -> Result<()> {

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::notes;
 use crate::observer::ChangeOrigin;
 use crate::store::documents::DocKind;
+use crate::store::prepared::{self, Prepared};
 use crate::store::{chunks, meta};
 
 /// Meta key: the relay log generation the cursor belongs to (docs/PROTOCOL.md).
@@ -52,9 +53,78 @@ impl<'a> Place<'a> {
     }
 }
 
-/// One pulled document after verification: its id, the plaintexts to merge, and the
-/// blobs set aside (`true`: held for a key, `false`: dropped).
-type Opening<'a> = (&'a str, Vec<Vec<u8>>, Vec<(&'a [u8], bool)>);
+/// One pulled document after verification: its id, the plaintexts to merge, the blobs
+/// set aside (`true`: held for a key, `false`: dropped), and, for a document new to
+/// this device, the document prepared from its plaintexts.
+type Opening<'a> = (
+    &'a str,
+    Vec<Vec<u8>>,
+    Vec<(&'a [u8], bool)>,
+    Option<Prepared>,
+);
+
+/// Pages with fewer documents than this are opened on the calling thread alone.
+const PARALLEL_FROM: usize = 16;
+
+/// Verify and open the blobs of a page's documents, and prepare those new to this
+/// device (`new[i]`), on every core: documents are independent of each other, and this
+/// is most of a first pull's work (the write that follows is one thread's). A document
+/// of a kind this version does not know is `None` (skipped).
+fn open_page<'p>(
+    docs: &'p [proto::PulledDoc],
+    keys: Option<&trust::Trust>,
+    new: &[bool],
+) -> Vec<Option<Opening<'p>>> {
+    let open_one = |i: usize| -> Option<Opening<'p>> {
+        let d = &docs[i];
+        // A document kind this version does not know: skip it, keep going.
+        DocKind::of(&d.doc).ok()?;
+        let mut plain = Vec::new();
+        let mut aside = Vec::new();
+        for b in &d.blobs {
+            match keys {
+                None => plain.push(b.to_vec()),
+                Some(t) => match trust::open(t, &d.doc, d.key.as_deref(), b) {
+                    Opened::Plain(p) => plain.push(p),
+                    Opened::Skip => {}
+                    Opened::Held => aside.push((b.as_ref(), true)),
+                    Opened::Dropped => aside.push((b.as_ref(), false)),
+                },
+            }
+        }
+        // A document that cannot be prepared is merged the ordinary way, which reports
+        // why.
+        let prepared = (new[i] && !plain.is_empty())
+            .then(|| prepared::prepare_new(&d.doc, &plain).ok())
+            .flatten();
+        Some((&d.doc, plain, aside, prepared))
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if workers < 2 || docs.len() < PARALLEL_FROM {
+        return (0..docs.len()).map(open_one).collect();
+    }
+    let mut out: Vec<Option<Opening<'p>>> = (0..docs.len()).map(|_| None).collect();
+    // Interleaved, so that every worker gets a share of each person's months.
+    let share = |w: usize| -> Vec<(usize, Option<Opening<'p>>)> {
+        (w..docs.len())
+            .step_by(workers)
+            .map(|i| (i, open_one(i)))
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let others: Vec<_> = (1..workers).map(|w| s.spawn(move || share(w))).collect();
+        let mut shares = vec![share(0)];
+        for h in others {
+            shares.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        for (i, o) in shares.into_iter().flatten() {
+            out[i] = o;
+        }
+    });
+    out
+}
 
 impl SyncClient<'_> {
     /// One page after `after`, as many entries as the link has lately carried: a page
@@ -315,34 +385,26 @@ impl SyncClient<'_> {
         };
         let erased_before = summary.erased_documents;
         // Verify and open every sealed blob before the write: what fails is set aside
-        // (held for a key, or dropped and reported), the rest of the page merges.
+        // (held for a key, or dropped and reported), the rest of the page merges. The
+        // documents new to this device are prepared in full meanwhile.
         let keys = self.lb.store.read(trust::load)?;
-        let mut docs: Vec<Opening<'_>> = Vec::new();
-        for d in &page.docs {
-            if DocKind::of(&d.doc).is_err() {
-                // A document kind this version does not know: skip it, keep going.
-                continue;
-            }
-            let mut plain = Vec::new();
-            let mut aside = Vec::new();
-            for b in &d.blobs {
-                match &keys {
-                    None => plain.push(b.to_vec()),
-                    Some(t) => match trust::open(t, &d.doc, d.key.as_deref(), b) {
-                        Opened::Plain(p) => plain.push(p),
-                        Opened::Skip => {}
-                        Opened::Held => {
-                            summary.held_blobs += 1;
-                            aside.push((b.as_ref(), true));
-                        }
-                        Opened::Dropped => {
-                            summary.dropped_blobs += 1;
-                            aside.push((b.as_ref(), false));
-                        }
-                    },
+        let new: Vec<bool> = self.lb.store.read(|c| {
+            page.docs
+                .iter()
+                .map(|d| {
+                    Ok(chunks::last_chunk_id(c, &d.doc)? == 0 && !chunks::was_erased(c, &d.doc)?)
+                })
+                .collect()
+        })?;
+        let docs = open_page(&page.docs, keys.as_ref(), &new);
+        for (_, _, aside, _) in docs.iter().flatten() {
+            for (_, held) in aside {
+                if *held {
+                    summary.held_blobs += 1;
+                } else {
+                    summary.dropped_blobs += 1;
                 }
             }
-            docs.push((&d.doc, plain, aside));
         }
         // Opaque tombstones: the documents held here whose tags match.
         let mut opaque: Vec<(String, &proto::ErasedDoc)> = Vec::new();
@@ -358,12 +420,15 @@ impl SyncClient<'_> {
         self.lb.store.write(ChangeOrigin::Sync, |w| {
             // Shifts are derived once after the last page (`pull_all`), not per page.
             w.defer_derivation();
-            for (doc, plain, aside) in &docs {
+            for (doc, plain, aside, prepared) in docs.into_iter().flatten() {
                 for (blob, held) in aside {
-                    trust::set_aside(w, doc, blob, *held)?;
+                    trust::set_aside(w, doc, blob, held)?;
                 }
                 if !plain.is_empty() {
-                    summary.pulled_blobs += w.merge_remote(doc, plain)? as u32;
+                    summary.pulled_blobs += match prepared {
+                        Some(p) => w.merge_prepared(doc, &plain, p)?,
+                        None => w.merge_remote(doc, &plain)?,
+                    } as u32;
                 }
             }
             for (doc, erased) in &opaque {

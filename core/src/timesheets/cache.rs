@@ -14,14 +14,81 @@ use crate::error::{Error, Result};
 use crate::model::{Correction, Punch, PunchKind, Shift, UnixSeconds};
 use crate::store::meta;
 
-/// Replace the cached punches of one punch document.
-pub(crate) fn project_punches(
+/// The punches of one punch document (no database: a first pull reads them in parallel).
+///
+/// The same as `autosurgeon::hydrate::<_, PunchesDoc>` (the tests hold them to it), read
+/// one object at a time with `map_range` instead of one `get` per field: a first pull
+/// reads every punch of five years, and this is about twice as fast.
+pub(crate) fn read_punches(doc: &Automerge) -> Result<PunchesDoc> {
+    use automerge::{ObjType, ReadDoc, ScalarValueRef as Scalar, Value, ValueRef};
+    fn shape(what: &str) -> Error {
+        Error::Hydrate(autosurgeon::HydrateError::unexpected(
+            "a punch document's shape",
+            what.to_string(),
+        ))
+    }
+    // autosurgeon's `String` takes a string scalar only (a text object is refused).
+    fn string(field: &automerge::iter::MapRangeItem<'_>) -> Result<String> {
+        match &field.value {
+            ValueRef::Scalar(Scalar::Str(s)) => Ok(s.to_string()),
+            _ => Err(shape("a field that is not a string")),
+        }
+    }
+    let mut out = PunchesDoc::default();
+    let punches = match doc.get(automerge::ROOT, "punches")? {
+        None => return Ok(out),
+        Some((Value::Object(ObjType::Map | ObjType::Table), id)) => id,
+        Some(_) => return Err(shape("punches that are not a map")),
+    };
+    for item in doc.map_range(&punches, ..) {
+        if !matches!(item.value, ValueRef::Object(ObjType::Map | ObjType::Table)) {
+            return Err(shape("a punch that is not a map"));
+        }
+        let (mut kind, mut at, mut device, mut source, mut hour_type) =
+            (None, None, None, None, None);
+        let mut site = None;
+        for field in doc.map_range(item.id(), ..) {
+            match field.key.as_ref() {
+                "kind" => kind = Some(string(&field)?),
+                "device" => device = Some(string(&field)?),
+                "source" => source = Some(string(&field)?),
+                "hour_type" => hour_type = Some(string(&field)?),
+                "at" => match field.value {
+                    ValueRef::Scalar(Scalar::Int(i)) => at = Some(i),
+                    _ => return Err(shape("a time that is not an integer")),
+                },
+                "site" => match field.value {
+                    ValueRef::Scalar(Scalar::Null) => {}
+                    _ => site = Some(string(&field)?),
+                },
+                _ => {}
+            }
+        }
+        let (Some(kind), Some(at), Some(device), Some(source), Some(hour_type)) =
+            (kind, at, device, source, hour_type)
+        else {
+            return Err(shape("a punch with a field missing"));
+        };
+        let punch = PunchDoc {
+            kind,
+            at,
+            device,
+            source,
+            hour_type,
+            site,
+        };
+        out.punches.insert(item.key.into_owned(), punch);
+    }
+    Ok(out)
+}
+
+/// Replace the cached punches of one punch document with `d`'s.
+pub(crate) fn write_punches(
     conn: &Connection,
     doc_id: &str,
     person: &str,
-    doc: &Automerge,
+    d: &PunchesDoc,
 ) -> Result<()> {
-    let d: PunchesDoc = autosurgeon::hydrate(doc)?;
     conn.prepare_cached("DELETE FROM punches WHERE doc = ?1")?
         .execute([doc_id])?;
     for (id, p) in &d.punches {
@@ -377,4 +444,129 @@ pub fn ignored_count(conn: &Connection) -> Result<u32> {
             r.get::<_, i64>(0)
         })? as u32,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ROOT, ReadDoc, ScalarValue};
+    use autosurgeon::reconcile;
+
+    use super::*;
+
+    fn punch(i: i64, site: Option<&str>) -> PunchDoc {
+        PunchDoc {
+            kind: if i % 2 == 0 { "clock_in" } else { "clock_out" }.into(),
+            at: 1_700_000_000 + i * 3600,
+            device: "dev-1".into(),
+            source: "kiosk".into(),
+            hour_type: "cpo".into(),
+            site: site.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn read_punches_reads_what_autosurgeon_reads() {
+        let mut doc = Automerge::new();
+        let mut d = PunchesDoc::default();
+        for i in 0..20 {
+            d.punches
+                .insert(format!("p-{i}"), punch(i, (i % 3 == 0).then_some("site-1")));
+        }
+        let mut tx = doc.transaction();
+        reconcile(&mut tx, &d).unwrap();
+        // A null site and an unknown field read as autosurgeon reads them.
+        let punches = match tx.get(ROOT, "punches").unwrap() {
+            Some((_, id)) => id,
+            None => panic!("no punches map"),
+        };
+        let p = tx.put_object(&punches, "p-text", ObjType::Map).unwrap();
+        for (k, v) in [
+            ("kind", "clock_in"),
+            ("device", "dev-2"),
+            ("source", "phone"),
+            ("hour_type", "paid"),
+        ] {
+            tx.put(&p, k, v).unwrap();
+        }
+        tx.put(&p, "at", 1_700_000_000i64).unwrap();
+        tx.put(&p, "site", ScalarValue::Null).unwrap();
+        tx.put(&p, "extra", "ignored").unwrap();
+        tx.commit();
+        let ours = read_punches(&doc).unwrap();
+        let theirs: PunchesDoc = autosurgeon::hydrate(&doc).unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.punches.len(), 21);
+        assert_eq!(ours.punches["p-text"].hour_type, "paid");
+        assert_eq!(ours.punches["p-text"].site, None);
+        assert_eq!(
+            read_punches(&Automerge::new()).unwrap(),
+            PunchesDoc::default()
+        );
+    }
+
+    #[test]
+    fn read_punches_refuses_what_autosurgeon_refuses() {
+        type Make = Box<dyn Fn(&mut automerge::transaction::Transaction<'_>)>;
+        let cases: Vec<Make> = vec![
+            Box::new(|tx| {
+                tx.put(ROOT, "punches", "not a map").unwrap();
+            }),
+            Box::new(|tx| {
+                let m = tx.put_object(ROOT, "punches", ObjType::Map).unwrap();
+                tx.put(&m, "p-1", 5i64).unwrap();
+            }),
+            Box::new(|tx| {
+                let m = tx.put_object(ROOT, "punches", ObjType::Map).unwrap();
+                let p = tx.put_object(&m, "p-1", ObjType::Map).unwrap();
+                for k in ["kind", "device", "source", "hour_type"] {
+                    tx.put(&p, k, "x").unwrap();
+                }
+                // An unsigned time: autosurgeon's i64 takes signed integers only.
+                tx.put(&p, "at", ScalarValue::Uint(5)).unwrap();
+            }),
+            Box::new(|tx| {
+                let m = tx.put_object(ROOT, "punches", ObjType::Map).unwrap();
+                let p = tx.put_object(&m, "p-1", ObjType::Map).unwrap();
+                for k in ["kind", "device", "source"] {
+                    tx.put(&p, k, "x").unwrap();
+                }
+                tx.put(&p, "at", 5i64).unwrap();
+            }),
+            Box::new(|tx| {
+                let m = tx.put_object(ROOT, "punches", ObjType::Map).unwrap();
+                let p = tx.put_object(&m, "p-1", ObjType::Map).unwrap();
+                for k in ["kind", "device", "source", "hour_type"] {
+                    tx.put(&p, k, "x").unwrap();
+                }
+                tx.put(&p, "at", 5i64).unwrap();
+                tx.put(&p, "site", 7i64).unwrap();
+            }),
+            Box::new(|tx| {
+                // A string field written as a text object.
+                let m = tx.put_object(ROOT, "punches", ObjType::Map).unwrap();
+                let p = tx.put_object(&m, "p-1", ObjType::Map).unwrap();
+                for k in ["kind", "device", "source"] {
+                    tx.put(&p, k, "x").unwrap();
+                }
+                let t = tx.put_object(&p, "hour_type", ObjType::Text).unwrap();
+                tx.splice_text(&t, 0, 0, "paid").unwrap();
+                tx.put(&p, "at", 5i64).unwrap();
+            }),
+        ];
+        for (i, make) in cases.iter().enumerate() {
+            let mut doc = Automerge::new();
+            let mut tx = doc.transaction();
+            make(&mut tx);
+            tx.commit();
+            assert!(
+                autosurgeon::hydrate::<_, PunchesDoc>(&doc).is_err(),
+                "case {i}: autosurgeon"
+            );
+            assert!(
+                matches!(read_punches(&doc), Err(Error::Hydrate(_))),
+                "case {i}: read_punches"
+            );
+        }
+    }
 }
