@@ -11,6 +11,7 @@
 //! held across an `await`, so cancelling a sync (dropping its future) is safe too.
 
 pub(crate) mod erasure;
+mod migrate;
 mod pull;
 mod push;
 pub(crate) mod transport;
@@ -339,6 +340,9 @@ impl<'a> SyncClient<'a> {
         // hold their keys: sealed snapshots supersede them (nothing to do, no request,
         // once all are).
         self.reseal(&m.relay, &mut summary.retries).await?;
+        // Then what only the relay still holds of it (a kiosk forgot its taps): once.
+        self.reseal_own_from_relay(&m.relay, &mut summary.retries)
+            .await?;
         summary.duplicates_found = self
             .lb
             .store
