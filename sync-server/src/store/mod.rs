@@ -2040,6 +2040,67 @@ mod tests {
         assert_eq!(main, vec![b"ab".to_vec()]);
     }
 
+    /// Own plaintext comes in pages of whole documents, bounded in count and bytes (a
+    /// document bigger than the bound alone), without sealed blobs or other devices'.
+    #[test]
+    fn own_plaintext_pages_hold_whole_documents_within_their_bounds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        store.create_coop("c", "Coop", 0).expect("coop");
+        let big = [0x85u8; 3000];
+        let sealed = [SEALED_FIRST_BYTE, 1, 2, 3];
+        store
+            .push(
+                "c",
+                "kiosk",
+                vec![
+                    doc("timesheet:a/2026-10/k", &[b"\x85a1", b"\x85a2"], &[]),
+                    doc("timesheet:a/2026-11/k", &[&big], &[]),
+                    doc("timesheet:b/2026-11/k", &[b"\x85b1", &sealed], &[]),
+                ],
+            )
+            .expect("push");
+        store
+            .push(
+                "c",
+                "phone",
+                vec![doc("timesheet:a/2026-11/p", &[b"\x85p"], &[])],
+            )
+            .expect("push");
+        let docs = |page: &[PlaintextDoc]| page.iter().map(|d| d.doc.clone()).collect::<Vec<_>>();
+
+        let (page, more) = store
+            .own_plaintext("c", "kiosk", None, 100, 1000)
+            .expect("page");
+        // The first document is under the bound; the second reaches it and ends the page.
+        assert_eq!(
+            docs(&page),
+            ["timesheet:a/2026-10/k", "timesheet:a/2026-11/k"]
+        );
+        assert!(more);
+        assert_eq!(page[0].blobs.len(), 2, "both blobs, in log order");
+        assert_eq!(page[0].blobs[0].1.as_deref(), Some(b"\x85a1".as_slice()));
+        let (page, more) = store
+            .own_plaintext("c", "kiosk", Some("timesheet:a/2026-11/k"), 100, 1000)
+            .expect("page");
+        assert_eq!(docs(&page), ["timesheet:b/2026-11/k"]);
+        assert_eq!(page[0].blobs.len(), 1, "not the sealed blob");
+        assert!(!more);
+        let (page, more) = store
+            .own_plaintext("c", "kiosk", None, 1, usize::MAX)
+            .expect("page");
+        assert_eq!((page.len(), more), (1, true));
+        let (page, _) = store
+            .own_plaintext("c", "phone", None, 100, usize::MAX)
+            .expect("page");
+        assert_eq!(docs(&page), ["timesheet:a/2026-11/p"]);
+        // Nothing orphaned while no device is revoked.
+        let (page, more) = store
+            .orphaned_plaintext("c", None, 100, usize::MAX)
+            .expect("page");
+        assert!(page.is_empty() && !more);
+    }
+
     #[test]
     fn a_pull_leaves_out_the_pullers_own_blobs_up_to_own_through() {
         let dir = tempfile::tempdir().expect("tempdir");
