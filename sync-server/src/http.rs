@@ -726,6 +726,7 @@ async fn own_plaintext(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    require_keys(&d)?;
     st.rate.pull(&d.device_id)?;
     let req: proto::MigratePageRequest = json_body(&headers, body)?;
     let limit = req
@@ -759,6 +760,7 @@ async fn orphaned(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     require_coordinator(&d)?;
+    require_keys(&d)?;
     st.rate.pull(&d.device_id)?;
     let req: proto::MigratePageRequest = json_body(&headers, body)?;
     let limit = req
@@ -779,6 +781,18 @@ async fn orphaned(
     })
     .await?;
     Ok(Json(migrate_page(page)).into_response())
+}
+
+/// The migration listings are for devices that upgraded (registered keys): they serve
+/// plaintext to seal, and a device without keys can seal nothing.
+fn require_keys(device: &DeviceRecord) -> Result<(), AppError> {
+    if device.public_keys.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "register this device's keys first (sync once with this version)",
+        ))
+    }
 }
 
 fn migrate_page(

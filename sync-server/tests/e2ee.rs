@@ -509,6 +509,10 @@ async fn a_device_gets_back_only_its_own_plaintext_blobs() {
         )])
         .await;
     let path = "/v1/migrate/own-plaintext";
+    // Only for a device that upgraded (registered keys).
+    let (status, _, _) = migrate_page(&kiosk, path, None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let me = register(&kiosk, "d-kiosk", &kiosk_grant).await;
 
     // Whole documents, in document order, one per page here.
     let (status, page, next) = migrate_page(&kiosk, path, None, Some(1)).await;
@@ -530,8 +534,7 @@ async fn a_device_gets_back_only_its_own_plaintext_blobs() {
     let (_, all, _) = migrate_page(&kiosk, path, None, None).await;
     assert_eq!(all.len(), 2, "only the kiosk's own documents");
 
-    // Keys now: its sealed blobs are not listed, and superseded plaintext is gone.
-    let me = register(&kiosk, "d-kiosk", &kiosk_grant).await;
+    // Its sealed blobs are not listed, and superseded plaintext is gone.
     let snapshot = sealed(&relay, &me, nov, b"november, sealed");
     let mut doc = push_doc(nov, &[&snapshot]);
     doc.supersedes = vec![
@@ -594,6 +597,7 @@ async fn only_a_coordinator_re_seals_only_a_revoked_keyless_devices_plaintext() 
     let path = "/v1/migrate/orphaned";
 
     // Not revoked yet: nothing is orphaned.
+    let coord = register(&coordinator, "d-laptop", &coord_grant).await;
     let (status, page, _) = migrate_page(&coordinator, path, None, None).await;
     assert_eq!((status, page.len()), (StatusCode::OK, 0));
     let (status, _) = coordinator
@@ -609,7 +613,6 @@ async fn only_a_coordinator_re_seals_only_a_revoked_keyless_devices_plaintext() 
     assert_eq!(page[0].0, lost);
     assert_eq!(page[0].2, vec![tap.to_vec()]);
 
-    let coord = register(&coordinator, "d-laptop", &coord_grant).await;
     let worker = register(&phone, "d-phone", &ann).await;
     let mut ring = logbook_crypto::KeyRing::new();
     ring.create_scope(Scope::Timesheet("ann".into()))

@@ -135,11 +135,21 @@ impl SyncClient<'_> {
         let me = t.identity.device_id().to_string();
         let mut resealed = 0;
         let mut waiting = false;
+        let mut complete = false;
         let mut after = None;
         for _ in 0..MAX_PAGES {
-            let page = self
+            let page = match self
                 .migrate_page(relay, retries, "/v1/migrate/own-plaintext", after)
-                .await?;
+                .await
+            {
+                Ok(page) => page,
+                // A relay without the listing (older), or that does not know this device's
+                // keys yet: the sync goes on, and a later one asks again.
+                Err(Error::Relay {
+                    status: 403 | 404, ..
+                }) => return Ok(resealed),
+                Err(e) => return Err(e),
+            };
             for d in &page.docs {
                 let writable = Scope::of_doc(&d.doc).is_ok_and(|s| proto::may_write(&t.grant, &s));
                 // Documents named for this device hold its changes only; anything else
@@ -161,10 +171,13 @@ impl SyncClient<'_> {
             }
             match page.next {
                 Some(next) => after = Some(next),
-                None => break,
+                None => {
+                    complete = true;
+                    break;
+                }
             }
         }
-        if !waiting {
+        if complete && !waiting {
             self.lb
                 .store
                 .write(ChangeOrigin::Sync, |w| w.set_meta(OWN_DONE, "1"))?;
