@@ -750,16 +750,16 @@ async fn own_plaintext(
     Ok(Json(migrate_page(page)).into_response())
 }
 
-/// Migration from plaintext, coordinators: a page of the documents holding plaintext
-/// blobs of revoked devices that never registered keys, with those blobs, for the
-/// custody re-seal (docs/SECURITY.md). Nothing once the coop is sealed only.
+/// Migration from plaintext: a page of the documents holding plaintext blobs of revoked
+/// devices that never registered keys, with those blobs, among the documents the caller
+/// may read and write, for it to re-seal them (docs/SECURITY.md, custody). Nothing once
+/// the coop is sealed only.
 async fn orphaned(
     State(st): State<AppState>,
     Device(d): Device,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    require_coordinator(&d)?;
     require_keys(&d)?;
     st.rate.pull(&d.device_id)?;
     let req: proto::MigratePageRequest = json_body(&headers, body)?;
@@ -770,17 +770,41 @@ async fn orphaned(
     let store = st.store.clone();
     let page = blocking(move || {
         if store.sealed_only(&d.coop_id)? {
-            return Ok((Vec::new(), false));
+            return Ok((Vec::new(), None));
         }
-        Ok(store.orphaned_plaintext(
+        let (mut docs, more) = store.orphaned_plaintext(
             &d.coop_id,
             req.after.as_deref(),
             limit,
             proto::MAX_MIGRATE_BYTES,
-        )?)
+        )?;
+        // Only documents the caller may both read and write: it re-seals them with what
+        // it holds. `next` still follows the unfiltered page.
+        let consented = if d.grant.role == Role::Coordinator {
+            store.consented_people(&d.coop_id)?
+        } else {
+            Vec::new()
+        };
+        let next = if more {
+            docs.last().map(|x| x.doc.clone())
+        } else {
+            None
+        };
+        docs.retain(|x| {
+            Scope::of_doc(&x.doc).is_ok_and(|scope| {
+                let consent = scope
+                    .person()
+                    .is_some_and(|p| consented.iter().any(|c| c == p));
+                access::may_write(&d.grant, &scope) && access::may_read(&d.grant, &scope, consent)
+            })
+        });
+        Ok((docs, next))
     })
     .await?;
-    Ok(Json(migrate_page(page)).into_response())
+    let (docs, next) = page;
+    let mut resp = migrate_page((docs, false));
+    resp.next = next;
+    Ok(Json(resp).into_response())
 }
 
 /// The migration listings are for devices that upgraded (registered keys): they serve
@@ -1024,6 +1048,8 @@ fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>,
         .zip(scopes)
         .map(|(d, scope)| CheckedDoc {
             supersede_any: may_supersede_others(grant, &scope),
+            // Set by `push` once it knows the pusher has keys and the coop migrates.
+            supersede_orphans: false,
             scope: scope.to_string(),
             blobs: d
                 .blobs
@@ -1057,7 +1083,7 @@ async fn push(
                 PushDecodeError::Malformed => AppError::BadRequest("malformed CBOR push body"),
             }
         })?;
-        let docs = check_push(&d.grant, req)?;
+        let mut docs = check_push(&d.grant, req)?;
         // After limits, ids and access (a forbidden document is 403 whatever its blobs).
         match &d.public_keys {
             Some(keys) => {
@@ -1071,6 +1097,13 @@ async fn push(
                              that never registered keys, while the coop migrates",
                         ));
                     }
+                }
+                // While the coop migrates, a sealed snapshot may supersede the plaintext
+                // that revoked keyless devices left in a document the pusher may write.
+                let orphans = docs.iter().any(|d| !d.supersedes.is_empty())
+                    && !store.sealed_only(&d.coop_id)?;
+                for doc in &mut docs {
+                    doc.supersede_orphans = orphans;
                 }
             }
             // A device from before end-to-end encryption pushes plaintext, which a sealed

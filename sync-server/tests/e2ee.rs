@@ -587,7 +587,10 @@ async fn only_a_coordinator_re_seals_only_a_revoked_keyless_devices_plaintext() 
     let lost = "timesheet:ann/2026-11/d-lost";
     let live = "timesheet:ann/2026-11/d-phone";
     let tap: &[u8] = b"\x85\x6f\x4a\x83 the lost phone's punch";
-    old.push(vec![push_doc(lost, &[tap])]).await;
+    let note: &[u8] = b"\x85\x6f\x4a\x83 the lost phone's note";
+    let thread = "notes:ann/t-1";
+    old.push(vec![push_doc(lost, &[tap]), push_doc(thread, &[note])])
+        .await;
     phone
         .push(vec![push_doc(
             live,
@@ -605,15 +608,34 @@ async fn only_a_coordinator_re_seals_only_a_revoked_keyless_devices_plaintext() 
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _, _) = migrate_page(&phone, path, None, None).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "coordinators only");
+    assert_eq!(status, StatusCode::FORBIDDEN, "only for a device with keys");
     let (status, page, next) = migrate_page(&coordinator, path, None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(next, None);
-    assert_eq!(page.len(), 1, "the revoked phone's document only");
+    assert_eq!(
+        page.len(),
+        1,
+        "the revoked phone's timesheet, not its note (no consent)"
+    );
     assert_eq!(page[0].0, lost);
     assert_eq!(page[0].2, vec![tap.to_vec()]);
 
     let worker = register(&phone, "d-phone", &ann).await;
+    // Ann's phone lists what it may read and write: her timesheet and her notes.
+    let (status, page, _) = migrate_page(&phone, path, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        page.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+        vec![thread, lost]
+    );
+    // A sealed snapshot of the thread supersedes the revoked phone's plaintext in it
+    // (a shared document: no custody flag needed), while the coop migrates.
+    let mut snapshot = push_doc(thread, &[&sealed(&relay, &worker, thread, b"the thread")]);
+    snapshot.supersedes = vec![logbook_protocol::content_id(note)];
+    phone.push(vec![snapshot]).await;
+    let rows = relay.log_rows(thread).await;
+    assert_eq!(rows.len(), 1, "only the sealed snapshot is left");
+    assert_ne!(rows[0].1.as_deref(), Some(note));
     let mut ring = logbook_crypto::KeyRing::new();
     ring.create_scope(Scope::Timesheet("ann".into()))
         .expect("a key");

@@ -19,6 +19,7 @@ use reqwest::StatusCode;
 const NAME: &str = "Quentin Zarathustra-Migrant";
 const NOTE: &str = "MIGRATION-NOTE-MARKER-51d2: talked about the court date";
 const PIN_VERIFIER: &[u8] = b"argon2id$m=";
+const LOST_NOTE: &str = "LOST-PHONE-NOTE-MARKER-77e1: written on a phone lost before the upgrade";
 
 fn open(root: &Path, name: &str) -> Logbook {
     Logbook::open(root.join(name), &StoreKey::insecure_test_key()).expect("open store")
@@ -859,7 +860,8 @@ async fn custody_push(
 
 /// A device revoked before it upgraded leaves plaintext nobody may write: `seal_coop` is
 /// refused (counts only) until a coordinator re-seals it as custodian; afterwards the
-/// punch is in the hours of a device that joins later. A worker cannot take that path,
+/// punch is in the hours of a device that joins later. Its note (a shared thread) is
+/// re-sealed by the person's other phone, which holds the notes key. A worker cannot take that path,
 /// and a coordinator cannot take it into a live device's document: the relay refuses,
 /// and readers drop (and report) such a blob if a relay lets it through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -910,8 +912,12 @@ async fn a_coordinator_re_seals_a_revoked_old_devices_plaintext_as_custodian() {
             PunchSource::Phone,
         )
         .expect("punch");
+    // And a note, which Quentin's other phone merges (a notes thread is shared).
+    let lost_thread = lost.notes().add_thread(&quentin, LOST_NOTE).expect("note");
     sync(&lost, "the old phone").await;
     sync(&office, "the coordinator").await;
+    sync(&phone, "the phone, still old").await;
+    assert!(!relay_files_with(&relay_dir, b"LOST-PHONE-NOTE-MARKER-77e1").is_empty());
     let lost_doc = format!("timesheet:{quentin}/2026-11/{}", lost.device_key());
     let lost_changes: Vec<u8> = office
         .export_chunks()
@@ -971,16 +977,28 @@ async fn a_coordinator_re_seals_a_revoked_old_devices_plaintext_as_custodian() {
         token: token(phone.home()),
         signer: None,
     };
-    let status = phone_raw
-        .status_of(
-            phone_raw
-                .http
-                .post(phone_raw.url("/v1/migrate/orphaned"))
-                .bearer_auth(&phone_raw.token)
-                .json(&proto::MigratePageRequest::default()),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "coordinators only");
+    // The phone's listing holds only documents it may read and write (Quentin's), and
+    // its own syncs already re-sealed the lost phone's note (it holds the notes key).
+    let listed: proto::MigratePageResponse = phone_raw
+        .http
+        .post(phone_raw.url("/v1/migrate/orphaned"))
+        .bearer_auth(&phone_raw.token)
+        .json(&proto::MigratePageRequest::default())
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("a page");
+    assert_eq!(
+        listed
+            .docs
+            .iter()
+            .map(|d| d.doc.as_str())
+            .collect::<Vec<_>>(),
+        vec![lost_doc.as_str()],
+        "only Quentin's, and the note is re-sealed"
+    );
     let (status, _) = custody_push(&url, &phone, &lost_doc, &lost_changes).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a worker is no custodian");
     let live_doc = format!("timesheet:{quentin}/2026-11/{}", phone.device_key());
@@ -1038,7 +1056,18 @@ async fn a_coordinator_re_seals_a_revoked_old_devices_plaintext_as_custodian() {
         .seal_coop()
         .await
         .expect("the coop is sealed only");
-    assert!(relay_files_with(&relay_dir, lost_punch.as_bytes()).is_empty());
+    for marker in [lost_punch.as_bytes(), b"LOST-PHONE-NOTE-MARKER-77e1"] {
+        assert!(relay_files_with(&relay_dir, marker).is_empty());
+    }
+    // The lost phone's note reached the sealed log through Quentin's phone.
+    assert!(
+        phone
+            .notes()
+            .threads(&quentin)
+            .expect("threads")
+            .iter()
+            .any(|t| t.id == lost_thread)
+    );
     // After the switch no custody re-seal is taken at all.
     let (status, _) = custody_push(&url, &office, &lost_doc, &lost_changes).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not once sealed only");

@@ -194,11 +194,11 @@ impl SyncClient<'_> {
 
     /// Migration from plaintext, on a coordinator (docs/SECURITY.md): seal, as custodian,
     /// the plaintext that revoked devices which never registered keys left at the relay,
-    /// superseding it. Documents named for such a device get a custody re-seal; a shared
-    /// document this coordinator may write gets an ordinary sealed snapshot (its copy
-    /// merged with that plaintext). What it cannot seal (a person's notes: no coordinator
-    /// holds a notes key without consent; a document it holds no key for yet) stays and
-    /// is counted by `seal_coop`. Returns how many documents it re-sealed. Idempotent.
+    /// superseding it. Documents named for such a device get a custody re-seal; shared
+    /// documents get an ordinary sealed snapshot (as each sync does on its own, see
+    /// [`SyncClient::reseal_orphans`]). What it cannot seal (a person's notes without
+    /// consent: no key; a document it holds no key for yet) stays and is counted by
+    /// `seal_coop`. Returns how many documents it re-sealed. Idempotent.
     pub async fn custody_reseal(self) -> Result<u32> {
         let m = self.membership()?;
         if m.grant.role != Role::Coordinator {
@@ -206,30 +206,58 @@ impl SyncClient<'_> {
                 "only a coordinator can re-seal a revoked device's plaintext",
             ));
         }
-        let Some(t) = self.lb.store.read(trust::load)? else {
+        if self.lb.store.read(trust::load)?.is_none() {
             return Err(Error::invalid(
                 "this device has no keys yet: sync once with this version first",
             ));
+        }
+        let n = self.reseal_orphans(&m.relay, &mut 0, true).await?;
+        if n > 0 {
+            tracing::info!(
+                documents = n,
+                "re-sealed revoked devices' plaintext as custodian"
+            );
+        }
+        Ok(n)
+    }
+
+    /// Re-seal the plaintext that revoked devices without keys left in documents this
+    /// device may read and write (`POST /v1/migrate/orphaned` lists only those): its own
+    /// copy merged with those blobs, transiently, sealed as one snapshot that supersedes
+    /// them. With `custody` (a coordinator's explicit step) also the documents named for
+    /// such a device, flagged as custody re-seals; without it those are left. Every sync
+    /// of a migrating device runs it without `custody` once its own re-seal is done: that
+    /// is how a revoked device's entries in a notes thread are sealed, by the person's
+    /// device or a supporter, who hold the key. Returns how many documents it re-sealed.
+    pub(super) async fn reseal_orphans(
+        &self,
+        relay: &HttpRelay,
+        retries: &mut u32,
+        custody: bool,
+    ) -> Result<u32> {
+        let Some(t) = self.lb.store.read(trust::load)? else {
+            return Ok(0);
         };
+        if !custody && (!t.migrating || self.lb.store.read(trust::reseal_left)? > 0) {
+            return Ok(0);
+        }
         let me = t.identity.device_id().to_string();
-        let mut retries = 0;
         let mut resealed = 0;
         let mut after = None;
         for _ in 0..MAX_PAGES {
-            let page = self
-                .migrate_page(&m.relay, &mut retries, "/v1/migrate/orphaned", after)
-                .await?;
+            let page = match self
+                .migrate_page(relay, retries, "/v1/migrate/orphaned", after)
+                .await
+            {
+                Ok(page) => page,
+                Err(Error::Relay {
+                    status: 403 | 404, ..
+                }) if !custody => return Ok(resealed),
+                Err(e) => return Err(e),
+            };
             for d in &page.docs {
-                let Ok(scope) = Scope::of_doc(&d.doc) else {
-                    continue;
-                };
-                // Only where the relay lets a coordinator supersede another device's blobs
-                // (not the directory, not notes): elsewhere a snapshot would supersede
-                // nothing and the plaintext would stay.
-                if !proto::may_write(&t.grant, &scope)
-                    || !proto::may_delete(&t.grant, &scope)
-                    || matches!(scope, Scope::Notes(_))
-                {
+                let owner = named_writer(&d.doc).filter(|o| *o != me);
+                if owner.is_some() && !custody {
                     continue;
                 }
                 let held = self
@@ -245,7 +273,6 @@ impl SyncClient<'_> {
                 let Some(snapshot) = transient(base, d) else {
                     continue;
                 };
-                let owner = named_writer(&d.doc).filter(|o| *o != me);
                 let sealed = match owner {
                     Some(_) => {
                         let ctx = BlobContext::new(&t.coop, &d.doc)
@@ -259,9 +286,9 @@ impl SyncClient<'_> {
                     None => trust::seal(&t, &d.doc, &snapshot)?,
                 };
                 let Some((sealed, key)) = sealed else {
-                    continue;
+                    continue; // no key for it here
                 };
-                self.push_superseding(&m.relay, &mut retries, &d.doc, sealed, key, &d.content_ids)
+                self.push_superseding(relay, retries, &d.doc, sealed, key, &d.content_ids)
                     .await?;
                 resealed += 1;
             }
@@ -269,12 +296,6 @@ impl SyncClient<'_> {
                 Some(next) => after = Some(next),
                 None => break,
             }
-        }
-        if resealed > 0 {
-            tracing::info!(
-                documents = resealed,
-                "re-sealed revoked devices' plaintext as custodian"
-            );
         }
         Ok(resealed)
     }

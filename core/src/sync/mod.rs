@@ -343,6 +343,9 @@ impl<'a> SyncClient<'a> {
         // Then what only the relay still holds of it (a kiosk forgot its taps): once.
         self.reseal_own_from_relay(&m.relay, &mut summary.retries)
             .await?;
+        // And what revoked devices that never upgraded left where this device writes.
+        self.reseal_orphans(&m.relay, &mut summary.retries, false)
+            .await?;
         summary.duplicates_found = self
             .lb
             .store

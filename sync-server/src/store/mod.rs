@@ -202,6 +202,10 @@ pub struct CheckedDoc {
     /// delete documents of this scope). If not, it removes only the pusher's own blobs,
     /// so a device cannot erase someone else's entries from a shared document.
     pub supersede_any: bool,
+    /// Whether `supersedes` may also remove plaintext blobs pushed by revoked devices that
+    /// never registered keys (migration from plaintext: the pusher has keys and the coop is
+    /// not sealed only; docs/SECURITY.md, custody).
+    pub supersede_orphans: bool,
 }
 
 /// The relay's storage. Implementations must make a successful `push` durable before
@@ -1052,7 +1056,9 @@ fn append_push(
     )?;
     let mut remove = conn.prepare_cached(
         "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'
-         AND (?4 OR device = ?5)
+         AND (?4 OR device = ?5 OR (?6 AND substr(data, 1, 1) IS NOT ?7
+              AND device IN (SELECT id FROM devices
+                             WHERE coop = ?1 AND revoked AND public_keys IS NULL)))
          RETURNING coalesce(device, ''), length(data)",
     )?;
     for doc in docs {
@@ -1076,8 +1082,15 @@ fn append_push(
             if doc.blobs.iter().any(|(id, _)| id == old) {
                 continue;
             }
-            let mut rows =
-                remove.query(params![coop_id, doc.doc, old, doc.supersede_any, device_id])?;
+            let mut rows = remove.query(params![
+                coop_id,
+                doc.doc,
+                old,
+                doc.supersede_any,
+                device_id,
+                doc.supersede_orphans,
+                vec![SEALED_FIRST_BYTE]
+            ])?;
             while let Some(row) = rows.next()? {
                 let owner: String = row.get(0)?;
                 let len: Option<i64> = row.get(1)?;
@@ -1850,6 +1863,7 @@ mod tests {
                 .collect(),
             supersedes: supersedes.to_vec(),
             supersede_any: true,
+            supersede_orphans: false,
         }
     }
 

@@ -587,10 +587,14 @@ async fn push_docs(
     let remove = tx
         .prepare_cached(
             "DELETE FROM log WHERE coop = $1 AND doc = $2 AND content_id = $3
-             AND kind = 'blob' AND ($4 OR device = $5)
+             AND kind = 'blob' AND ($4 OR device = $5
+                 OR ($6 AND substring(data from 1 for 1) IS DISTINCT FROM $7
+                     AND device IN (SELECT id FROM devices
+                                    WHERE coop = $1 AND revoked AND public_keys IS NULL)))
              RETURNING coalesce(device, ''), length(data)",
         )
         .await?;
+    let sealed_byte = vec![super::SEALED_FIRST_BYTE];
     for doc in docs {
         let hash = doc_hash(&doc.doc);
         if tx
@@ -632,7 +636,15 @@ async fn push_docs(
             for row in tx
                 .query(
                     &remove,
-                    &[&coop_id, &doc.doc, old, &doc.supersede_any, &device_id],
+                    &[
+                        &coop_id,
+                        &doc.doc,
+                        old,
+                        &doc.supersede_any,
+                        &device_id,
+                        &doc.supersede_orphans,
+                        &sealed_byte,
+                    ],
                 )
                 .await?
             {
