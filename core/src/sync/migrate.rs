@@ -1,5 +1,5 @@
-//! The two last steps of the migration from plaintext that need the relay's copy of
-//! plaintext blobs (docs/SECURITY.md, "Migration from plaintext"):
+//! The steps of the migration from plaintext that need the relay's copy of plaintext
+//! blobs (docs/SECURITY.md, "Migration from plaintext", steps 4 and 5):
 //!
 //! - **Own plaintext** ([`SyncClient::reseal_own_from_relay`]): a device that forgot
 //!   documents it pushed in plaintext (a kiosk forgets its taps once the relay holds
@@ -10,11 +10,14 @@
 //!   changes are its own). Runs once per migration, after [`SyncClient::reseal`]; a crash
 //!   between push and bookkeeping loses nothing (the relay removed the plaintext: it is
 //!   not listed again).
-//! - **Custody** ([`SyncClient::custody_reseal`]): a coordinator seals, as custodian, the
-//!   plaintext of revoked devices that never registered keys, which nobody else may
-//!   write (`POST /v1/migrate/orphaned`). In a document named for such a device the blob
-//!   carries the signed custody flag; readers open it only there and only while that
-//!   device is not one they know with keys ([`custody_ok`]).
+//! - **Orphans** ([`SyncClient::reseal_orphans`], `POST /v1/migrate/orphaned`): the
+//!   plaintext of revoked devices that never registered keys. Each sync of a migrating
+//!   device re-seals it in the shared documents the device may read and write (a notes
+//!   thread by the person's device or a supporter), its copy merged with those blobs.
+//! - **Custody** ([`SyncClient::custody_reseal`]): a coordinator's explicit step that also
+//!   re-seals, as custodian, the documents named for such a device, which nobody else may
+//!   write. There the blob carries the signed custody flag; readers open it only there
+//!   and only while that device is not one they know with keys ([`custody_ok`]).
 
 use automerge::{Automerge, ReadDoc};
 use logbook_crypto::{self as crypto, BlobContext, BlobKind, CryptoError};
@@ -196,7 +199,7 @@ impl SyncClient<'_> {
     /// the plaintext that revoked devices which never registered keys left at the relay,
     /// superseding it. Documents named for such a device get a custody re-seal; shared
     /// documents get an ordinary sealed snapshot (as each sync does on its own, see
-    /// [`SyncClient::reseal_orphans`]). What it cannot seal (a person's notes without
+    /// `reseal_orphans`). What it cannot seal (a person's notes without
     /// consent: no key; a document it holds no key for yet) stays and is counted by
     /// `seal_coop`. Returns how many documents it re-sealed. Idempotent.
     pub async fn custody_reseal(self) -> Result<u32> {

@@ -22,8 +22,9 @@
 //!   registers it without a join proof; while its coop migrates, coordinators take such
 //!   devices on first use and certify them, and an upgraded device takes the coop's
 //!   coordinators on first use until it trusts one; each upgraded device then re-seals
-//!   every document it pushed in plaintext ([`SyncClient::reseal`]); a coordinator ends the
-//!   migration with [`SyncClient::seal_coop`].
+//!   every document it pushed in plaintext ([`SyncClient::reseal`]), then what only the
+//!   relay still holds of it and what revoked keyless devices left (`sync/migrate.rs`);
+//!   a coordinator ends the migration with [`SyncClient::seal_coop`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1182,7 +1183,7 @@ impl SyncClient<'_> {
         Ok(self.lb.store.read(|c| json_set(c, RESEAL))?.len() as u32)
     }
 
-    /// Step 4 of the migration from plaintext (docs/SECURITY.md), on a coordinator: make the
+    /// Step 6 of the migration from plaintext (docs/SECURITY.md), on a coordinator: make the
     /// coop "sealed only". The relay refuses while a device has not upgraded (has no keys)
     /// or a plaintext blob remains, and the error says how many; afterwards it refuses
     /// plaintext pushes and key registrations without a join proof, and devices stop
