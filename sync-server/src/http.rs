@@ -1100,7 +1100,7 @@ async fn push(
                 }
                 // While the coop migrates, a sealed snapshot may supersede the plaintext
                 // that revoked keyless devices left in a document the pusher may write.
-                let orphans = docs.iter().any(|d| !d.supersedes.is_empty())
+                let orphans = docs.iter().any(|x| !x.supersedes.is_empty())
                     && !store.sealed_only(&d.coop_id)?;
                 for doc in &mut docs {
                     doc.supersede_orphans = orphans;
