@@ -5,7 +5,9 @@
 //! re-seals what it pushed, and the coordinator makes the coop "sealed only". Afterwards
 //! the relay's files hold none of the plaintext, the relay refuses plaintext and proof-less
 //! key registrations, and every device (and a device that joins later) reads everything
-//! it may.
+//! it may. A kiosk, which forgot its plaintext taps, re-seals them from the relay's copy;
+//! a revoked device that never upgraded has its punches re-sealed by a coordinator as
+//! custodian and its notes by the person's other device.
 
 use std::path::{Path, PathBuf};
 
