@@ -161,7 +161,12 @@ enum Command {
     /// End the coop's migration from plaintext (coordinators): the relay takes only
     /// sealed blobs from then on. Refused, with counts, until every device has upgraded
     /// and re-sealed what it pushed (docs/SECURITY.md).
-    SealCoop,
+    SealCoop {
+        /// First re-seal, as custodian, the plaintext left by revoked devices that never
+        /// upgraded (their timesheets; docs/SECURITY.md, Migration from plaintext).
+        #[arg(long)]
+        custody: bool,
+    },
     /// Whether coordinators may read a person's notes (the person or their supporter).
     Consent {
         #[arg(long)]
@@ -266,7 +271,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Relays { set } => sync::relays(&book, set.as_deref())?,
         Command::Devices { format } => sync::devices(&book, format)?,
         Command::Revoke { device } => sync::revoke(&book, &device)?,
-        Command::SealCoop => sync::seal_coop(&book)?,
+        Command::SealCoop { custody } => sync::seal_coop(&book, custody)?,
         Command::Consent {
             person,
             coordinator_notes,

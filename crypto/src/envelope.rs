@@ -4,7 +4,8 @@
 //! offset    size     field
 //! 0         1        magic 0xE5 (automerge chunks start with 0x85 0x6F 0x4A 0x83)
 //! 1         1        format version, 0x01
-//! 2         1        flags: bit 0 = plaintext was raw-deflated before sealing; others 0
+//! 2         1        flags: bit 0 = plaintext was raw-deflated before sealing; bit 1 =
+//!                    custody re-seal (see [`seal_custody_blob`]); others 0
 //! 3         4        scope key version, u32 big-endian
 //! 7         1        n = length of the writer's device id (1-64)
 //! 8         n        writer device id (ASCII)
@@ -48,6 +49,7 @@ pub const MAX_PLAINTEXT_BYTES: usize = 64 * 1024 * 1024;
 pub const BLOB_OVERHEAD_WITHOUT_WRITER: usize = 8 + 32 + 16 + 64;
 
 const FLAG_DEFLATE: u8 = 0x01;
+const FLAG_CUSTODY: u8 = 0x02;
 const ENC_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 const SIG_LEN: usize = 64;
@@ -112,6 +114,9 @@ pub struct BlobHeader {
     pub compressed: bool,
     pub key_version: u32,
     pub writer: String,
+    /// A coordinator's custody re-seal of a document named for another device
+    /// ([`seal_custody_blob`]).
+    pub custody: bool,
 }
 
 /// What kind of bytes a pulled blob is: for the migration from plaintext sync.
@@ -163,7 +168,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         return Err(CryptoError::UnsupportedVersion);
     }
     let flags = r.u8()?;
-    if flags & !FLAG_DEFLATE != 0 {
+    if flags & !(FLAG_DEFLATE | FLAG_CUSTODY) != 0 {
         return Err(CryptoError::Malformed);
     }
     let key_version = r.u32()?;
@@ -184,6 +189,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
             compressed: flags & FLAG_DEFLATE != 0,
             key_version,
             writer,
+            custody: flags & FLAG_CUSTODY != 0,
         },
         clear: &bytes[..clear_len],
         enc,
@@ -233,6 +239,27 @@ pub fn seal_blob(
     seal_blob_to(ctx, writer, &key, plaintext, compression)
 }
 
+/// [`seal_blob`] flagged as a custody re-seal (migration from plaintext, docs/SECURITY.md):
+/// a coordinator seals, in a document named for another device (a revoked device that
+/// never had keys), what that device once pushed in plaintext. The flag is signed; only
+/// [`open_custody_blob`] opens such a blob in a document named for another writer.
+pub fn seal_custody_blob(
+    ctx: &BlobContext<'_>,
+    writer: &Identity,
+    ring: &KeyRing,
+    plaintext: &[u8],
+) -> Result<SealedBlob> {
+    let key = ring.sealing_key(&ctx.scope()?)?;
+    seal_with_flags(
+        ctx,
+        writer,
+        &key,
+        plaintext,
+        Compression::Auto,
+        FLAG_CUSTODY,
+    )
+}
+
 /// [`seal_blob`] to an explicit scope key, which must be of the document's scope.
 pub fn seal_blob_to(
     ctx: &BlobContext<'_>,
@@ -240,6 +267,17 @@ pub fn seal_blob_to(
     key: &ScopePublicKey,
     plaintext: &[u8],
     compression: Compression,
+) -> Result<SealedBlob> {
+    seal_with_flags(ctx, writer, key, plaintext, compression, 0)
+}
+
+fn seal_with_flags(
+    ctx: &BlobContext<'_>,
+    writer: &Identity,
+    key: &ScopePublicKey,
+    plaintext: &[u8],
+    compression: Compression,
+    flags: u8,
 ) -> Result<SealedBlob> {
     if key.id().scope != ctx.scope()? {
         return Err(CryptoError::WrongDocument);
@@ -257,7 +295,7 @@ pub fn seal_blob_to(
         Writer::with_capacity(BLOB_OVERHEAD_WITHOUT_WRITER + writer_id.len() + body.len());
     out.u8(BLOB_MAGIC);
     out.u8(BLOB_FORMAT_V1);
-    out.u8(if deflated.is_some() { FLAG_DEFLATE } else { 0 });
+    out.u8(flags | if deflated.is_some() { FLAG_DEFLATE } else { 0 });
     out.u32(key.id().version);
     out.str8(writer_id)?;
     let aad = aad(ctx, out.as_slice())?;
@@ -348,9 +386,35 @@ pub fn open_blob(
     devices: &DeviceDirectory,
     expected_writer: Option<&str>,
 ) -> Result<OpenedBlob> {
-    let scope = ctx.scope()?;
     let p = parse(bytes)?;
     verify_parsed(ctx, &p, devices, expected_writer)?;
+    open_parsed(ctx, p, ring)
+}
+
+/// Verify and open a custody re-seal ([`seal_custody_blob`]) in a document named for
+/// another device: the blob must carry the signed custody flag and be signed by a
+/// coordinator allowed to write the scope. Whether the named device may have its documents
+/// re-sealed by a custodian (it is revoked and never had keys) is the caller's to decide;
+/// any other blob is [`CryptoError::WrongWriter`].
+pub fn open_custody_blob(
+    ctx: &BlobContext<'_>,
+    bytes: &[u8],
+    ring: &KeyRing,
+    devices: &DeviceDirectory,
+) -> Result<OpenedBlob> {
+    let p = parse(bytes)?;
+    if !p.header.custody {
+        return Err(CryptoError::WrongWriter);
+    }
+    let writer = verify_parsed(ctx, &p, devices, None)?;
+    if writer.grant.role != logbook_protocol::Role::Coordinator {
+        return Err(CryptoError::WrongWriter);
+    }
+    open_parsed(ctx, p, ring)
+}
+
+fn open_parsed(ctx: &BlobContext<'_>, p: Parsed<'_>, ring: &KeyRing) -> Result<OpenedBlob> {
+    let scope = ctx.scope()?;
     let id = ScopeKeyId {
         scope,
         version: p.header.key_version,
@@ -463,6 +527,68 @@ mod tests {
             Err(CryptoError::BadSignature)
         );
         assert!(open_blob(&ctx, &sealed.bytes, &ring, &devices, None).is_ok());
+    }
+
+    /// A custody re-seal opens only through `open_custody_blob`, only if a coordinator
+    /// signed it, and its flag cannot be added or removed without breaking the signature.
+    #[test]
+    fn a_custody_re_seal_is_a_signed_coordinator_blob() {
+        let coop = "coop-1";
+        let doc = "timesheet:ann/2026-11/dev-gone";
+        let ctx = BlobContext::new(coop, doc).unwrap();
+        let coord = Identity::generate("dev-coord").unwrap();
+        let ann = Identity::generate("dev-ann1").unwrap();
+        let mut devices = DeviceDirectory::new();
+        devices
+            .insert(coord.public_keys(Grant {
+                role: Role::Coordinator,
+                person: None,
+                site: None,
+                supports: vec![],
+            }))
+            .unwrap();
+        devices
+            .insert(ann.public_keys(Grant {
+                role: Role::Worker,
+                person: Some("ann".into()),
+                site: None,
+                supports: vec![],
+            }))
+            .unwrap();
+        let mut ring = KeyRing::new();
+        ring.create_scope(Scope::Timesheet("ann".into())).unwrap();
+
+        let custody = seal_custody_blob(&ctx, &coord, &ring, b"old punches").unwrap();
+        match classify(&custody.bytes) {
+            BlobKind::Sealed(h) => assert!(h.custody && h.writer == "dev-coord"),
+            other => panic!("{other:?}"),
+        }
+        let opened = open_custody_blob(&ctx, &custody.bytes, &ring, &devices).unwrap();
+        assert_eq!(opened.plaintext, b"old punches");
+        // Not as the named device's own blob.
+        assert_eq!(
+            open_blob(&ctx, &custody.bytes, &ring, &devices, Some("dev-gone")),
+            Err(CryptoError::WrongWriter)
+        );
+        // An ordinary blob is no custody re-seal.
+        let plain = seal_blob(&ctx, &coord, &ring, b"x", Compression::None).unwrap();
+        assert_eq!(
+            open_custody_blob(&ctx, &plain.bytes, &ring, &devices),
+            Err(CryptoError::WrongWriter)
+        );
+        // Setting the flag on it breaks the signature.
+        let mut flagged = plain.bytes.clone();
+        flagged[2] |= FLAG_CUSTODY;
+        assert_eq!(
+            open_custody_blob(&ctx, &flagged, &ring, &devices),
+            Err(CryptoError::BadSignature)
+        );
+        // A worker (who may write her own timesheet scope) is no custodian.
+        let by_ann = seal_custody_blob(&ctx, &ann, &ring, b"forged").unwrap();
+        assert_eq!(
+            open_custody_blob(&ctx, &by_ann.bytes, &ring, &devices),
+            Err(CryptoError::WrongWriter)
+        );
     }
 
     /// A compressed blob that would inflate past the cap is refused, not allocated.

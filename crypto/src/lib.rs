@@ -87,8 +87,8 @@ pub mod wrap;
 pub use cert::{certificate_issuer, certify_device};
 pub use envelope::{
     AUTOMERGE_MAGIC, BLOB_FORMAT_V1, BLOB_MAGIC, BlobContext, BlobHeader, BlobKind, Compression,
-    MAX_PLAINTEXT_BYTES, OpenedBlob, SealedBlob, check_key_field, classify, open_blob, seal_blob,
-    seal_blob_to, verify_blob,
+    MAX_PLAINTEXT_BYTES, OpenedBlob, SealedBlob, check_key_field, classify, open_blob,
+    open_custody_blob, seal_blob, seal_blob_to, seal_custody_blob, verify_blob,
 };
 pub use erasure::{MAX_ERASURE_TAGS, erasure_tag};
 pub use error::{CryptoError, Result};

@@ -352,6 +352,42 @@ pub struct SealedOnlyResponse {
     pub plaintext_blobs: u64,
 }
 
+/// `POST /v1/migrate/own-plaintext` and `POST /v1/migrate/orphaned` (migration from
+/// plaintext, docs/SECURITY.md): one page of documents, in document id order, after
+/// `after` (a document id; absent: from the first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigratePageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Documents per page, at most [`MAX_MIGRATE_DOCS`] (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Most documents in one page of a migration listing.
+pub const MAX_MIGRATE_DOCS: u32 = 200;
+/// About the most blob bytes in one page of `POST /v1/migrate/own-plaintext` (a
+/// document is never split: one bigger than this comes alone).
+pub const MAX_MIGRATE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One document of a migration listing: its plaintext blobs (hex, in log order) and their
+/// content ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrateDoc {
+    pub doc: String,
+    pub content_ids: Vec<String>,
+    pub blobs: Vec<String>,
+}
+
+/// A page of a migration listing; `next` is the `after` of the next page, absent on the
+/// last one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigratePageResponse {
+    pub docs: Vec<MigrateDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
 /// `POST /v1/keys/wrapped`: scope keys wrapped for other devices of the coop, and device
 /// certificates for the relay to hand out with `GET /v1/keys`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

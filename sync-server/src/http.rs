@@ -82,6 +82,8 @@ pub(crate) fn router(
             post(deliver_keys).layer(DefaultBodyLimit::max(proto::MAX_KEY_BODY_BYTES)),
         )
         .route("/coop/sealed-only", post(sealed_only))
+        .route("/migrate/own-plaintext", post(own_plaintext).layer(small()))
+        .route("/migrate/orphaned", post(orphaned).layer(small()))
         .route(
             "/keys/wrapped/ack",
             post(ack_wrapped).layer(DefaultBodyLimit::max(proto::MAX_KEY_BODY_BYTES)),
@@ -715,6 +717,133 @@ async fn sealed_only(State(st): State<AppState>, Device(d): Device) -> Result<Re
     Ok((StatusCode::CONFLICT, Json(body)).into_response())
 }
 
+/// Migration from plaintext (docs/SECURITY.md): a page of the documents holding plaintext
+/// blobs the caller pushed itself, with those blobs, so a device that forgot them (a
+/// kiosk) can re-seal them. Its own blobs only, and nothing once the coop is sealed only.
+async fn own_plaintext(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    require_keys(&d)?;
+    st.rate.pull(&d.device_id)?;
+    let req: proto::MigratePageRequest = json_body(&headers, body)?;
+    let limit = req
+        .limit
+        .unwrap_or(proto::MAX_MIGRATE_DOCS)
+        .clamp(1, proto::MAX_MIGRATE_DOCS);
+    let store = st.store.clone();
+    let page = blocking(move || {
+        if store.sealed_only(&d.coop_id)? {
+            return Ok((Vec::new(), false));
+        }
+        Ok(store.own_plaintext(
+            &d.coop_id,
+            &d.device_id,
+            req.after.as_deref(),
+            limit,
+            proto::MAX_MIGRATE_BYTES,
+        )?)
+    })
+    .await?;
+    Ok(Json(migrate_page(page)).into_response())
+}
+
+/// Migration from plaintext: a page of the documents holding plaintext blobs of revoked
+/// devices that never registered keys, with those blobs, among the documents the caller
+/// may read and write, for it to re-seal them (docs/SECURITY.md, custody). Nothing once
+/// the coop is sealed only.
+async fn orphaned(
+    State(st): State<AppState>,
+    Device(d): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    require_keys(&d)?;
+    st.rate.pull(&d.device_id)?;
+    let req: proto::MigratePageRequest = json_body(&headers, body)?;
+    let limit = req
+        .limit
+        .unwrap_or(proto::MAX_MIGRATE_DOCS)
+        .clamp(1, proto::MAX_MIGRATE_DOCS);
+    let store = st.store.clone();
+    let page = blocking(move || {
+        if store.sealed_only(&d.coop_id)? {
+            return Ok((Vec::new(), None));
+        }
+        let (mut docs, more) = store.orphaned_plaintext(
+            &d.coop_id,
+            req.after.as_deref(),
+            limit,
+            proto::MAX_MIGRATE_BYTES,
+        )?;
+        // Only documents the caller may both read and write: it re-seals them with what
+        // it holds. `next` still follows the unfiltered page.
+        let consented = if d.grant.role == Role::Coordinator {
+            store.consented_people(&d.coop_id)?
+        } else {
+            Vec::new()
+        };
+        let next = if more {
+            docs.last().map(|x| x.doc.clone())
+        } else {
+            None
+        };
+        docs.retain(|x| {
+            Scope::of_doc(&x.doc).is_ok_and(|scope| {
+                let consent = scope
+                    .person()
+                    .is_some_and(|p| consented.iter().any(|c| c == p));
+                access::may_write(&d.grant, &scope) && access::may_read(&d.grant, &scope, consent)
+            })
+        });
+        Ok((docs, next))
+    })
+    .await?;
+    let (docs, next) = page;
+    let mut resp = migrate_page((docs, false));
+    resp.next = next;
+    Ok(Json(resp).into_response())
+}
+
+/// The migration listings are for devices that upgraded (registered keys): they serve
+/// plaintext to seal, and a device without keys can seal nothing.
+fn require_keys(device: &DeviceRecord) -> Result<(), AppError> {
+    if device.public_keys.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "register this device's keys first (sync once with this version)",
+        ))
+    }
+}
+
+fn migrate_page(
+    (docs, more): (Vec<crate::store::PlaintextDoc>, bool),
+) -> proto::MigratePageResponse {
+    let next = if more {
+        docs.last().map(|d| d.doc.clone())
+    } else {
+        None
+    };
+    proto::MigratePageResponse {
+        docs: docs
+            .into_iter()
+            .map(|d| proto::MigrateDoc {
+                doc: d.doc,
+                content_ids: d.blobs.iter().map(|(id, _)| id.clone()).collect(),
+                blobs: d
+                    .blobs
+                    .iter()
+                    .map(|(_, b)| hex::encode(b.as_deref().unwrap_or_default()))
+                    .collect(),
+            })
+            .collect(),
+        next,
+    }
+}
+
 /// The caller holds these wrapped keys now: delete them (docs/SECURITY.md, *Erasure*:
 /// a copy of the relay's database taken later then holds no key the device opened, so
 /// a key version an erasure retired cannot be recovered from it with the device's own
@@ -810,11 +939,16 @@ fn may_supersede_others(grant: &proto::Grant, scope: &Scope) -> bool {
 /// document named for another device (`timesheet:<p>/<month>/<device>`,
 /// `review:<p>/<year>/<device>`: one writer each). Devices without keys (clients from
 /// before end-to-end encryption) are not checked here; see SECURITY.md, migration.
+///
+/// The one exception: a coordinator's custody re-seal (every blob flagged so in its signed
+/// header) into a document named for another device. Returns those `(doc, owner)` for
+/// the caller to check against the store ([`RelayStore::custody_allowed`]).
 fn check_authorship(
     coop_id: &str,
     public_keys: &[u8],
+    grant: &proto::Grant,
     docs: &[CheckedDoc],
-) -> Result<(), AppError> {
+) -> Result<Vec<(String, String)>, AppError> {
     let keys = logbook_crypto::DevicePublicKeys::from_bytes(public_keys).map_err(|e| {
         tracing::error!(error = %e, "stored device keys do not parse");
         AppError::Internal
@@ -822,13 +956,22 @@ fn check_authorship(
     let me = keys.device_id.clone();
     let mut devices = logbook_crypto::DeviceDirectory::new();
     devices.insert(keys).map_err(|_| AppError::Internal)?;
+    let mut custody = Vec::new();
     for d in docs {
         if let Some(owner) = single_writer_of(&d.doc)
             && owner != me
         {
-            return Err(AppError::Forbidden(
-                "this document belongs to another device",
-            ));
+            let flagged = !d.blobs.is_empty()
+                && d.blobs.iter().all(|(_, b)| {
+                    matches!(logbook_crypto::classify(b),
+                        logbook_crypto::BlobKind::Sealed(h) if h.custody)
+                });
+            if grant.role != Role::Coordinator || !flagged {
+                return Err(AppError::Forbidden(
+                    "this document belongs to another device",
+                ));
+            }
+            custody.push((d.doc.clone(), owner.to_string()));
         }
         let ctx = logbook_crypto::BlobContext::new(coop_id, &d.doc)
             .map_err(|_| AppError::BadRequest("invalid document id"))?;
@@ -846,7 +989,7 @@ fn check_authorship(
             debug_assert_eq!(header.writer, me);
         }
     }
-    Ok(())
+    Ok(custody)
 }
 
 /// The device a single-writer document is named for: the last segment of
@@ -905,6 +1048,8 @@ fn check_push(grant: &proto::Grant, req: PushRequest) -> Result<Vec<CheckedDoc>,
         .zip(scopes)
         .map(|(d, scope)| CheckedDoc {
             supersede_any: may_supersede_others(grant, &scope),
+            // Set by `push` once it knows the pusher has keys and the coop migrates.
+            supersede_orphans: false,
             scope: scope.to_string(),
             blobs: d
                 .blobs
@@ -938,10 +1083,29 @@ async fn push(
                 PushDecodeError::Malformed => AppError::BadRequest("malformed CBOR push body"),
             }
         })?;
-        let docs = check_push(&d.grant, req)?;
+        let mut docs = check_push(&d.grant, req)?;
         // After limits, ids and access (a forbidden document is 403 whatever its blobs).
         match &d.public_keys {
-            Some(keys) => check_authorship(&d.coop_id, keys, &docs)?,
+            Some(keys) => {
+                // Custody re-seals (docs/SECURITY.md, Migration from plaintext): only into
+                // documents of revoked devices that never registered keys, while the
+                // coop migrates.
+                for (doc, owner) in check_authorship(&d.coop_id, keys, &d.grant, &docs)? {
+                    if !store.custody_allowed(&d.coop_id, &doc, &owner, &d.device_id)? {
+                        return Err(AppError::Forbidden(
+                            "a custody re-seal is only for documents of revoked devices \
+                             that never registered keys, while the coop migrates",
+                        ));
+                    }
+                }
+                // While the coop migrates, a sealed snapshot may supersede the plaintext
+                // that revoked keyless devices left in a document the pusher may write.
+                let orphans = docs.iter().any(|x| !x.supersedes.is_empty())
+                    && !store.sealed_only(&d.coop_id)?;
+                for doc in &mut docs {
+                    doc.supersede_orphans = orphans;
+                }
+            }
             // A device from before end-to-end encryption pushes plaintext, which a sealed
             // only coop no longer takes (docs/SECURITY.md, Migration from plaintext).
             None if store.sealed_only(&d.coop_id)? => {

@@ -446,3 +446,247 @@ async fn a_coop_becomes_sealed_only_once_no_plaintext_is_left() {
     let next = sealed(&relay, &me, own, b"another punch");
     assert!(phone.try_push(vec![push_doc(own, &[&next])]).await.is_ok());
 }
+
+/// A page of a migration listing as `(doc, content ids, blobs)`, and its `next`.
+async fn migrate_page(
+    client: &Client,
+    path: &str,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> (
+    StatusCode,
+    Vec<(String, Vec<String>, Vec<Vec<u8>>)>,
+    Option<String>,
+) {
+    let (status, body) = client
+        .post(path, &json!({ "after": after, "limit": limit }))
+        .await;
+    if status != StatusCode::OK {
+        return (status, Vec::new(), None);
+    }
+    let page: logbook_protocol::MigratePageResponse =
+        serde_json::from_value(body).expect("a migration page");
+    let docs = page
+        .docs
+        .into_iter()
+        .map(|d| {
+            let blobs = d
+                .blobs
+                .iter()
+                .map(|b| hex::decode(b).expect("hex"))
+                .collect();
+            (d.doc, d.content_ids, blobs)
+        })
+        .collect();
+    (status, docs, page.next)
+}
+
+/// Migration from plaintext: a device gets back the plaintext blobs it pushed itself
+/// (a kiosk that forgot them re-seals them), in pages of whole documents, and nothing of
+/// any other device's, nothing sealed, nothing once the coop is sealed only.
+#[tokio::test]
+async fn a_device_gets_back_only_its_own_plaintext_blobs() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let kiosk_grant = grant(Role::Kiosk, None, Some("cafe"), &[]);
+    let kiosk = relay.device(&coordinator, &kiosk_grant).await;
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let phone = relay.device(&coordinator, &ann).await;
+    let oct = "timesheet:ann/2026-10/d-kiosk";
+    let nov = "timesheet:ann/2026-11/d-kiosk";
+    let taps: [&[u8]; 3] = [
+        b"\x85\x6f\x4a\x83 october tap",
+        b"\x85\x6f\x4a\x83 november tap 1",
+        b"\x85\x6f\x4a\x83 november tap 2",
+    ];
+    kiosk.push(vec![push_doc(nov, &[taps[1]])]).await;
+    kiosk.push(vec![push_doc(oct, &[taps[0]])]).await;
+    kiosk.push(vec![push_doc(nov, &[taps[2]])]).await;
+    phone
+        .push(vec![push_doc(
+            "timesheet:ann/2026-11/d-phone",
+            &[b"\x85\x6f\x4a\x83 the phone's own"],
+        )])
+        .await;
+    let path = "/v1/migrate/own-plaintext";
+    // Only for a device that upgraded (registered keys).
+    let (status, _, _) = migrate_page(&kiosk, path, None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let me = register(&kiosk, "d-kiosk", &kiosk_grant).await;
+
+    // Whole documents, in document order, one per page here.
+    let (status, page, next) = migrate_page(&kiosk, path, None, Some(1)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].0, oct);
+    assert_eq!(page[0].2, vec![taps[0].to_vec()]);
+    assert_eq!(page[0].1, vec![logbook_protocol::content_id(taps[0])]);
+    assert_eq!(next.as_deref(), Some(oct));
+    let (_, page, next) = migrate_page(&kiosk, path, Some(oct), Some(1)).await;
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].0, nov);
+    assert_eq!(
+        page[0].2,
+        vec![taps[1].to_vec(), taps[2].to_vec()],
+        "log order"
+    );
+    assert_eq!(next, None, "the last page");
+    let (_, all, _) = migrate_page(&kiosk, path, None, None).await;
+    assert_eq!(all.len(), 2, "only the kiosk's own documents");
+
+    // Its sealed blobs are not listed, and superseded plaintext is gone.
+    let snapshot = sealed(&relay, &me, nov, b"november, sealed");
+    let mut doc = push_doc(nov, &[&snapshot]);
+    doc.supersedes = vec![
+        logbook_protocol::content_id(taps[1]),
+        logbook_protocol::content_id(taps[2]),
+    ];
+    kiosk.push(vec![doc]).await;
+    let (_, all, _) = migrate_page(&kiosk, path, None, None).await;
+    assert_eq!(
+        all.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+        vec![oct]
+    );
+    // Nothing once the coop is sealed only (here: after the rest is re-sealed and the
+    // phone has keys).
+    let snapshot = sealed(&relay, &me, oct, b"october, sealed");
+    let mut doc = push_doc(oct, &[&snapshot]);
+    doc.supersedes = vec![logbook_protocol::content_id(taps[0])];
+    kiosk.push(vec![doc]).await;
+    let phone_keys = register(&phone, "d-phone", &ann).await;
+    let (_, own, _) = migrate_page(&phone, path, None, None).await;
+    assert_eq!(own.len(), 1);
+    let snapshot = sealed(&relay, &phone_keys, &own[0].0, b"sealed");
+    let mut doc = push_doc(&own[0].0, &[&snapshot]);
+    doc.supersedes = own[0].1.clone();
+    phone.push(vec![doc]).await;
+    register(
+        &coordinator,
+        "d-laptop",
+        &grant(Role::Coordinator, None, None, &[]),
+    )
+    .await;
+    let (status, body) = coordinator.post("/v1/coop/sealed-only", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, all, _) = migrate_page(&kiosk, path, None, None).await;
+    assert_eq!((status, all.len()), (StatusCode::OK, 0));
+}
+
+/// Migration from plaintext: a revoked device that never registered keys leaves plaintext
+/// nobody else may write; a coordinator lists it and re-seals it as custodian. Only a
+/// coordinator, only with the signed custody flag, and only into documents whose other
+/// writers are all revoked and keyless: never a live device's.
+#[tokio::test]
+async fn only_a_coordinator_re_seals_only_a_revoked_keyless_devices_plaintext() {
+    let relay = start_relay().await;
+    let coordinator = relay.coordinator().await;
+    let coord_grant = grant(Role::Coordinator, None, None, &[]);
+    let ann = grant(Role::Worker, Some("ann"), None, &[]);
+    let old = relay.device(&coordinator, &ann).await;
+    let phone = relay.device(&coordinator, &ann).await;
+    let lost = "timesheet:ann/2026-11/d-lost";
+    let live = "timesheet:ann/2026-11/d-phone";
+    let tap: &[u8] = b"\x85\x6f\x4a\x83 the lost phone's punch";
+    let note: &[u8] = b"\x85\x6f\x4a\x83 the lost phone's note";
+    let thread = "notes:ann/t-1";
+    old.push(vec![push_doc(lost, &[tap]), push_doc(thread, &[note])])
+        .await;
+    phone
+        .push(vec![push_doc(
+            live,
+            &[b"\x85\x6f\x4a\x83 the live phone's punch"],
+        )])
+        .await;
+    let path = "/v1/migrate/orphaned";
+
+    // Not revoked yet: nothing is orphaned.
+    let coord = register(&coordinator, "d-laptop", &coord_grant).await;
+    let (status, page, _) = migrate_page(&coordinator, path, None, None).await;
+    assert_eq!((status, page.len()), (StatusCode::OK, 0));
+    let (status, _) = coordinator
+        .post(&format!("/v1/devices/{}/revoke", old.device_id), &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = migrate_page(&phone, path, None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only for a device with keys");
+    let (status, page, next) = migrate_page(&coordinator, path, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(next, None);
+    assert_eq!(
+        page.len(),
+        1,
+        "the revoked phone's timesheet, not its note (no consent)"
+    );
+    assert_eq!(page[0].0, lost);
+    assert_eq!(page[0].2, vec![tap.to_vec()]);
+
+    let worker = register(&phone, "d-phone", &ann).await;
+    // Ann's phone lists what it may read and write: her timesheet and her notes.
+    let (status, page, _) = migrate_page(&phone, path, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        page.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+        vec![thread, lost]
+    );
+    // A sealed snapshot of the thread supersedes the revoked phone's plaintext in it
+    // (a shared document: no custody flag needed), while the coop migrates.
+    let mut snapshot = push_doc(thread, &[&sealed(&relay, &worker, thread, b"the thread")]);
+    snapshot.supersedes = vec![logbook_protocol::content_id(note)];
+    phone.push(vec![snapshot]).await;
+    let rows = relay.log_rows(thread).await;
+    assert_eq!(rows.len(), 1, "only the sealed snapshot is left");
+    assert_ne!(rows[0].1.as_deref(), Some(note));
+    let mut ring = logbook_crypto::KeyRing::new();
+    ring.create_scope(Scope::Timesheet("ann".into()))
+        .expect("a key");
+    let custody = |who: &Identity, doc: &str| {
+        let ctx = BlobContext::new(&relay.coop_id, doc).expect("ctx");
+        logbook_crypto::seal_custody_blob(&ctx, who, &ring, b"the punches, sealed")
+            .expect("seal")
+            .bytes
+    };
+    let superseding = |doc: &str, blob: &[u8]| {
+        let mut d = push_doc(doc, &[blob]);
+        d.supersedes = vec![logbook_protocol::content_id(tap)];
+        d
+    };
+    // A worker (who may write Ann's timesheets) is no custodian.
+    assert_eq!(
+        phone
+            .try_push(vec![superseding(lost, &custody(&worker, lost))])
+            .await
+            .err(),
+        Some(StatusCode::FORBIDDEN)
+    );
+    // A coordinator's ordinary blob is not for another device's document.
+    assert_eq!(
+        coordinator
+            .try_push(vec![superseding(lost, &sealed(&relay, &coord, lost, b"x"))])
+            .await
+            .err(),
+        Some(StatusCode::FORBIDDEN)
+    );
+    // Nor a custody blob for a live device (it registered keys, and it pushed there).
+    assert_eq!(
+        coordinator
+            .try_push(vec![superseding(live, &custody(&coord, live))])
+            .await
+            .err(),
+        Some(StatusCode::FORBIDDEN)
+    );
+    // The custody re-seal of the revoked phone's document goes, superseding its plaintext.
+    let blob = custody(&coord, lost);
+    coordinator.push(vec![superseding(lost, &blob)]).await;
+    let rows = relay.log_rows(lost).await;
+    assert_eq!(rows, vec![("blob".to_string(), Some(blob))]);
+    let (_, page, _) = migrate_page(&coordinator, path, None, None).await;
+    assert!(page.is_empty(), "nothing orphaned is left");
+    // And not again: the document holds no orphaned blob any more.
+    assert_eq!(
+        coordinator
+            .try_push(vec![push_doc(lost, &[&custody(&coord, lost)])])
+            .await
+            .err(),
+        Some(StatusCode::FORBIDDEN)
+    );
+}

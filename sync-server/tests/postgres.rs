@@ -289,6 +289,7 @@ fn checked(doc: &str, blobs: &[&[u8]]) -> logbook_relay::store::CheckedDoc {
             .collect(),
         supersedes: vec![],
         supersede_any: false,
+        supersede_orphans: false,
     }
 }
 

@@ -5,7 +5,9 @@
 //! re-seals what it pushed, and the coordinator makes the coop "sealed only". Afterwards
 //! the relay's files hold none of the plaintext, the relay refuses plaintext and proof-less
 //! key registrations, and every device (and a device that joins later) reads everything
-//! it may.
+//! it may. A kiosk, which forgot its plaintext taps, re-seals them from the relay's copy;
+//! a revoked device that never upgraded has its punches re-sealed by a coordinator as
+//! custodian and its notes by the person's other device.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,7 @@ use reqwest::StatusCode;
 const NAME: &str = "Quentin Zarathustra-Migrant";
 const NOTE: &str = "MIGRATION-NOTE-MARKER-51d2: talked about the court date";
 const PIN_VERIFIER: &[u8] = b"argon2id$m=";
+const LOST_NOTE: &str = "LOST-PHONE-NOTE-MARKER-77e1: written on a phone lost before the upgrade";
 
 fn open(root: &Path, name: &str) -> Logbook {
     Logbook::open(root.join(name), &StoreKey::insecure_test_key()).expect("open store")
@@ -641,5 +644,461 @@ async fn two_coordinators_upgrade_and_make_one_set_of_keys() {
             "{who} holds nothing it cannot open"
         );
     }
+    relay.shutdown().await;
+}
+
+/// Hours per person and hour type over every date, as the coordinator's report shows them.
+fn hours(book: &Logbook) -> String {
+    format!(
+        "{:?}",
+        book.reports()
+            .hours("2000-01-01", "2100-12-31")
+            .expect("hours report")
+    )
+}
+
+/// Files of a device's store that hold `marker`, searched inside its encryption at rest.
+fn store_holds(book: &Logbook, marker: &[u8]) -> bool {
+    !logbook_e2e::sqlite_contains(&book.home().join("logbook.sqlite3"), marker).is_empty()
+}
+
+/// Sync every device in turn, up to `rounds` times, until none has plaintext left to
+/// re-seal and the relay holds no plaintext blob.
+async fn sync_until_resealed(books: &[(&Logbook, &str)], relay_dir: &Path, rounds: usize) {
+    for _ in 0..rounds {
+        for (book, who) in books {
+            sync(book, who).await;
+        }
+        let mut left = 0;
+        for (book, _) in books {
+            left += book.sync().plaintext_documents_left().expect("left");
+        }
+        if left == 0 && plaintext_blobs(relay_dir) == 0 {
+            return;
+        }
+    }
+}
+
+/// A kiosk is write-only and forgets its taps once the relay holds them, so what it
+/// pushed in plaintext before the upgrade is only at the relay: it fetches its own
+/// plaintext back, seals it to the person's timesheet key (which it cannot open), pushes
+/// it superseding the plaintext, and forgets again. Afterwards the coop is sealed only,
+/// the relay holds no plaintext, the hours are what they were, and the kiosk cannot read
+/// the punch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_re_seals_the_plaintext_punches_it_had_forgotten() {
+    let PlaintextCoop {
+        root,
+        relay_dir,
+        relay,
+        url,
+        office,
+        phone,
+        quentin,
+        ..
+    } = plaintext_coop().await;
+    let site = office.directory().sites().expect("sites")[0].id.clone();
+    let code = office
+        .sync()
+        .invite(logbook_e2e::kiosk_grant(&site), None)
+        .await
+        .expect("invite a kiosk")
+        .code;
+    let kiosk = open(root.path(), "kiosk");
+    kiosk
+        .sync()
+        .act_as_plaintext_client(true)
+        .expect("old client");
+    kiosk
+        .sync()
+        .join(&url, &code, "bakery kiosk")
+        .await
+        .expect("the kiosk joins");
+    // Three days ago: a whole shift, older than the review window, so the kiosk forgets
+    // it once the relay holds it.
+    let now = jiff::Timestamp::now().as_second();
+    let tap = kiosk
+        .kiosk()
+        .punch(
+            &quentin,
+            "4827",
+            PunchKind::ClockIn,
+            Some(now - 72 * 3600),
+            Some(HourType::Paid),
+        )
+        .expect("kiosk clock-in");
+    kiosk
+        .kiosk()
+        .punch(
+            &quentin,
+            "4827",
+            PunchKind::ClockOut,
+            Some(now - 66 * 3600),
+            None,
+        )
+        .expect("kiosk clock-out");
+    let s = kiosk.sync().run().await.expect("the old kiosk syncs");
+    assert_eq!(s.forgotten_documents, 1, "{s:?}");
+    assert!(!store_holds(&kiosk, tap.as_bytes()), "the kiosk forgot it");
+    assert!(
+        !relay_files_with(&relay_dir, tap.as_bytes()).is_empty(),
+        "the relay holds the tap in plaintext"
+    );
+    sync(&office, "the coordinator").await;
+    let before = hours(&office);
+    assert!(
+        before.contains("shifts: 2"),
+        "the phone's and the kiosk's shifts: {before}"
+    );
+
+    // ---- Everyone upgrades ----
+    for book in [&office, &phone, &kiosk] {
+        book.sync()
+            .act_as_plaintext_client(false)
+            .expect("this version");
+    }
+    let books = [
+        (&office, "the coordinator"),
+        (&phone, "the phone"),
+        (&kiosk, "the kiosk"),
+    ];
+    sync_until_resealed(&books, &relay_dir, 5).await;
+    assert_eq!(plaintext_blobs(&relay_dir), 0, "the kiosk's taps re-sealed");
+    assert_eq!(
+        meta(kiosk.home(), "e2e_own_plaintext_done").as_deref(),
+        Some("1")
+    );
+    office
+        .sync()
+        .seal_coop()
+        .await
+        .expect("the coop is sealed only");
+    for (book, who) in books {
+        sync(book, who).await;
+    }
+
+    // The relay's files hold none of it.
+    for marker in [
+        NAME.as_bytes(),
+        b"MIGRATION-NOTE-MARKER-51d2",
+        PIN_VERIFIER,
+        tap.as_bytes(),
+    ] {
+        let found = relay_files_with(&relay_dir, marker);
+        assert!(
+            found.is_empty(),
+            "{found:?} hold {:?}",
+            String::from_utf8_lossy(marker)
+        );
+    }
+    assert_eq!(hours(&office), before, "the hours report is unchanged");
+    // The kiosk sealed what it cannot read back: not in its store, no key to open it.
+    assert!(!store_holds(&kiosk, tap.as_bytes()));
+    let ring = logbook_crypto::KeyRing::from_bytes(
+        &hex::decode(meta(kiosk.home(), "e2e_keys").expect("kiosk keys")).expect("hex"),
+    )
+    .expect("key ring");
+    let scope = proto::Scope::Timesheet(quentin.clone());
+    assert!(ring.newest(&scope).is_some() && !ring.can_read(&scope));
+    assert!(
+        kiosk
+            .timesheets()
+            .shifts(&quentin, None, None)
+            .map(|s| s.is_empty())
+            .unwrap_or(true),
+        "the kiosk shows no shift"
+    );
+    for (book, who) in books {
+        assert_eq!(dropped(book), 0, "{who} reported no tampering");
+    }
+
+    // A coordinator laptop that joins now reads the kiosk's shift from sealed blobs alone.
+    let code = office
+        .sync()
+        .invite(coordinator_grant(), None)
+        .await
+        .expect("invite a laptop")
+        .code;
+    let laptop = open(root.path(), "laptop");
+    laptop
+        .sync()
+        .join(&url, &code, "second laptop")
+        .await
+        .expect("the laptop joins");
+    sync(&office, "the coordinator").await;
+    sync(&laptop, "the laptop").await;
+    assert_eq!(hours(&laptop), before);
+    assert_eq!(dropped(&laptop), 0);
+    relay.shutdown().await;
+}
+
+/// A custody re-seal of `content` into `doc`, sealed and signed by `book`'s keys and
+/// pushed as is: the relay's answer, and the blob.
+async fn custody_push(
+    url: &str,
+    book: &Logbook,
+    doc: &str,
+    content: &[u8],
+) -> (StatusCode, Vec<u8>) {
+    let signer = logbook_e2e::Signer::of(book.home()).expect("keys");
+    let ring = logbook_crypto::KeyRing::from_bytes(
+        &hex::decode(meta(book.home(), "e2e_keys").expect("keys")).expect("hex"),
+    )
+    .expect("key ring");
+    let ctx = logbook_crypto::BlobContext::new(&signer.coop, doc).expect("doc id");
+    // Both callers hold the timesheet key of the document's person.
+    let sealed = logbook_crypto::seal_custody_blob(&ctx, &signer.identity(), &ring, content)
+        .expect("seal")
+        .bytes;
+    let raw = Raw {
+        http: reqwest::Client::new(),
+        base: url.to_string(),
+        token: token(book.home()),
+        signer: None,
+    };
+    let (status, _) = raw.push_as_is(&[(doc, sealed.as_slice())]).await;
+    (status, sealed)
+}
+
+/// A device revoked before it upgraded leaves plaintext nobody may write: `seal_coop` is
+/// refused (counts only) until a coordinator re-seals it as custodian; afterwards the
+/// punch is in the hours of a device that joins later. Its note (a shared thread) is
+/// re-sealed by the person's other phone, which holds the notes key. A worker cannot take that path,
+/// and a coordinator cannot take it into a live device's document: the relay refuses,
+/// and readers drop (and report) such a blob if a relay lets it through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_re_seals_a_revoked_old_devices_plaintext_as_custodian() {
+    let PlaintextCoop {
+        root,
+        relay_dir,
+        relay,
+        url,
+        office,
+        phone,
+        quentin,
+        ..
+    } = plaintext_coop().await;
+    // Quentin's old phone: an old client that punched, synced, and was lost.
+    let code = office
+        .sync()
+        .invite(worker_grant(&quentin), None)
+        .await
+        .expect("invite")
+        .code;
+    let lost = open(root.path(), "lost-phone");
+    lost.sync()
+        .act_as_plaintext_client(true)
+        .expect("old client");
+    lost.sync()
+        .join(&url, &code, "Quentin's old phone")
+        .await
+        .expect("the old phone joins");
+    let lost_punch = lost
+        .timesheets()
+        .punch(
+            &quentin,
+            PunchKind::ClockIn,
+            Some(at("2026-11-18T08:00:00Z")),
+            Some(HourType::Paid),
+            None,
+            PunchSource::Phone,
+        )
+        .expect("punch");
+    lost.timesheets()
+        .punch(
+            &quentin,
+            PunchKind::ClockOut,
+            Some(at("2026-11-18T14:00:00Z")),
+            None,
+            None,
+            PunchSource::Phone,
+        )
+        .expect("punch");
+    // And a note, which Quentin's other phone merges (a notes thread is shared).
+    let lost_thread = lost.notes().add_thread(&quentin, LOST_NOTE).expect("note");
+    sync(&lost, "the old phone").await;
+    sync(&office, "the coordinator").await;
+    sync(&phone, "the phone, still old").await;
+    assert!(!relay_files_with(&relay_dir, b"LOST-PHONE-NOTE-MARKER-77e1").is_empty());
+    let lost_doc = format!("timesheet:{quentin}/2026-11/{}", lost.device_key());
+    let lost_changes: Vec<u8> = office
+        .export_chunks()
+        .expect("chunks")
+        .into_iter()
+        .filter(|(d, _)| *d == lost_doc)
+        .flat_map(|(_, b)| b)
+        .collect();
+    assert!(
+        !lost_changes.is_empty(),
+        "the coordinator merged its punches"
+    );
+    office
+        .sync()
+        .revoke_device(&logbook_e2e::device_id(lost.home()))
+        .await
+        .expect("revoke the lost phone");
+    let before = hours(&office);
+    assert!(before.contains("shifts: 2"), "{before}");
+
+    // ---- The others upgrade and re-seal what they pushed ----
+    for book in [&office, &phone] {
+        book.sync()
+            .act_as_plaintext_client(false)
+            .expect("this version");
+    }
+    let books = [(&office, "the coordinator"), (&phone, "the phone")];
+    sync_until_resealed(&books, &relay_dir, 4).await;
+    for (book, who) in books {
+        assert_eq!(
+            book.sync().plaintext_documents_left().expect("left"),
+            0,
+            "{who}"
+        );
+    }
+    let left = plaintext_blobs(&relay_dir);
+    assert!(left > 0, "the revoked phone's plaintext remains");
+    let refused = office
+        .sync()
+        .seal_coop()
+        .await
+        .expect_err("the revoked phone's plaintext remains");
+    let text = refused.to_string();
+    assert!(
+        text.contains(&format!("{left} blob(s) not sealed")) && text.contains("0 device(s)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(NAME) && !text.contains(&quentin) && !text.contains(&lost_doc),
+        "{text}"
+    );
+
+    // ---- Refused: a worker as custodian, a custodian for a live device ----
+    let phone_raw = Raw {
+        http: reqwest::Client::new(),
+        base: url.clone(),
+        token: token(phone.home()),
+        signer: None,
+    };
+    // The phone's listing holds only documents it may read and write (Quentin's), and
+    // its own syncs already re-sealed the lost phone's note (it holds the notes key).
+    let listed: proto::MigratePageResponse = phone_raw
+        .http
+        .post(phone_raw.url("/v1/migrate/orphaned"))
+        .bearer_auth(&phone_raw.token)
+        .json(&proto::MigratePageRequest::default())
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("a page");
+    assert_eq!(
+        listed
+            .docs
+            .iter()
+            .map(|d| d.doc.as_str())
+            .collect::<Vec<_>>(),
+        vec![lost_doc.as_str()],
+        "only Quentin's, and the note is re-sealed"
+    );
+    let (status, _) = custody_push(&url, &phone, &lost_doc, &lost_changes).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a worker is no custodian");
+    let live_doc = format!("timesheet:{quentin}/2026-11/{}", phone.device_key());
+    let (status, forged) = custody_push(&url, &office, &live_doc, &lost_changes).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no custody for a live device"
+    );
+    // A relay that lets it through anyway: readers drop it and report it.
+    let coop_id = meta(office.home(), "coop_id").expect("coop id");
+    {
+        let conn = rusqlite::Connection::open(relay_dir.join("relay.sqlite3")).expect("relay db");
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("busy timeout");
+        conn.execute(
+            "INSERT INTO log (coop, scope, doc, kind, content_id, key, device, data)
+             VALUES (?1, ?2, ?3, 'blob', ?4, NULL, 'dev-hostile', ?5)",
+            rusqlite::params![
+                coop_id,
+                proto::Scope::Timesheet(quentin.clone()).to_string(),
+                live_doc,
+                proto::content_id(&forged),
+                forged
+            ],
+        )
+        .expect("inject");
+    }
+    sync(&office, "the coordinator").await;
+    assert_eq!(dropped(&office), 1, "the forged custody blob is reported");
+    assert_eq!(hours(&office), before, "and changes no hours");
+    // (Taken out again, so the rest runs on an honest relay.)
+    {
+        let conn = rusqlite::Connection::open(relay_dir.join("relay.sqlite3")).expect("relay db");
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("busy timeout");
+        conn.execute("DELETE FROM log WHERE device = 'dev-hostile'", [])
+            .expect("remove");
+    }
+
+    // ---- The custodian step, then the switch ----
+    assert_eq!(
+        office.sync().custody_reseal().await.expect("custody"),
+        1,
+        "the lost phone's month"
+    );
+    assert_eq!(
+        office.sync().custody_reseal().await.expect("again"),
+        0,
+        "idempotent"
+    );
+    assert_eq!(plaintext_blobs(&relay_dir), 0);
+    office
+        .sync()
+        .seal_coop()
+        .await
+        .expect("the coop is sealed only");
+    for marker in [lost_punch.as_bytes(), b"LOST-PHONE-NOTE-MARKER-77e1"] {
+        assert!(relay_files_with(&relay_dir, marker).is_empty());
+    }
+    // The lost phone's note reached the sealed log through Quentin's phone.
+    assert!(
+        phone
+            .notes()
+            .threads(&quentin)
+            .expect("threads")
+            .iter()
+            .any(|t| t.id == lost_thread)
+    );
+    // After the switch no custody re-seal is taken at all.
+    let (status, _) = custody_push(&url, &office, &lost_doc, &lost_changes).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not once sealed only");
+
+    // A coordinator laptop that joins now has the lost phone's punch in its hours.
+    let code = office
+        .sync()
+        .invite(coordinator_grant(), None)
+        .await
+        .expect("invite a laptop")
+        .code;
+    let laptop = open(root.path(), "laptop");
+    laptop
+        .sync()
+        .join(&url, &code, "second laptop")
+        .await
+        .expect("the laptop joins");
+    sync(&office, "the coordinator").await;
+    sync(&laptop, "the laptop").await;
+    assert_eq!(
+        laptop
+            .timesheets()
+            .shifts(&quentin, Some("2026-11-18"), Some("2026-11-18"))
+            .expect("shifts")
+            .len(),
+        1,
+        "the custody re-seal is read"
+    );
+    assert_eq!(hours(&laptop), before);
+    assert_eq!(dropped(&laptop), 0);
     relay.shutdown().await;
 }

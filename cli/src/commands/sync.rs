@@ -87,8 +87,13 @@ pub(crate) fn invite(book: &Logbook, grant: Grant, expires_in_hours: Option<u32>
     Ok(())
 }
 
-pub(crate) fn seal_coop(book: &Logbook) -> Result<()> {
-    runtime()?.block_on(book.sync().seal_coop())?;
+pub(crate) fn seal_coop(book: &Logbook, custody: bool) -> Result<()> {
+    let rt = runtime()?;
+    if custody {
+        let n = rt.block_on(book.sync().custody_reseal())?;
+        println!("re-sealed {n} document(s) of revoked devices as custodian");
+    }
+    rt.block_on(book.sync().seal_coop())?;
     println!("the coop is sealed only: the relay takes no plaintext from now on");
     Ok(())
 }

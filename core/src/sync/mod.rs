@@ -11,6 +11,7 @@
 //! held across an `await`, so cancelling a sync (dropping its future) is safe too.
 
 pub(crate) mod erasure;
+mod migrate;
 mod pull;
 mod push;
 pub(crate) mod transport;
@@ -339,6 +340,12 @@ impl<'a> SyncClient<'a> {
         // hold their keys: sealed snapshots supersede them (nothing to do, no request,
         // once all are).
         self.reseal(&m.relay, &mut summary.retries).await?;
+        // Then what only the relay still holds of it (a kiosk forgot its taps): once.
+        self.reseal_own_from_relay(&m.relay, &mut summary.retries)
+            .await?;
+        // And what revoked devices that never upgraded left where this device writes.
+        self.reseal_orphans(&m.relay, &mut summary.retries, false)
+            .await?;
         summary.duplicates_found = self
             .lb
             .store

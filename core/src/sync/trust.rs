@@ -22,8 +22,9 @@
 //!   registers it without a join proof; while its coop migrates, coordinators take such
 //!   devices on first use and certify them, and an upgraded device takes the coop's
 //!   coordinators on first use until it trusts one; each upgraded device then re-seals
-//!   every document it pushed in plaintext ([`SyncClient::reseal`]); a coordinator ends the
-//!   migration with [`SyncClient::seal_coop`].
+//!   every document it pushed in plaintext ([`SyncClient::reseal`]), then what only the
+//!   relay still holds of it and what revoked keyless devices left (`sync/migrate.rs`);
+//!   a coordinator ends the migration with [`SyncClient::seal_coop`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -85,9 +86,22 @@ pub(crate) const PLAINTEXT_CLIENT: &str = "e2e_plaintext_client";
 /// Everything of this file kept per membership: a device that leaves its relay forgets
 /// its scope keys and whom it trusted. It keeps its identity: its own documents are named
 /// for it, and joining again registers the same keys.
-pub(crate) const MEMBERSHIP_KEYS: [&str; 14] = [
-    KEYS, DEVICES, PROOF_KEYS, JOIN_PROOF, REGISTERED, DELIVERED, CONSENTED, EPOCH, LOCAL, ROTATE,
-    REVOKED, APPROVED, MIGRATING, RESEAL,
+pub(crate) const MEMBERSHIP_KEYS: [&str; 15] = [
+    KEYS,
+    DEVICES,
+    PROOF_KEYS,
+    JOIN_PROOF,
+    REGISTERED,
+    DELIVERED,
+    CONSENTED,
+    EPOCH,
+    LOCAL,
+    ROTATE,
+    REVOKED,
+    APPROVED,
+    MIGRATING,
+    RESEAL,
+    super::migrate::OWN_DONE,
 ];
 
 /// Forgets what this device believed the relay holds of its key state (its registered
@@ -226,7 +240,13 @@ pub(crate) fn upgrade(w: &mut Writer<'_>, device_key: &str) -> Result<()> {
     save_devices(w, &devices)?;
     set_json_set(w, RESEAL, &pushed)?;
     w.set_meta(MIGRATING, "1")?;
-    for key in [JOIN_PROOF, REGISTERED, EPOCH, LOCAL] {
+    for key in [
+        JOIN_PROOF,
+        REGISTERED,
+        EPOCH,
+        LOCAL,
+        super::migrate::OWN_DONE,
+    ] {
         w.delete_meta(key)?;
     }
     // Counts only: document ids can name a person.
@@ -251,6 +271,11 @@ pub(crate) fn rotate_at_next_round(w: &mut Writer<'_>, scope: &Scope) -> Result<
 
 fn save_devices(w: &mut Writer<'_>, devices: &DeviceDirectory) -> Result<()> {
     set_hex(w, DEVICES, &devices.to_bytes().map_err(corrupt)?)
+}
+
+/// How many documents this device pushed in plaintext and has not re-sealed yet.
+pub(super) fn reseal_left(conn: &Connection) -> Result<usize> {
+    Ok(json_set(conn, RESEAL)?.len())
 }
 
 fn json_set(conn: &Connection, key: &str) -> Result<BTreeSet<String>> {
@@ -750,7 +775,15 @@ pub(crate) fn open(t: &Trust, doc: &str, key_field: Option<&str>, bytes: &[u8]) 
     {
         return Opened::Dropped;
     }
-    match crypto::open_blob(&ctx, bytes, &t.ring, &t.devices, named_writer(doc)) {
+    let opened = match crypto::open_blob(&ctx, bytes, &t.ring, &t.devices, named_writer(doc)) {
+        // Another device's blob in a document named for a device: only a coordinator's
+        // custody re-seal of a keyless device's plaintext (docs/SECURITY.md, Migration).
+        Err(CryptoError::WrongWriter) if super::migrate::custody_ok(t, doc, bytes) => {
+            crypto::open_custody_blob(&ctx, bytes, &t.ring, &t.devices)
+        }
+        other => other,
+    };
+    match opened {
         Ok(o) => Opened::Plain(o.plaintext),
         // Write-only here (a kiosk's timesheets): not for this device to read.
         Err(CryptoError::CannotOpen) if !t.ring.can_read(&scope) => Opened::Skip,
@@ -1150,7 +1183,7 @@ impl SyncClient<'_> {
         Ok(self.lb.store.read(|c| json_set(c, RESEAL))?.len() as u32)
     }
 
-    /// Step 4 of the migration from plaintext (docs/SECURITY.md), on a coordinator: make the
+    /// Step 6 of the migration from plaintext (docs/SECURITY.md), on a coordinator: make the
     /// coop "sealed only". The relay refuses while a device has not upgraded (has no keys)
     /// or a plaintext blob remains, and the error says how many; afterwards it refuses
     /// plaintext pushes and key registrations without a join proof, and devices stop

@@ -101,6 +101,75 @@ pub(crate) fn sealed_only_key(coop_id: &str) -> String {
 /// anything else (a legacy automerge chunk, garbage) counts as plaintext.
 pub(crate) const SEALED_FIRST_BYTE: u8 = 0xE5;
 
+/// One document of a migration listing ([`RelayStore::own_plaintext`],
+/// [`RelayStore::orphaned_plaintext`]): `(content id, bytes)` of its plaintext blobs in
+/// log order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlaintextDoc {
+    pub doc: String,
+    pub blobs: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// Groups `(doc, content id, bytes)` rows, sorted by document then seq, into one page of
+/// whole documents: at most `limit` of them, stopping after the document that reaches
+/// `max_bytes` (one bigger than that comes alone). Returns the page and whether more
+/// documents follow. The same for every backend.
+pub(crate) fn plaintext_page(
+    rows: impl IntoIterator<Item = (String, String, Option<Vec<u8>>)>,
+    limit: u32,
+    max_bytes: usize,
+) -> (Vec<PlaintextDoc>, bool) {
+    let mut out: Vec<PlaintextDoc> = Vec::new();
+    let mut bytes = 0usize;
+    for (doc, content_id, data) in rows {
+        if out.last().is_none_or(|d| d.doc != doc) {
+            if out.len() >= limit as usize || bytes >= max_bytes {
+                return (out, true);
+            }
+            out.push(PlaintextDoc {
+                doc,
+                blobs: Vec::new(),
+            });
+        }
+        bytes += data.as_ref().map_or(0, Vec::len);
+        if let Some(last) = out.last_mut() {
+            last.blobs.push((content_id, data));
+        }
+    }
+    (out, false)
+}
+
+/// [`plaintext_page`] over SQLite rows `(doc, content id, data)`, read one by one: the
+/// page stops early and the rest of the log is never loaded (one row past the page says
+/// that more follow).
+fn page_rows(
+    rows: &mut rusqlite::Rows<'_>,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<(Vec<PlaintextDoc>, bool), RelayError> {
+    let mut read: Vec<(String, String, Option<Vec<u8>>)> = Vec::new();
+    let mut docs = 0usize;
+    let mut bytes = 0usize;
+    while let Some(r) = rows.next()? {
+        let doc: String = r.get(0)?;
+        if read.last().is_none_or(|(d, _, _)| *d != doc) {
+            if docs >= limit as usize || bytes >= max_bytes {
+                read.push((doc, String::new(), None));
+                break;
+            }
+            docs += 1;
+        }
+        let data: Option<Vec<u8>> = r.get(2)?;
+        bytes += data.as_ref().map_or(0, Vec::len);
+        read.push((
+            doc,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            data,
+        ));
+    }
+    Ok(plaintext_page(read, limit, max_bytes))
+}
+
 /// A device created by redeeming a join code.
 #[derive(Debug, Clone)]
 pub struct NewDevice<'a> {
@@ -133,6 +202,10 @@ pub struct CheckedDoc {
     /// delete documents of this scope). If not, it removes only the pusher's own blobs,
     /// so a device cannot erase someone else's entries from a shared document.
     pub supersede_any: bool,
+    /// Whether `supersedes` may also remove plaintext blobs pushed by revoked devices that
+    /// never registered keys (migration from plaintext: the pusher has keys and the coop is
+    /// not sealed only; docs/SECURITY.md, custody).
+    pub supersede_orphans: bool,
 }
 
 /// The relay's storage. Implementations must make a successful `push` durable before
@@ -252,6 +325,39 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Returns what stands in the way (all zero: it is sealed only now, or was already),
     /// counted and, if zero, switched in one transaction.
     fn set_sealed_only(&self, coop_id: &str) -> Result<PlaintextLeft, RelayError>;
+    /// Migration from plaintext (docs/SECURITY.md): a page of the documents holding
+    /// plaintext blobs that `device_id` pushed itself, in document id order after `after`,
+    /// with those blobs (bytes included) in log order. Returns the page and whether more
+    /// follow. See [`plaintext_page`] for `limit` and `max_bytes`.
+    fn own_plaintext(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<PlaintextDoc>, bool), RelayError>;
+    /// Migration from plaintext: a page of the documents holding plaintext blobs pushed by
+    /// revoked devices that never registered keys, with those blobs, in document id order
+    /// after `after`. Returns the page and whether more follow.
+    fn orphaned_plaintext(
+        &self,
+        coop_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<PlaintextDoc>, bool), RelayError>;
+    /// Whether coordinator `device_id` may push a custody re-seal into `doc`, a document
+    /// named for the device `owner` (its key id): only while the coop is not sealed only,
+    /// if no live device registered `owner` as its key id, and if the blobs of `doc` that
+    /// others pushed all come from revoked devices without keys (at least one).
+    fn custody_allowed(
+        &self,
+        coop_id: &str,
+        doc: &str,
+        owner: &str,
+        device_id: &str,
+    ) -> Result<bool, RelayError>;
     /// Deletes the wrapped keys addressed to `recipient` with these SHA-256 hashes (it
     /// holds them now); returns how many went. Their bytes are overwritten on disk.
     fn ack_wrapped(&self, recipient: &str, hashes: &[Vec<u8>]) -> Result<usize, RelayError>;
@@ -950,7 +1056,9 @@ fn append_push(
     )?;
     let mut remove = conn.prepare_cached(
         "DELETE FROM log WHERE coop = ?1 AND doc = ?2 AND content_id = ?3 AND kind = 'blob'
-         AND (?4 OR device = ?5)
+         AND (?4 OR device = ?5 OR (?6 AND substr(data, 1, 1) IS NOT ?7
+              AND device IN (SELECT id FROM devices
+                             WHERE coop = ?1 AND revoked AND public_keys IS NULL)))
          RETURNING coalesce(device, ''), length(data)",
     )?;
     for doc in docs {
@@ -974,8 +1082,15 @@ fn append_push(
             if doc.blobs.iter().any(|(id, _)| id == old) {
                 continue;
             }
-            let mut rows =
-                remove.query(params![coop_id, doc.doc, old, doc.supersede_any, device_id])?;
+            let mut rows = remove.query(params![
+                coop_id,
+                doc.doc,
+                old,
+                doc.supersede_any,
+                device_id,
+                doc.supersede_orphans,
+                vec![SEALED_FIRST_BYTE]
+            ])?;
             while let Some(row) = rows.next()? {
                 let owner: String = row.get(0)?;
                 let len: Option<i64> = row.get(1)?;
@@ -1611,6 +1726,85 @@ impl RelayStore for SqliteStore {
         Ok(left)
     }
 
+    fn own_plaintext(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<PlaintextDoc>, bool), RelayError> {
+        let reader = self.reader()?;
+        let mut stmt = reader.prepare_cached(
+            "SELECT doc, content_id, data FROM log
+             WHERE coop = ?1 AND device = ?2 AND kind = 'blob' AND doc > ?3
+             AND substr(data, 1, 1) IS NOT ?4
+             ORDER BY doc, seq",
+        )?;
+        let mut rows = stmt.query(params![
+            coop_id,
+            device_id,
+            after.unwrap_or(""),
+            vec![SEALED_FIRST_BYTE]
+        ])?;
+        page_rows(&mut rows, limit, max_bytes)
+    }
+
+    fn orphaned_plaintext(
+        &self,
+        coop_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<PlaintextDoc>, bool), RelayError> {
+        let reader = self.reader()?;
+        let mut stmt = reader.prepare_cached(
+            "SELECT l.doc, l.content_id, l.data FROM log l JOIN devices d ON d.id = l.device
+             WHERE l.coop = ?1 AND l.kind = 'blob' AND l.doc > ?2
+             AND d.revoked AND d.public_keys IS NULL
+             AND substr(l.data, 1, 1) IS NOT ?3
+             ORDER BY l.doc, l.seq",
+        )?;
+        let mut rows = stmt.query(params![
+            coop_id,
+            after.unwrap_or(""),
+            vec![SEALED_FIRST_BYTE]
+        ])?;
+        page_rows(&mut rows, limit, max_bytes)
+    }
+
+    fn custody_allowed(
+        &self,
+        coop_id: &str,
+        doc: &str,
+        owner: &str,
+        device_id: &str,
+    ) -> Result<bool, RelayError> {
+        let reader = self.reader()?;
+        let sealed_only = reader
+            .prepare_cached("SELECT 1 FROM relay_meta WHERE key = ?1")?
+            .exists([sealed_only_key(coop_id)])?;
+        let live_owner = reader
+            .prepare_cached(
+                "SELECT 1 FROM devices WHERE coop = ?1 AND key_id = ?2 AND NOT revoked",
+            )?
+            .exists(params![coop_id, owner])?;
+        if sealed_only || live_owner {
+            return Ok(false);
+        }
+        let (orphaned, others): (i64, i64) = reader
+            .prepare_cached(
+                "SELECT
+                   coalesce(sum(CASE WHEN d.revoked AND d.public_keys IS NULL THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN d.revoked AND d.public_keys IS NULL THEN 0 ELSE 1 END), 0)
+                 FROM log l LEFT JOIN devices d ON d.id = l.device
+                 WHERE l.coop = ?1 AND l.doc = ?2 AND l.kind = 'blob'
+                 AND coalesce(l.device, '') <> ?3",
+            )?
+            .query_row(params![coop_id, doc, device_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(orphaned > 0 && others == 0)
+    }
+
     fn log_generation(&self) -> Result<Option<String>, RelayError> {
         let reader = self.reader()?;
         Ok(reader
@@ -1669,6 +1863,7 @@ mod tests {
                 .collect(),
             supersedes: supersedes.to_vec(),
             supersede_any: true,
+            supersede_orphans: false,
         }
     }
 
@@ -1857,6 +2052,67 @@ mod tests {
             .flat_map(|d| d.blobs.iter().map(|b| b.to_vec()))
             .collect();
         assert_eq!(main, vec![b"ab".to_vec()]);
+    }
+
+    /// Own plaintext comes in pages of whole documents, bounded in count and bytes (a
+    /// document bigger than the bound alone), without sealed blobs or other devices'.
+    #[test]
+    fn own_plaintext_pages_hold_whole_documents_within_their_bounds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        store.create_coop("c", "Coop", 0).expect("coop");
+        let big = [0x85u8; 3000];
+        let sealed = [SEALED_FIRST_BYTE, 1, 2, 3];
+        store
+            .push(
+                "c",
+                "kiosk",
+                vec![
+                    doc("timesheet:a/2026-10/k", &[b"\x85a1", b"\x85a2"], &[]),
+                    doc("timesheet:a/2026-11/k", &[&big], &[]),
+                    doc("timesheet:b/2026-11/k", &[b"\x85b1", &sealed], &[]),
+                ],
+            )
+            .expect("push");
+        store
+            .push(
+                "c",
+                "phone",
+                vec![doc("timesheet:a/2026-11/p", &[b"\x85p"], &[])],
+            )
+            .expect("push");
+        let docs = |page: &[PlaintextDoc]| page.iter().map(|d| d.doc.clone()).collect::<Vec<_>>();
+
+        let (page, more) = store
+            .own_plaintext("c", "kiosk", None, 100, 1000)
+            .expect("page");
+        // The first document is under the bound; the second reaches it and ends the page.
+        assert_eq!(
+            docs(&page),
+            ["timesheet:a/2026-10/k", "timesheet:a/2026-11/k"]
+        );
+        assert!(more);
+        assert_eq!(page[0].blobs.len(), 2, "both blobs, in log order");
+        assert_eq!(page[0].blobs[0].1.as_deref(), Some(b"\x85a1".as_slice()));
+        let (page, more) = store
+            .own_plaintext("c", "kiosk", Some("timesheet:a/2026-11/k"), 100, 1000)
+            .expect("page");
+        assert_eq!(docs(&page), ["timesheet:b/2026-11/k"]);
+        assert_eq!(page[0].blobs.len(), 1, "not the sealed blob");
+        assert!(!more);
+        let (page, more) = store
+            .own_plaintext("c", "kiosk", None, 1, usize::MAX)
+            .expect("page");
+        assert_eq!((page.len(), more), (1, true));
+        let (page, _) = store
+            .own_plaintext("c", "phone", None, 100, usize::MAX)
+            .expect("page");
+        assert_eq!(docs(&page), ["timesheet:a/2026-11/p"]);
+        // Nothing orphaned while no device is revoked.
+        let (page, more) = store
+            .orphaned_plaintext("c", None, 100, usize::MAX)
+            .expect("page");
+        assert!(page.is_empty() && !more);
     }
 
     #[test]

@@ -587,10 +587,14 @@ async fn push_docs(
     let remove = tx
         .prepare_cached(
             "DELETE FROM log WHERE coop = $1 AND doc = $2 AND content_id = $3
-             AND kind = 'blob' AND ($4 OR device = $5)
+             AND kind = 'blob' AND ($4 OR device = $5
+                 OR ($6 AND substring(data from 1 for 1) IS DISTINCT FROM $7
+                     AND device IN (SELECT id FROM devices
+                                    WHERE coop = $1 AND revoked AND public_keys IS NULL)))
              RETURNING coalesce(device, ''), length(data)",
         )
         .await?;
+    let sealed_byte = vec![super::SEALED_FIRST_BYTE];
     for doc in docs {
         let hash = doc_hash(&doc.doc);
         if tx
@@ -632,7 +636,15 @@ async fn push_docs(
             for row in tx
                 .query(
                     &remove,
-                    &[&coop_id, &doc.doc, old, &doc.supersede_any, &device_id],
+                    &[
+                        &coop_id,
+                        &doc.doc,
+                        old,
+                        &doc.supersede_any,
+                        &device_id,
+                        &doc.supersede_orphans,
+                        &sealed_byte,
+                    ],
                 )
                 .await?
             {
@@ -1207,6 +1219,138 @@ impl RelayStore for PgStore {
             }
             tx.commit().await?;
             Ok(left)
+        })
+    }
+
+    fn own_plaintext(
+        &self,
+        coop_id: &str,
+        device_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<super::PlaintextDoc>, bool), RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let sealed = vec![super::SEALED_FIRST_BYTE];
+            // Whole documents: read the next `limit + 1` documents' rows (the extra one
+            // says whether more follow); the byte bound is applied while grouping.
+            let rows = client
+                .query(
+                    "WITH docs AS (
+                       SELECT DISTINCT doc COLLATE \"C\" AS doc FROM log
+                       WHERE coop = $1 AND device = $2 AND kind = 'blob'
+                       AND doc COLLATE \"C\" > $3
+                       AND substring(data from 1 for 1) IS DISTINCT FROM $4
+                       ORDER BY 1 LIMIT $5)
+                     SELECT l.doc, l.content_id, l.data FROM log l JOIN docs ON docs.doc = l.doc
+                     WHERE l.coop = $1 AND l.device = $2 AND l.kind = 'blob'
+                     AND substring(l.data from 1 for 1) IS DISTINCT FROM $4
+                     ORDER BY l.doc COLLATE \"C\", l.seq",
+                    &[
+                        &coop_id,
+                        &device_id,
+                        &after.unwrap_or(""),
+                        &sealed,
+                        &(i64::from(limit) + 1),
+                    ],
+                )
+                .await?;
+            Ok(super::plaintext_page(
+                rows.iter().map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        r.get::<_, Option<String>>(1).unwrap_or_default(),
+                        r.get::<_, Option<Vec<u8>>>(2),
+                    )
+                }),
+                limit,
+                max_bytes,
+            ))
+        })
+    }
+
+    fn orphaned_plaintext(
+        &self,
+        coop_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<super::PlaintextDoc>, bool), RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let sealed = vec![super::SEALED_FIRST_BYTE];
+            let rows = client
+                .query(
+                    "WITH docs AS (
+                       SELECT DISTINCT l.doc COLLATE \"C\" AS doc
+                       FROM log l JOIN devices d ON d.id = l.device
+                       WHERE l.coop = $1 AND l.kind = 'blob' AND l.doc COLLATE \"C\" > $2
+                       AND d.revoked AND d.public_keys IS NULL
+                       AND substring(l.data from 1 for 1) IS DISTINCT FROM $3
+                       ORDER BY 1 LIMIT $4)
+                     SELECT l.doc, l.content_id, l.data
+                     FROM log l JOIN docs ON docs.doc = l.doc JOIN devices d ON d.id = l.device
+                     WHERE l.coop = $1 AND l.kind = 'blob'
+                     AND d.revoked AND d.public_keys IS NULL
+                     AND substring(l.data from 1 for 1) IS DISTINCT FROM $3
+                     ORDER BY l.doc COLLATE \"C\", l.seq",
+                    &[
+                        &coop_id,
+                        &after.unwrap_or(""),
+                        &sealed,
+                        &(i64::from(limit) + 1),
+                    ],
+                )
+                .await?;
+            Ok(super::plaintext_page(
+                rows.iter().map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        r.get::<_, Option<String>>(1).unwrap_or_default(),
+                        r.get::<_, Option<Vec<u8>>>(2),
+                    )
+                }),
+                limit,
+                max_bytes,
+            ))
+        })
+    }
+
+    fn custody_allowed(
+        &self,
+        coop_id: &str,
+        doc: &str,
+        owner: &str,
+        device_id: &str,
+    ) -> Result<bool, RelayError> {
+        self.block(async {
+            let client = self.pool.get().await?;
+            let blocked: bool = client
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM relay_meta WHERE key = $1)
+                     OR EXISTS (SELECT 1 FROM devices
+                                WHERE coop = $2 AND key_id = $3 AND NOT revoked)",
+                    &[&super::sealed_only_key(coop_id), &coop_id, &owner],
+                )
+                .await?
+                .get(0);
+            if blocked {
+                return Ok(false);
+            }
+            let row = client
+                .query_one(
+                    "SELECT
+                       count(*) FILTER (WHERE d.revoked AND d.public_keys IS NULL),
+                       count(*) FILTER (WHERE d.id IS NULL OR NOT (d.revoked AND d.public_keys IS NULL))
+                     FROM log l LEFT JOIN devices d ON d.id = l.device
+                     WHERE l.coop = $1 AND l.doc = $2 AND l.kind = 'blob'
+                     AND coalesce(l.device, '') <> $3",
+                    &[&coop_id, &doc, &device_id],
+                )
+                .await?;
+            let (orphaned, others): (i64, i64) = (row.get(0), row.get(1));
+            Ok(orphaned > 0 && others == 0)
         })
     }
 
