@@ -59,6 +59,31 @@ pub(crate) fn project(doc_id: &str, doc: &Automerge) -> Result<Projection> {
     })
 }
 
+/// Whether `projection` holds all of its document's rows, so that
+/// [`write_projection`] can store them without the document.
+pub(crate) fn complete(projection: &Result<Projection>) -> bool {
+    matches!(projection, Ok(Projection::Punches(_)))
+}
+
+/// Store a [`complete`] projection's rows; what [`refresh_doc_projected`] returns.
+pub(crate) fn write_projection(
+    conn: &Connection,
+    doc_id: &str,
+    projection: Projection,
+) -> Result<Option<String>> {
+    match projection {
+        Projection::Punches(punches) => {
+            let person = documents::doc_person(doc_id);
+            let person_ref = person.as_deref().unwrap_or_default();
+            timesheets::cache::write_punches(conn, doc_id, person_ref, &punches)?;
+            Ok(person)
+        }
+        _ => Err(crate::error::Error::Corrupt(
+            "a document's rows were not read ahead".into(),
+        )),
+    }
+}
+
 /// Replace the cached rows of one document. Returns the person whose shifts must be
 /// derived again (the document held their punches or review events).
 pub fn refresh_doc(conn: &Connection, doc_id: &str, doc: &Automerge) -> Result<Option<String>> {
@@ -77,12 +102,11 @@ pub(crate) fn refresh_doc_projected(
     let person_ref = person.as_deref().unwrap_or_default();
     match kind {
         DocKind::Punches => {
-            let punches = match projection {
-                Projection::Punches(p) => p,
-                _ => timesheets::cache::read_punches(doc)?,
+            let projection = match projection {
+                p @ Projection::Punches(_) => p,
+                _ => Projection::Punches(timesheets::cache::read_punches(doc)?),
             };
-            timesheets::cache::write_punches(conn, doc_id, person_ref, &punches)?;
-            return Ok(person);
+            return write_projection(conn, doc_id, projection);
         }
         DocKind::Directory => directory::cache::project_directory(conn, doc)?,
         DocKind::Roster => {

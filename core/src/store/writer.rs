@@ -89,7 +89,7 @@ impl<'a> Writer<'a> {
     {
         let (last, doc) = self.apply_change(doc_id, f)?;
         let person = project(&self.tx)?;
-        self.record(doc_id, last, doc, person);
+        self.record(doc_id, last, Some(doc), person);
         Ok(())
     }
 
@@ -198,10 +198,10 @@ impl<'a> Writer<'a> {
         // document, before the write): a document its feature cannot read is set aside
         // whole, and the savepoint undoes any rows it wrote.
         self.tx.execute_batch("SAVEPOINT project")?;
-        let person = match prepared
-            .projection
-            .and_then(|p| cache::refresh_doc_projected(&self.tx, doc_id, &prepared.doc, p))
-        {
+        let person = match prepared.projection.and_then(|p| match &prepared.doc {
+            Some(doc) => cache::refresh_doc_projected(&self.tx, doc_id, doc, p),
+            None => cache::write_projection(&self.tx, doc_id, p),
+        }) {
             Ok(person) => {
                 self.tx.execute_batch("RELEASE project")?;
                 person
@@ -235,18 +235,27 @@ impl<'a> Writer<'a> {
 
     fn after_change(&mut self, doc_id: &str, last: i64, doc: Automerge) -> Result<()> {
         let person = cache::refresh_doc(&self.tx, doc_id, &doc)?;
-        self.record(doc_id, last, doc, person);
+        self.record(doc_id, last, Some(doc), person);
         Ok(())
     }
 
     /// A document whose cached rows are current: re-derive its person's shifts at commit,
-    /// tell observers, and keep it for the document cache.
-    fn record(&mut self, doc_id: &str, last: i64, doc: Automerge, person: Option<String>) {
+    /// tell observers, and keep it for the document cache (if it is at hand: without it,
+    /// the next read loads it from its chunks, which this transaction holds).
+    fn record(&mut self, doc_id: &str, last: i64, doc: Option<Automerge>, person: Option<String>) {
         if let Some(person) = person {
             self.rederive.insert((person, None));
         }
         self.touch_doc(doc_id);
-        self.pending.insert(doc_id.to_string(), (last, doc));
+        match doc {
+            Some(doc) => {
+                self.pending.insert(doc_id.to_string(), (last, doc));
+            }
+            // An older copy from earlier in this transaction is out of date now.
+            None => {
+                self.pending.remove(doc_id);
+            }
+        }
     }
 
     fn touch_doc(&mut self, doc_id: &str) {

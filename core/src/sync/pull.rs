@@ -66,15 +66,21 @@ type Opening<'a> = (
 /// Pages with fewer documents than this are opened on the calling thread alone.
 const PARALLEL_FROM: usize = 16;
 
+/// Opened documents on their way from the workers to the write, at most this many.
+const OPENED_IN_FLIGHT: usize = 64;
+
 /// Verify and open the blobs of a page's documents, and prepare those new to this
-/// device (`new[i]`), on every core: documents are independent of each other, and this
-/// is most of a first pull's work (the write that follows is one thread's). A document
-/// of a kind this version does not know is `None` (skipped).
-fn open_page<'p>(
+/// device (`new[i]`), on every core, while `write` stores them as they come: documents
+/// are independent of each other, opening and preparing them is most of a first pull's
+/// work, and the write is one thread's, so the two overlap. `write` sees each document
+/// once, in no particular order; a document of a kind this version does not know is
+/// skipped. If `write` returns early, the workers stop at their next document.
+fn open_page<'p, R>(
     docs: &'p [proto::PulledDoc],
     keys: Option<&trust::Trust>,
     new: &[bool],
-) -> Vec<Option<Opening<'p>>> {
+    write: impl FnOnce(&mut dyn Iterator<Item = Opening<'p>>) -> R,
+) -> R {
     let open_one = |i: usize| -> Option<Opening<'p>> {
         let d = &docs[i];
         // A document kind this version does not know: skip it, keep going.
@@ -103,27 +109,35 @@ fn open_page<'p>(
         .map_or(1, |n| n.get())
         .min(4);
     if workers < 2 || docs.len() < PARALLEL_FROM {
-        return (0..docs.len()).map(open_one).collect();
+        return write(&mut (0..docs.len()).filter_map(open_one));
     }
-    let mut out: Vec<Option<Opening<'p>>> = (0..docs.len()).map(|_| None).collect();
-    // Interleaved, so that every worker gets a share of each person's months.
-    let share = |w: usize| -> Vec<(usize, Option<Opening<'p>>)> {
-        (w..docs.len())
-            .step_by(workers)
-            .map(|i| (i, open_one(i)))
-            .collect()
-    };
     std::thread::scope(|s| {
-        let others: Vec<_> = (1..workers).map(|w| s.spawn(move || share(w))).collect();
-        let mut shares = vec![share(0)];
-        for h in others {
-            shares.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        let (tx, rx) = std::sync::mpsc::sync_channel(OPENED_IN_FLIGHT);
+        let open_one = &open_one;
+        // Interleaved, so that every worker gets a share of each person's months.
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let tx = tx.clone();
+                s.spawn(move || {
+                    for i in (w..docs.len()).step_by(workers) {
+                        if let Some(opened) = open_one(i)
+                            && tx.send(opened).is_err()
+                        {
+                            return; // the write ended early
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let out = write(&mut rx.iter());
+        // The write has stopped listening: workers still opening stop at their next send.
+        drop(rx);
+        for h in handles {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         }
-        for (i, o) in shares.into_iter().flatten() {
-            out[i] = o;
-        }
-    });
-    out
+        out
+    })
 }
 
 impl SyncClient<'_> {
@@ -384,9 +398,9 @@ impl SyncClient<'_> {
             Vec::new()
         };
         let erased_before = summary.erased_documents;
-        // Verify and open every sealed blob before the write: what fails is set aside
-        // (held for a key, or dropped and reported), the rest of the page merges. The
-        // documents new to this device are prepared in full meanwhile.
+        // Every sealed blob is verified and opened as the write goes ([`open_page`]): what
+        // fails is set aside (held for a key, or dropped and reported), the rest of the
+        // page merges. Documents new to this device are prepared in full on the way.
         let keys = self.lb.store.read(trust::load)?;
         let new: Vec<bool> = self.lb.store.read(|c| {
             page.docs
@@ -396,16 +410,6 @@ impl SyncClient<'_> {
                 })
                 .collect()
         })?;
-        let docs = open_page(&page.docs, keys.as_ref(), &new);
-        for (_, _, aside, _) in docs.iter().flatten() {
-            for (_, held) in aside {
-                if *held {
-                    summary.held_blobs += 1;
-                } else {
-                    summary.dropped_blobs += 1;
-                }
-            }
-        }
         // Opaque tombstones: the documents held here whose tags match.
         let mut opaque: Vec<(String, &proto::ErasedDoc)> = Vec::new();
         for erased in &page.erased {
@@ -417,53 +421,60 @@ impl SyncClient<'_> {
                 opaque.push((doc, erased));
             }
         }
-        self.lb.store.write(ChangeOrigin::Sync, |w| {
-            // Shifts are derived once after the last page (`pull_all`), not per page.
-            w.defer_derivation();
-            for (doc, plain, aside, prepared) in docs.into_iter().flatten() {
-                for (blob, held) in aside {
-                    trust::set_aside(w, doc, blob, held)?;
+        open_page(&page.docs, keys.as_ref(), &new, |opened| {
+            self.lb.store.write(ChangeOrigin::Sync, |w| {
+                // Shifts are derived once after the last page (`pull_all`), not per page.
+                w.defer_derivation();
+                for (doc, plain, aside, prepared) in opened {
+                    for (blob, held) in aside {
+                        if held {
+                            summary.held_blobs += 1;
+                        } else {
+                            summary.dropped_blobs += 1;
+                        }
+                        trust::set_aside(w, doc, blob, held)?;
+                    }
+                    if !plain.is_empty() {
+                        summary.pulled_blobs += match prepared {
+                            Some(p) => w.merge_prepared(doc, &plain, p)?,
+                            None => w.merge_remote(doc, &plain)?,
+                        } as u32;
+                    }
                 }
-                if !plain.is_empty() {
-                    summary.pulled_blobs += match prepared {
-                        Some(p) => w.merge_prepared(doc, &plain, p)?,
-                        None => w.merge_remote(doc, &plain)?,
-                    } as u32;
+                for (doc, erased) in &opaque {
+                    // Its keys retire once the rotated version is here (sync/erasure.rs).
+                    summary.erased_documents += 1;
+                    w.erase(doc)?;
+                    super::erasure::matched(w, erased)?;
                 }
-            }
-            for (doc, erased) in &opaque {
-                // Its keys retire once the rotated version is here (sync/erasure.rs).
-                summary.erased_documents += 1;
-                w.erase(doc)?;
-                super::erasure::matched(w, erased)?;
-            }
-            for erased in &page.erased {
-                if !opaque.iter().any(|(_, e)| std::ptr::eq(*e, erased)) {
-                    super::erasure::unmatched(w, keys.as_ref(), erased)?;
+                for erased in &page.erased {
+                    if !opaque.iter().any(|(_, e)| std::ptr::eq(*e, erased)) {
+                        super::erasure::unmatched(w, keys.as_ref(), erased)?;
+                    }
                 }
-            }
-            for doc in &page.deleted {
-                if DocKind::of(doc).is_err() {
-                    continue;
+                for doc in &page.deleted {
+                    if DocKind::of(doc).is_err() {
+                        continue;
+                    }
+                    if chunks::last_chunk_id(&w.tx, doc)? > 0 {
+                        summary.erased_documents += 1;
+                    }
+                    // Remembered even if never held here, so a late blob cannot revive it.
+                    w.erase(doc)?;
                 }
-                if chunks::last_chunk_id(&w.tx, doc)? > 0 {
+                for doc in &stale_notes {
+                    // Consent withdrawn: forget, not erase; they return if consent returns.
+                    w.forget(doc)?;
                     summary.erased_documents += 1;
                 }
-                // Remembered even if never held here, so a late blob cannot revive it.
-                w.erase(doc)?;
-            }
-            for doc in &stale_notes {
-                // Consent withdrawn: forget, not erase; they return if consent returns.
-                w.forget(doc)?;
-                summary.erased_documents += 1;
-            }
-            if save_cursor {
-                w.set_meta("cursor", &page.next.to_string())?;
-                if let Some(generation) = &page.generation {
-                    w.set_meta(RELAY_GENERATION, generation)?;
+                if save_cursor {
+                    w.set_meta("cursor", &page.next.to_string())?;
+                    if let Some(generation) = &page.generation {
+                        w.set_meta(RELAY_GENERATION, generation)?;
+                    }
                 }
-            }
-            Ok(())
+                Ok(())
+            })
         })?;
         if summary.erased_documents > erased_before {
             self.lb.store.scrub_wal()?;
