@@ -1057,14 +1057,11 @@ impl SyncClient<'_> {
                 delivered.insert(mark);
             }
         }
-        let delivering = !wrapped.is_empty() || !certificates.is_empty();
-        if delivering {
-            let body = proto::KeyDeliveryRequest {
-                wrapped,
-                certificates,
-            };
+        let requests = delivery_requests(wrapped, certificates);
+        let deliveries = requests.len() as u64;
+        for body in &requests {
             with_retries(retries, || {
-                relay.json_call::<()>(reqwest::Method::POST, "/v1/keys/wrapped", Some(&body))
+                relay.json_call::<()>(reqwest::Method::POST, "/v1/keys/wrapped", Some(body))
             })
             .await?;
         }
@@ -1081,12 +1078,12 @@ impl SyncClient<'_> {
             let mut still = json_set(&w.tx, ROTATE)?;
             still.retain(|s| !pending.contains(s));
             set_json_set(w, ROTATE, &still)?;
-            // The epoch the listing was read at, plus this round's own delivery (the relay
-            // bumps it once per delivery). Epochs only grow, so any other event since the
+            // The epoch the listing was read at, plus this round's own deliveries (the
+            // relay bumps it once per delivery request). Epochs only grow, so any other event since the
             // listing leaves the relay's epoch above this and the next pull asks for a
             // round: never too new, at worst one round too many.
             match listing.epoch {
-                Some(e) => w.set_meta(EPOCH, &(e + u64::from(delivering)).to_string())?,
+                Some(e) => w.set_meta(EPOCH, &(e + deliveries).to_string())?,
                 None => w.delete_meta(EPOCH)?,
             }
             w.set_meta(LOCAL, &local)?;
@@ -1426,9 +1423,102 @@ impl SyncClient<'_> {
     }
 }
 
+/// What one key-delivery request may carry, in JSON bytes: half the relay's body limit,
+/// so that the estimate below never has to be exact.
+const DELIVERY_BUDGET: usize = proto::MAX_KEY_BODY_BYTES / 2;
+
+/// A round's key delivery as the requests the relay takes, none over [`DELIVERY_BUDGET`]:
+/// a coop with many people and devices wraps thousands of keys in one round (about 500
+/// bytes each; a new coordinator laptop in a coop of 150 people needs ~600), more than one
+/// body holds, and one request too large would fail the whole round with `413` every
+/// time. Certificates go first. Each request stands alone at the relay, so a round cut
+/// between two is finished by the next one (what was delivered is delivered again, which
+/// the relay takes as a no-op). Empty when there is nothing to deliver.
+fn delivery_requests(
+    wrapped: Vec<proto::WrappedKeyEntry>,
+    certificates: Vec<proto::CertificateEntry>,
+) -> Vec<proto::KeyDeliveryRequest> {
+    // `{"to":"…","key":"…"},` and `{"device_id":"…","certificate":"…"},`
+    const ENTRY_OVERHEAD: usize = 40;
+    const BODY_OVERHEAD: usize = 64;
+    let mut requests = Vec::new();
+    let mut current = proto::KeyDeliveryRequest::default();
+    let mut size = BODY_OVERHEAD;
+    for cert in certificates {
+        let len = cert.device_id.len() + cert.certificate.len() + ENTRY_OVERHEAD;
+        if size + len > DELIVERY_BUDGET && size > BODY_OVERHEAD {
+            requests.push(std::mem::take(&mut current));
+            size = BODY_OVERHEAD;
+        }
+        size += len;
+        current.certificates.push(cert);
+    }
+    for entry in wrapped {
+        let len = entry.to.len() + entry.key.len() + ENTRY_OVERHEAD;
+        if size + len > DELIVERY_BUDGET && size > BODY_OVERHEAD {
+            requests.push(std::mem::take(&mut current));
+            size = BODY_OVERHEAD;
+        }
+        size += len;
+        current.wrapped.push(entry);
+    }
+    if size > BODY_OVERHEAD {
+        requests.push(current);
+    }
+    requests
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_key_delivery_is_split_into_requests_the_relay_takes() {
+        // 6,000 wrapped keys of a real size (hex of ~220 bytes) and 50 certificates:
+        // about 2.8 MB as one body, over the relay's 2 MiB.
+        let key = "ab".repeat(220);
+        let wrapped: Vec<proto::WrappedKeyEntry> = (0..6_000)
+            .map(|i| proto::WrappedKeyEntry {
+                to: format!("dev-{i:05}-0123456789abcdef"),
+                key: key.clone(),
+            })
+            .collect();
+        let certificates: Vec<proto::CertificateEntry> = (0..50)
+            .map(|i| proto::CertificateEntry {
+                device_id: format!("dev-{i:05}-0123456789abcdef"),
+                certificate: "cd".repeat(150),
+            })
+            .collect();
+        let one = proto::KeyDeliveryRequest {
+            wrapped: wrapped.clone(),
+            certificates: certificates.clone(),
+        };
+        assert!(serde_json::to_vec(&one).unwrap().len() > proto::MAX_KEY_BODY_BYTES);
+        let requests = delivery_requests(wrapped.clone(), certificates.clone());
+        assert!(requests.len() >= 3, "{} requests", requests.len());
+        for r in &requests {
+            let len = serde_json::to_vec(r).unwrap().len();
+            assert!(len <= DELIVERY_BUDGET, "a request of {len} bytes");
+            assert!(r.wrapped.len() + r.certificates.len() <= 10_000);
+        }
+        // Everything, once, in order; the certificates first.
+        let sent: Vec<&str> = requests
+            .iter()
+            .flat_map(|r| r.wrapped.iter().map(|w| w.to.as_str()))
+            .collect();
+        assert_eq!(
+            sent,
+            wrapped.iter().map(|w| w.to.as_str()).collect::<Vec<_>>()
+        );
+        assert_eq!(requests[0].certificates.len(), certificates.len());
+        assert!(requests[1..].iter().all(|r| r.certificates.is_empty()));
+        // Nothing to deliver: no request; a little: one.
+        assert!(delivery_requests(Vec::new(), Vec::new()).is_empty());
+        assert_eq!(
+            delivery_requests(wrapped[..3].to_vec(), Vec::new()).len(),
+            1
+        );
+    }
 
     #[test]
     fn only_the_first_half_of_a_code_goes_to_the_relay() {
