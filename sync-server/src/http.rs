@@ -726,13 +726,7 @@ async fn own_plaintext(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    require_keys(&d)?;
-    st.rate.pull(&d.device_id)?;
-    let req: proto::MigratePageRequest = json_body(&headers, body)?;
-    let limit = req
-        .limit
-        .unwrap_or(proto::MAX_MIGRATE_DOCS)
-        .clamp(1, proto::MAX_MIGRATE_DOCS);
+    let (req, limit) = migrate_request(&st, &d, &headers, body)?;
     let store = st.store.clone();
     let page = blocking(move || {
         if store.sealed_only(&d.coop_id)? {
@@ -760,13 +754,7 @@ async fn orphaned(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    require_keys(&d)?;
-    st.rate.pull(&d.device_id)?;
-    let req: proto::MigratePageRequest = json_body(&headers, body)?;
-    let limit = req
-        .limit
-        .unwrap_or(proto::MAX_MIGRATE_DOCS)
-        .clamp(1, proto::MAX_MIGRATE_DOCS);
+    let (req, limit) = migrate_request(&st, &d, &headers, body)?;
     let store = st.store.clone();
     let page = blocking(move || {
         if store.sealed_only(&d.coop_id)? {
@@ -809,6 +797,24 @@ async fn orphaned(
 
 /// The migration listings are for devices that upgraded (registered keys): they serve
 /// plaintext to seal, and a device without keys can seal nothing.
+/// What both migration listings check and read first: the caller registered its keys,
+/// is within its pull rate, and sent a page request; with the page's size, bounded.
+fn migrate_request(
+    st: &AppState,
+    d: &DeviceRecord,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(proto::MigratePageRequest, u32), AppError> {
+    require_keys(d)?;
+    st.rate.pull(&d.device_id)?;
+    let req: proto::MigratePageRequest = json_body(headers, body)?;
+    let limit = req
+        .limit
+        .unwrap_or(proto::MAX_MIGRATE_DOCS)
+        .clamp(1, proto::MAX_MIGRATE_DOCS);
+    Ok((req, limit))
+}
+
 fn require_keys(device: &DeviceRecord) -> Result<(), AppError> {
     if device.public_keys.is_some() {
         Ok(())

@@ -67,6 +67,26 @@ async fn sync(book: &Logbook, who: &str) {
         .unwrap_or_else(|e| panic!("{who} syncs: {e}"));
 }
 
+/// A second coordinator laptop joins by the office's invite (after the migration, so
+/// from sealed blobs alone); both sync, so the office vouches for it.
+async fn join_laptop(root: &Path, office: &Logbook, url: &str) -> Logbook {
+    let code = office
+        .sync()
+        .invite(coordinator_grant(), None)
+        .await
+        .expect("invite a laptop")
+        .code;
+    let laptop = open(root, "laptop");
+    laptop
+        .sync()
+        .join(url, &code, "second laptop")
+        .await
+        .expect("the laptop joins");
+    sync(office, "the coordinator").await;
+    sync(&laptop, "the laptop").await;
+    laptop
+}
+
 /// A coop on the plaintext protocol: a coordinator and Quentin's phone joined without keys
 /// (as clients from before end-to-end encryption did); the coordinator added Quentin (a
 /// name, a PIN), the phone pushed two punches and a note; both synced.
@@ -384,20 +404,7 @@ async fn a_plaintext_coop_upgrades_in_place_and_the_relay_keeps_no_plaintext() {
     );
 
     // A coordinator laptop that joins now reads the coop from sealed blobs alone.
-    let code = office
-        .sync()
-        .invite(coordinator_grant(), None)
-        .await
-        .expect("invite a laptop")
-        .code;
-    let laptop = open(root.path(), "laptop");
-    laptop
-        .sync()
-        .join(&url, &code, "second laptop")
-        .await
-        .expect("the laptop joins");
-    sync(&office, "the coordinator").await;
-    sync(&laptop, "the laptop").await;
+    let laptop = join_laptop(root.path(), &office, &url).await;
     assert_eq!(
         laptop.directory().person(&quentin).expect("person").name,
         NAME
@@ -813,20 +820,7 @@ async fn a_kiosk_re_seals_the_plaintext_punches_it_had_forgotten() {
     }
 
     // A coordinator laptop that joins now reads the kiosk's shift from sealed blobs alone.
-    let code = office
-        .sync()
-        .invite(coordinator_grant(), None)
-        .await
-        .expect("invite a laptop")
-        .code;
-    let laptop = open(root.path(), "laptop");
-    laptop
-        .sync()
-        .join(&url, &code, "second laptop")
-        .await
-        .expect("the laptop joins");
-    sync(&office, "the coordinator").await;
-    sync(&laptop, "the laptop").await;
+    let laptop = join_laptop(root.path(), &office, &url).await;
     assert_eq!(hours(&laptop), before);
     assert_eq!(dropped(&laptop), 0);
     relay.shutdown().await;
@@ -1075,20 +1069,7 @@ async fn a_coordinator_re_seals_a_revoked_old_devices_plaintext_as_custodian() {
     assert_eq!(status, StatusCode::FORBIDDEN, "not once sealed only");
 
     // A coordinator laptop that joins now has the lost phone's punch in its hours.
-    let code = office
-        .sync()
-        .invite(coordinator_grant(), None)
-        .await
-        .expect("invite a laptop")
-        .code;
-    let laptop = open(root.path(), "laptop");
-    laptop
-        .sync()
-        .join(&url, &code, "second laptop")
-        .await
-        .expect("the laptop joins");
-    sync(&office, "the coordinator").await;
-    sync(&laptop, "the laptop").await;
+    let laptop = join_laptop(root.path(), &office, &url).await;
     assert_eq!(
         laptop
             .timesheets()
