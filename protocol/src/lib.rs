@@ -338,6 +338,20 @@ pub struct KeysResponse {
     /// from relays without the switch.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sealed_only: bool,
+    /// Consent as the relay has it, for the people whose consent the caller may set (the
+    /// person's own devices and their supporters): a withdrawal made on another of those
+    /// devices reaches this one here. Empty for coordinators and kiosks, and from relays
+    /// before this field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent: Vec<PersonConsent>,
+}
+
+/// One person's consent in [`KeysResponse::consent`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonConsent {
+    pub person: String,
+    /// Coordinators may read this person's notes (false also when never given).
+    pub coordinator_notes: bool,
 }
 
 /// `POST /v1/coop/sealed-only` (coordinators): the coop takes only sealed blobs from now

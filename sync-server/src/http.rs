@@ -625,10 +625,32 @@ async fn get_keys(
             epoch,
         },
         sealed_only,
+        consent,
     ) = blocking(move || {
+        // The people whose consent this device may set: it is told what the relay holds
+        // for them, so a withdrawal on another of their devices reaches it.
+        let people: &[String] = match d.grant.role {
+            Role::Worker => d.grant.person.as_slice(),
+            Role::Supporter => &d.grant.supports,
+            Role::Coordinator | Role::Kiosk => &[],
+        };
+        let consent = if people.is_empty() {
+            Vec::new()
+        } else {
+            let consented = store.consented_people(&d.coop_id)?;
+            people
+                .iter()
+                .filter(|p| access::may_set_consent(&d.grant, p))
+                .map(|p| proto::PersonConsent {
+                    person: p.clone(),
+                    coordinator_notes: consented.contains(p),
+                })
+                .collect()
+        };
         Ok((
             store.device_keys(&d.coop_id, &d.device_id)?,
             store.sealed_only(&d.coop_id)?,
+            consent,
         ))
     })
     .await?;
@@ -646,6 +668,7 @@ async fn get_keys(
         wrapped: wrapped.into_iter().map(hex::encode).collect(),
         epoch: Some(epoch),
         sealed_only,
+        consent,
     }))
 }
 

@@ -313,7 +313,7 @@ async fn every_key_event_moves_the_keys_epoch_and_nothing_else_does() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(epoch().await, last, "a repeated registration is no event");
 
-    // Neither are pushes, consents or invites.
+    // Neither are pushes or invites.
     let own = "timesheet:ann/2026-11/d-phone";
     phone
         .push(vec![push_doc(
@@ -321,12 +321,28 @@ async fn every_key_event_moves_the_keys_epoch_and_nothing_else_does() {
             &[&sealed(&relay, &me, own, b"a punch")],
         )])
         .await;
+    coordinator.invite(&ann).await;
+    assert_eq!(epoch().await, last, "no key event");
+
+    // Consent is one: the person's other devices and supporters learn it in their next
+    // key round (withdrawn elsewhere, a device stops wrapping the notes key), and the
+    // listing tells the person's own device what the relay holds.
     let (status, _) = phone
         .put("/v1/consent/ann", &json!({ "coordinator_notes": true }))
         .await;
     assert!(status.is_success(), "{status}");
-    coordinator.invite(&ann).await;
-    assert_eq!(epoch().await, last, "no key event");
+    moved(&mut last, epoch().await, "a consent");
+    let (status, listing) = phone.get("/v1/keys").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listing["consent"],
+        json!([{ "person": "ann", "coordinator_notes": true }])
+    );
+    let (_, listing) = coordinator.get("/v1/keys").await;
+    assert!(
+        listing.get("consent").is_none(),
+        "not listed to coordinators"
+    );
 
     let (status, _) = coordinator
         .post(

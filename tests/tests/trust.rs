@@ -471,6 +471,73 @@ async fn a_push_into_the_kiosks_document_is_refused_and_ignored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_withdrawn_on_the_supporters_device_stops_the_persons_phone_sharing_notes() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let a = aisha.person.as_str();
+    let supporter = coop
+        .join_device(&logbook_e2e::supporter_grant(&[a]), "supporter-phone")
+        .await;
+    coop.approve_for_notes(&aisha.phone, a, &supporter).await;
+    // Consent given on Aisha's phone: her phone wraps her notes key to coordinators.
+    aisha
+        .phone
+        .notes()
+        .set_consent(a, true)
+        .await
+        .expect("consent");
+    supporter.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    let notes = proto::Scope::Notes(a.to_string());
+    let (_, ring, _) = keys_of(&coop.coordinator);
+    assert!(ring.can_read(&notes), "consented: the key reached it");
+
+    // Withdrawn with Aisha on her supporter's device: it rotates the key.
+    supporter
+        .notes()
+        .set_consent(a, false)
+        .await
+        .expect("withdraw");
+    // Her phone syncs (its key round gets the new version, and must not pass it on to
+    // coordinators), then everyone syncs again.
+    for _ in 0..2 {
+        aisha.phone.sync().run().await.expect("sync");
+        coop.coordinator.sync().run().await.expect("sync");
+        supporter.sync().run().await.expect("sync");
+    }
+    let (_, phone_ring, _) = keys_of(&aisha.phone);
+    assert_eq!(phone_ring.newest(&notes).expect("key").id().version, 2);
+    let (_, coordinator_ring, _) = keys_of(&coop.coordinator);
+    assert_eq!(
+        coordinator_ring.newest(&notes).expect("key").id().version,
+        1,
+        "the phone where consent was given must not hand the new key to coordinators"
+    );
+    // And her phone shows the withdrawal, with nothing to do on it.
+    assert_eq!(
+        aisha.phone.notes().consent(a).expect("consent"),
+        Some(false)
+    );
+
+    // A note written on her phone now is not readable by the coordinator.
+    let thread = aisha
+        .phone
+        .notes()
+        .add_thread(a, "written after the withdrawal")
+        .expect("note");
+    aisha.phone.sync().run().await.expect("sync");
+    coop.coordinator.sync().run().await.expect("sync");
+    assert!(
+        coop.coordinator
+            .notes()
+            .threads(a)
+            .map(|t| t.iter().all(|x| x.id != thread))
+            .unwrap_or(true),
+        "the coordinator reads no note written after the withdrawal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn withdrawing_consent_rotates_the_notes_key() {
     let coop = Coop::start(1, 0).await;
     let aisha = coop.worker("Aisha");

@@ -6,15 +6,14 @@
 use crate::error::{Error, Result};
 use crate::observer::ChangeOrigin;
 use crate::store::meta;
+use crate::store::writer::Writer;
 
 use super::Notes;
 
 impl Notes<'_> {
     /// Whether the person consents, as this device last knew (`None`: never set here).
     pub fn consent(&self, person_id: &str) -> Result<Option<bool>> {
-        self.lb
-            .store
-            .read(|c| Ok(meta::get_meta(c, &consent_key(person_id))?.map(|v| v == "yes")))
+        self.lb.store.read(|c| shown(c, person_id))
     }
 
     /// Set whether coordinators may read a person's notes. On a joined device the relay
@@ -34,12 +33,27 @@ impl Notes<'_> {
     }
 
     pub(crate) fn store_consent(&self, person_id: &str, consent: bool) -> Result<()> {
-        self.lb.store.write(ChangeOrigin::Local, |w| {
-            w.set_meta(&consent_key(person_id), if consent { "yes" } else { "no" })?;
-            w.touch(&format!("consent:{person_id}"));
-            Ok(())
-        })
+        self.lb
+            .store
+            .write(ChangeOrigin::Local, |w| show(w, person_id, consent))
     }
+}
+
+/// The consent this device shows for a person (`None`: never set or reported here).
+pub(crate) fn shown(conn: &rusqlite::Connection, person_id: &str) -> Result<Option<bool>> {
+    Ok(meta::get_meta(conn, &consent_key(person_id))?.map(|v| v == "yes"))
+}
+
+/// Record the consent this device shows for a person (set here, or as the relay reports
+/// it after another of their devices set it); observers hear only if it changed.
+pub(crate) fn show(w: &mut Writer<'_>, person_id: &str, consent: bool) -> Result<()> {
+    let value = if consent { "yes" } else { "no" };
+    if meta::get_meta(&w.tx, &consent_key(person_id))?.as_deref() == Some(value) {
+        return Ok(());
+    }
+    w.set_meta(&consent_key(person_id), value)?;
+    w.touch(&format!("consent:{person_id}"));
+    Ok(())
 }
 
 fn consent_key(person_id: &str) -> String {

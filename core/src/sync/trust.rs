@@ -856,6 +856,7 @@ impl SyncClient<'_> {
         })
         .await?
         .unwrap_or_default();
+        self.take_consent(&listing.consent)?;
 
         let before_ring = t.ring.clone();
         let before_devices = t.devices.clone();
@@ -1402,6 +1403,43 @@ impl SyncClient<'_> {
         })
     }
 
+    /// Consent as the relay has it for the people whose consent this device may set
+    /// ([`proto::KeysResponse::consent`]), before this key round wraps anything. A
+    /// withdrawal made on another of the person's devices (or on a supporter's, which
+    /// may not make the person's notes keys) reaches this one here: it stops wrapping
+    /// their notes key to coordinators (a phone where consent was given would otherwise
+    /// hand every new version to them again), and if consent had been given here it
+    /// rotates the notes key in this round, as the withdrawing device does, where it may
+    /// make that key (the person's own device). Only a withdrawal changes what is
+    /// wrapped: consent the relay claims is shown on the screen but never makes this
+    /// device wrap a notes key (the device where it was given does that), so a lying
+    /// relay can at worst keep coordinators out.
+    fn take_consent(&self, consent: &[proto::PersonConsent]) -> Result<()> {
+        if consent.is_empty() {
+            return Ok(());
+        }
+        self.lb.store.write(ChangeOrigin::Sync, |w| {
+            let mut set = json_set(&w.tx, CONSENTED)?;
+            let mut rotate = json_set(&w.tx, ROTATE)?;
+            let (set_before, rotate_before) = (set.len(), rotate.len());
+            for c in consent {
+                // Given here, so this device has been wrapping the notes key to coordinators.
+                if !c.coordinator_notes && set.contains(&c.person) {
+                    set.remove(&c.person);
+                    rotate.insert(Scope::Notes(c.person.clone()).to_string());
+                }
+                crate::notes::consent::show(w, &c.person, c.coordinator_notes)?;
+            }
+            if set.len() != set_before {
+                set_json_set(w, CONSENTED, &set)?;
+            }
+            if rotate.len() != rotate_before {
+                set_json_set(w, ROTATE, &rotate)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Remember a person's consent as this device set it: their notes key then goes to
     /// the coop's trusted coordinators with the next key round.
     pub(super) fn record_consent(&self, person: &str, coordinator_notes: bool) -> Result<()> {
@@ -1418,6 +1456,9 @@ impl SyncClient<'_> {
                 rotate.insert(Scope::Notes(person.to_string()).to_string());
                 set_json_set(w, ROTATE, &rotate)?;
             }
+            // Shown at once: the key round that follows must not take the relay's report
+            // of this very change for news from another device (and rotate twice).
+            crate::notes::consent::show(w, person, coordinator_notes)?;
             set_json_set(w, CONSENTED, &set)
         })
     }

@@ -1331,13 +1331,19 @@ impl RelayStore for SqliteStore {
         coordinator_notes: bool,
         now: i64,
     ) -> Result<(), RelayError> {
-        self.writer().execute(
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO consents (coop, person, coordinator_notes, updated_at)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (coop, person) DO UPDATE
              SET coordinator_notes = excluded.coordinator_notes, updated_at = excluded.updated_at",
             params![coop_id, person, coordinator_notes, now],
         )?;
+        // A key event: the person's other devices and supporters learn it with their
+        // next key round (`GET /v1/keys` lists consent to them).
+        bump_keys_epoch(&tx, coop_id)?;
+        tx.commit()?;
         Ok(())
     }
 

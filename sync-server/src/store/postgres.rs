@@ -1069,17 +1069,20 @@ impl RelayStore for PgStore {
         now: i64,
     ) -> Result<(), RelayError> {
         self.block(async {
-            let client = self.pool.get().await?;
-            client
-                .execute(
-                    "INSERT INTO consents (coop, person, coordinator_notes, updated_at)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (coop, person) DO UPDATE
-                     SET coordinator_notes = excluded.coordinator_notes,
-                         updated_at = excluded.updated_at",
-                    &[&coop_id, &person, &coordinator_notes, &now],
-                )
-                .await?;
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            tx.execute(
+                "INSERT INTO consents (coop, person, coordinator_notes, updated_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (coop, person) DO UPDATE
+                 SET coordinator_notes = excluded.coordinator_notes,
+                     updated_at = excluded.updated_at",
+                &[&coop_id, &person, &coordinator_notes, &now],
+            )
+            .await?;
+            // A key event, as on SQLite: the person's other devices learn it.
+            bump_keys_epoch(&tx, coop_id).await?;
+            tx.commit().await?;
             Ok(())
         })
     }
