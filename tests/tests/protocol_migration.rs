@@ -67,6 +67,33 @@ async fn sync(book: &Logbook, who: &str) {
         .unwrap_or_else(|e| panic!("{who} syncs: {e}"));
 }
 
+/// A device with an app from before end-to-end encryption (it joins without keys, as
+/// those did) joins by the office's invite for `grant`; its store is `dir` under `root`.
+async fn join_old_client(
+    root: &Path,
+    office: &Logbook,
+    url: &str,
+    grant: proto::Grant,
+    dir: &str,
+    name: &str,
+) -> Logbook {
+    let code = office
+        .sync()
+        .invite(grant, None)
+        .await
+        .expect("invite")
+        .code;
+    let book = open(root, dir);
+    book.sync()
+        .act_as_plaintext_client(true)
+        .expect("old client");
+    book.sync()
+        .join(url, &code, name)
+        .await
+        .expect("the old client joins");
+    book
+}
+
 /// A second coordinator laptop joins by the office's invite (after the migration, so
 /// from sealed blobs alone); both sync, so the office vouches for it.
 async fn join_laptop(root: &Path, office: &Logbook, url: &str) -> Logbook {
@@ -574,22 +601,15 @@ async fn two_coordinators_upgrade_and_make_one_set_of_keys() {
         quentin,
         ..
     } = plaintext_coop().await;
-    let code = office
-        .sync()
-        .invite(coordinator_grant(), None)
-        .await
-        .expect("invite a second coordinator")
-        .code;
-    let laptop = open(root.path(), "laptop");
-    laptop
-        .sync()
-        .act_as_plaintext_client(true)
-        .expect("old client");
-    laptop
-        .sync()
-        .join(&url, &code, "second laptop")
-        .await
-        .expect("the laptop joins");
+    let laptop = join_old_client(
+        root.path(),
+        &office,
+        &url,
+        coordinator_grant(),
+        "laptop",
+        "second laptop",
+    )
+    .await;
     let site = laptop.directory().add_site("Depot").expect("site");
     sync(&laptop, "the old laptop").await;
     sync(&office, "the old office").await;
@@ -705,22 +725,15 @@ async fn a_kiosk_re_seals_the_plaintext_punches_it_had_forgotten() {
         ..
     } = plaintext_coop().await;
     let site = office.directory().sites().expect("sites")[0].id.clone();
-    let code = office
-        .sync()
-        .invite(logbook_e2e::kiosk_grant(&site), None)
-        .await
-        .expect("invite a kiosk")
-        .code;
-    let kiosk = open(root.path(), "kiosk");
-    kiosk
-        .sync()
-        .act_as_plaintext_client(true)
-        .expect("old client");
-    kiosk
-        .sync()
-        .join(&url, &code, "bakery kiosk")
-        .await
-        .expect("the kiosk joins");
+    let kiosk = join_old_client(
+        root.path(),
+        &office,
+        &url,
+        logbook_e2e::kiosk_grant(&site),
+        "kiosk",
+        "bakery kiosk",
+    )
+    .await;
     // Three days ago: a whole shift, older than the review window, so the kiosk forgets
     // it once the relay holds it.
     let now = jiff::Timestamp::now().as_second();
@@ -873,20 +886,15 @@ async fn a_coordinator_re_seals_a_revoked_old_devices_plaintext_as_custodian() {
         ..
     } = plaintext_coop().await;
     // Quentin's old phone: an old client that punched, synced, and was lost.
-    let code = office
-        .sync()
-        .invite(worker_grant(&quentin), None)
-        .await
-        .expect("invite")
-        .code;
-    let lost = open(root.path(), "lost-phone");
-    lost.sync()
-        .act_as_plaintext_client(true)
-        .expect("old client");
-    lost.sync()
-        .join(&url, &code, "Quentin's old phone")
-        .await
-        .expect("the old phone joins");
+    let lost = join_old_client(
+        root.path(),
+        &office,
+        &url,
+        worker_grant(&quentin),
+        "lost-phone",
+        "Quentin's old phone",
+    )
+    .await;
     let lost_punch = lost
         .timesheets()
         .punch(
