@@ -10,13 +10,11 @@
 //! [`Writer::merge_prepared`]: super::writer::Writer::merge_prepared
 
 use automerge::{Automerge, ReadDoc};
+use logbook_crypto::AUTOMERGE_MAGIC;
 
 use super::cache::{self, Projection};
 use super::documents::{self, DocKind};
 use crate::error::Result;
-
-/// The first bytes of every automerge chunk.
-const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 pub(crate) struct Prepared {
     /// The document with every accepted blob merged; `None` once its rows are read
