@@ -1456,8 +1456,8 @@ impl SyncClient<'_> {
                 rotate.insert(Scope::Notes(person.to_string()).to_string());
                 set_json_set(w, ROTATE, &rotate)?;
             }
-            // Shown at once: the key round that follows must not take the relay's report
-            // of this very change for news from another device (and rotate twice).
+            // Shown at once: the screen says what this device just set, and the relay's
+            // report of it in the key round that follows changes nothing.
             crate::notes::consent::show(w, person, coordinator_notes)?;
             set_json_set(w, CONSENTED, &set)
         })
