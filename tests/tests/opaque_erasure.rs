@@ -10,6 +10,7 @@ use std::time::Duration;
 use logbook_crypto::{
     BlobContext, DeviceDirectory, Identity, KeyRing, open_blob, unwrap_scope_key,
 };
+use logbook_e2e::logbook_core::Logbook;
 use logbook_e2e::{Coop, coordinator_grant, file_contains, files_under, meta, supporter_grant};
 
 /// Files under the relay's data directory whose raw bytes hold any of `needles`.
@@ -25,9 +26,21 @@ fn relay_files_holding(relay_dir: &Path, needles: &[&str]) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_erased_order_and_thread_leave_no_id_at_the_relay_and_go_everywhere() {
-    let coop = Coop::start(1, 0).await;
+/// What the erasure tests start from, in a coop whose worker is Aisha: a second
+/// coordinator laptop, Aisha's supporter (approved for her notes), and for her a spent
+/// CPO order to erase and one that stays, a note thread to erase and one that stays.
+/// Nothing synced yet.
+struct Erasable {
+    person: String,
+    laptop: Logbook,
+    supporter: Logbook,
+    order: String,
+    kept_order: String,
+    thread: String,
+    kept_thread: String,
+}
+
+async fn erasable(coop: &Coop) -> Erasable {
     let aisha = coop.worker("Aisha");
     let person = aisha.person.clone();
     let laptop = coop
@@ -38,8 +51,6 @@ async fn an_erased_order_and_thread_leave_no_id_at_the_relay_and_go_everywhere()
         .await;
     coop.approve_for_notes(&aisha.phone, &person, &supporter)
         .await;
-
-    // A spent order to erase and one that stays; a thread to erase and one that stays.
     let order = coop
         .coordinator
         .cpo()
@@ -60,6 +71,30 @@ async fn an_erased_order_and_thread_leave_no_id_at_the_relay_and_go_everywhere()
         .notes()
         .add_thread(&person, "about the allotment")
         .expect("second thread");
+    Erasable {
+        person,
+        laptop,
+        supporter,
+        order,
+        kept_order,
+        thread,
+        kept_thread,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_order_and_thread_leave_no_id_at_the_relay_and_go_everywhere() {
+    let coop = Coop::start(1, 0).await;
+    let aisha = coop.worker("Aisha");
+    let Erasable {
+        person,
+        laptop,
+        supporter,
+        order,
+        kept_order,
+        thread,
+        kept_thread,
+    } = erasable(&coop).await;
     for book in [&coop.coordinator, &aisha.phone, &laptop, &supporter] {
         book.sync().run().await.expect("sync");
     }
@@ -232,35 +267,15 @@ fn thief_ring(
 async fn an_old_copy_of_the_relay_and_keys_taken_after_open_nothing_erased() {
     let coop = Coop::start(1, 0).await;
     let aisha = coop.worker("Aisha");
-    let person = aisha.person.clone();
-    let laptop = coop
-        .join_device(&coordinator_grant(), "second-laptop")
-        .await;
-    let supporter = coop
-        .join_device(&supporter_grant(&[&person]), "supporter-phone")
-        .await;
-    coop.approve_for_notes(&aisha.phone, &person, &supporter)
-        .await;
-    let order = coop
-        .coordinator
-        .cpo()
-        .set_order(&person, 40, "2026-11-02", None)
-        .expect("order");
-    let kept_order = coop
-        .coordinator
-        .cpo()
-        .set_order(&person, 20, "2026-12-01", None)
-        .expect("second order");
-    let thread = aisha
-        .phone
-        .notes()
-        .add_thread(&person, "about the appeal")
-        .expect("thread");
-    let kept_thread = aisha
-        .phone
-        .notes()
-        .add_thread(&person, "about the allotment")
-        .expect("second thread");
+    let Erasable {
+        person,
+        laptop,
+        supporter,
+        order,
+        kept_order,
+        thread,
+        kept_thread,
+    } = erasable(&coop).await;
     let books = [&coop.coordinator, &aisha.phone, &laptop, &supporter];
     for _ in 0..2 {
         for book in books {
