@@ -444,6 +444,26 @@ impl PgStore {
 }
 
 /// Bumps the keys epoch of `coop_id` inside the caller's transaction.
+/// [`super::plaintext_page`] over the `(doc, content_id, data)` rows of the two migration
+/// listings' queries.
+fn plaintext_page(
+    rows: &[deadpool_postgres::tokio_postgres::Row],
+    limit: u32,
+    max_bytes: usize,
+) -> (Vec<super::PlaintextDoc>, bool) {
+    super::plaintext_page(
+        rows.iter().map(|r| {
+            (
+                r.get::<_, String>(0),
+                r.get::<_, Option<String>>(1).unwrap_or_default(),
+                r.get::<_, Option<Vec<u8>>>(2),
+            )
+        }),
+        limit,
+        max_bytes,
+    )
+}
+
 async fn bump_keys_epoch(
     tx: &deadpool_postgres::Transaction<'_>,
     coop_id: &str,
@@ -1259,17 +1279,7 @@ impl RelayStore for PgStore {
                     ],
                 )
                 .await?;
-            Ok(super::plaintext_page(
-                rows.iter().map(|r| {
-                    (
-                        r.get::<_, String>(0),
-                        r.get::<_, Option<String>>(1).unwrap_or_default(),
-                        r.get::<_, Option<Vec<u8>>>(2),
-                    )
-                }),
-                limit,
-                max_bytes,
-            ))
+            Ok(plaintext_page(&rows, limit, max_bytes))
         })
     }
 
@@ -1306,17 +1316,7 @@ impl RelayStore for PgStore {
                     ],
                 )
                 .await?;
-            Ok(super::plaintext_page(
-                rows.iter().map(|r| {
-                    (
-                        r.get::<_, String>(0),
-                        r.get::<_, Option<String>>(1).unwrap_or_default(),
-                        r.get::<_, Option<Vec<u8>>>(2),
-                    )
-                }),
-                limit,
-                max_bytes,
-            ))
+            Ok(plaintext_page(&rows, limit, max_bytes))
         })
     }
 
